@@ -1,0 +1,49 @@
+import { z } from 'zod'
+
+const databaseUrl = z
+  .string()
+  .trim()
+  .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL (leave unset for embedded PGlite)')
+  .optional()
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+
+/** Every setting the process reads, parsed once at start. Unset tier URLs mean embedded PGlite. */
+export const configSchema = z.object({
+  OLTP_DATABASE_URL: databaseUrl,
+  CONTENT_DATABASE_URL: databaseUrl,
+  ANALYTICS_DATABASE_URL: databaseUrl,
+  QUEUE_DATABASE_URL: databaseUrl,
+  DATA_DIR: z.string().min(1).default('./data'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: logLevel.default('info'),
+  /** Largest accepted request body; base64 attachments ride inside JSON, so this bounds them too. */
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
+  /** Bodies at or above this many UTF-8 bytes are stored compressed. */
+  COMPRESS_MIN_BYTES: z.coerce.number().int().min(0).default(1024),
+  /** Run the workers inside the API process (embedded mode does by default). */
+  WORKERS_IN_PROCESS: z
+    .enum(['true', 'false', 'auto'])
+    .default('auto'),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+})
+
+export type Config = z.infer<typeof configSchema>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Parses the environment; a bad value throws one message naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const parsed = configSchema.safeParse(present)
+  if (parsed.success) return parsed.data
+  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`)
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
+}
+
+export const isEmbedded = (c: Config) =>
+  !c.OLTP_DATABASE_URL || !c.CONTENT_DATABASE_URL || !c.ANALYTICS_DATABASE_URL || !c.QUEUE_DATABASE_URL

@@ -1,0 +1,56 @@
+import postgres from 'postgres'
+import type { Db, Queryable } from './types.ts'
+
+export interface PostgresOptions {
+  max?: number
+  /** Name shown in pg_stat_activity, so operators can tell tiers and processes apart. */
+  applicationName?: string
+}
+
+type Sql = postgres.Sql | postgres.TransactionSql
+
+function queryable(sql: Sql): Queryable {
+  return {
+    async query<T extends object>(text: string, params: readonly unknown[] = []) {
+      // prepare: true keeps hot statements to one round trip after the first use.
+      const rows = await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true })
+      return rows as unknown as T[]
+    },
+    async exec(text: string) {
+      // No parameters: the simple query protocol, which accepts several statements.
+      await sql.unsafe(text).simple()
+    },
+  }
+}
+
+/** The URL without its password, for logs and /ready. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return `${u.protocol}//${u.username ? `${u.username}@` : ''}${u.host}${u.pathname}`
+  } catch {
+    return 'postgres://(unparseable url)'
+  }
+}
+
+export function postgresDb(url: string, options: PostgresOptions = {}): Db {
+  const sql = postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    connection: { application_name: options.applicationName ?? 'edp' },
+  })
+  const base = queryable(sql)
+  return {
+    engine: 'postgres',
+    label: redactUrl(url),
+    query: base.query,
+    exec: base.exec,
+    transaction: (fn) => sql.begin((tx) => fn(queryable(tx))) as Promise<never>,
+    async listen(channel, onNotify) {
+      const sub = await sql.listen(channel, onNotify)
+      return () => sub.unlisten()
+    },
+    close: () => sql.end({ timeout: 5 }),
+  }
+}
