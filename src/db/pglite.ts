@@ -46,7 +46,9 @@ export function pgliteDb(pg: PGlite, label = 'pglite'): Db {
     // ROLLBACK, which pg.transaction() issues before rethrowing.
     transaction: (fn) => pg.transaction((tx) => fn(queryable(tx))),
     async listen(channel, onNotify) {
-      const unlisten = await pg.listen(channel, onNotify)
+      // PGlite folds an unquoted channel name to lower case (pgmq's are mixed case); postgres.js
+      // quotes for us, so quote here to give both the same meaning.
+      const unlisten = await pg.listen(`"${channel.replaceAll('"', '""')}"`, onNotify)
       return () => unlisten()
     },
     close: () => pg.close(),

@@ -180,7 +180,7 @@ export const inboxMessageRefs = oltp.table(
 export const auditLog = oltp.table(
   'audit_log',
   {
-    id: bigint('id', { mode: 'string' }).primaryKey().generatedAlwaysAsIdentity(),
+    id: bigint('id', { mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
     tenantId: uuid('tenant_id'),
     actor: varchar('actor', { length: 100 }).notNull(),
     action: varchar('action', { length: 100 }).notNull(),
@@ -199,7 +199,7 @@ export const auditLog = oltp.table(
 export const outbox = oltp.table(
   'outbox',
   {
-    id: bigint('id', { mode: 'string' }).primaryKey().generatedAlwaysAsIdentity(),
+    id: bigint('id', { mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
     queue: varchar('queue', { length: 64 }).notNull(),
     payload: jsonb('payload').notNull(),
     created: createdAt(),

@@ -9,9 +9,9 @@ export const queue = pgSchema('queue')
 export const jobLogs = queue.table(
   'job_logs',
   {
-    id: bigint('id', { mode: 'string' }).primaryKey().generatedAlwaysAsIdentity(),
+    id: bigint('id', { mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
     queue: varchar('queue', { length: 64 }).notNull(),
-    msgId: bigint('msg_id', { mode: 'string' }).notNull(),
+    msgId: bigint('msg_id', { mode: 'bigint' }).notNull(),
     job: varchar('job', { length: 100 }).notNull(),
     attempt: integer('attempt').notNull(),
     /** succeeded | retrying | dead */

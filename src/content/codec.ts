@@ -1,0 +1,67 @@
+import { gunzipSync, gzipSync } from 'node:zlib'
+
+export type CompressionType = 'none' | 'gzip' | 'zstd'
+
+export interface PackedBody {
+  compression_type: CompressionType
+  /** Plain columns, set when the body is stored uncompressed. */
+  text: string | null
+  html: string | null
+  /** Packed columns, set when it is compressed. */
+  text_packed: Uint8Array | null
+  html_packed: Uint8Array | null
+  raw_size_bytes: number
+  stored_size_bytes: number
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/**
+ * Compresses a body (text + html) when its UTF-8 size reaches minBytes. Small bodies stay plain:
+ * gzip's header and dictionary warm-up cost more than they save under about 1 KB.
+ */
+export function packBody(text: string | null, html: string | null, minBytes: number): PackedBody {
+  const t = text === null ? null : encoder.encode(text)
+  const h = html === null ? null : encoder.encode(html)
+  const raw = (t?.length ?? 0) + (h?.length ?? 0)
+  if (raw < minBytes || raw === 0) {
+    return { compression_type: 'none', text, html, text_packed: null, html_packed: null, raw_size_bytes: raw, stored_size_bytes: raw }
+  }
+  const tp = t && gzipSync(t, { level: 6 })
+  const hp = h && gzipSync(h, { level: 6 })
+  return {
+    compression_type: 'gzip',
+    text: null,
+    html: null,
+    text_packed: tp,
+    html_packed: hp,
+    raw_size_bytes: raw,
+    stored_size_bytes: (tp?.length ?? 0) + (hp?.length ?? 0),
+  }
+}
+
+function inflate(type: CompressionType, bytes: Uint8Array): string {
+  switch (type) {
+    case 'gzip':
+      return decoder.decode(gunzipSync(bytes))
+    case 'zstd':
+      return decoder.decode(Bun.zstdDecompressSync(bytes))
+    case 'none':
+      return decoder.decode(bytes)
+  }
+}
+
+/** Reads back whatever packBody (or any earlier codec) wrote. */
+export function unpackBody(row: {
+  compression_type: CompressionType
+  content_text: string | null
+  content_html: string | null
+  content_text_packed: Uint8Array | null
+  content_html_packed: Uint8Array | null
+}): { content_text: string | null; content_html: string | null } {
+  return {
+    content_text: row.content_text_packed ? inflate(row.compression_type, row.content_text_packed) : row.content_text,
+    content_html: row.content_html_packed ? inflate(row.compression_type, row.content_html_packed) : row.content_html,
+  }
+}

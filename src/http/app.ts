@@ -1,0 +1,88 @@
+import { HTTPException } from 'hono/http-exception'
+import { bodyLimit } from 'hono/body-limit'
+import { requestId } from 'hono/request-id'
+import type { Context } from 'hono'
+import type { Deps } from '../deps.ts'
+import { router, type AppEnv } from './env.ts'
+import { ApiError, problemBody } from './errors.ts'
+import { adminAuth, tenantAuth } from './auth.ts'
+import { healthRoutes } from './routes/health.ts'
+import { tenantRoutes } from './routes/tenants.ts'
+import { emailAccountRoutes } from './routes/email-accounts.ts'
+import { campaignRoutes } from './routes/campaigns.ts'
+import { leadRoutes } from './routes/leads.ts'
+import { messageRoutes } from './routes/messages.ts'
+
+function problem(c: Context<AppEnv>, err: ApiError) {
+  return c.body(JSON.stringify(problemBody(err, c.get('requestId') ?? '')), err.status, {
+    'content-type': 'application/problem+json',
+  })
+}
+
+/** Maps anything thrown to a problem response; driver text and stacks stay in the log. */
+function toApiError(err: unknown): ApiError | undefined {
+  if (err instanceof ApiError) return err
+  if (err instanceof HTTPException) {
+    if (err.status === 400) return new ApiError('bad_request', err.message || 'malformed request')
+    if (err.status === 413) return new ApiError('payload_too_large', 'request body too large')
+    if (err.status === 415) return new ApiError('unsupported_media_type', err.message)
+    if (err.status === 401) return new ApiError('unauthorized', err.message)
+    if (err.status === 404) return new ApiError('not_found', err.message || 'not found')
+  }
+  return undefined
+}
+
+export function createApp(deps: Deps) {
+  const app = router()
+
+  app.use(requestId({ headerName: 'X-Request-Id' }))
+  app.use(async (c, next) => {
+    const log = deps.log.child({ request_id: c.get('requestId') })
+    c.set('log', log)
+    const started = performance.now()
+    await next()
+    log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms: performance.now() - started }, 'request')
+  })
+  app.use(
+    bodyLimit({
+      maxSize: deps.config.MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError('payload_too_large', `request body exceeds ${deps.config.MAX_BODY_BYTES} bytes`)
+      },
+    }),
+  )
+
+  app.onError((err, c) => {
+    const known = toApiError(err)
+    if (known) return problem(c, known)
+    ;(c.get('log') ?? deps.log).error({ err, method: c.req.method, path: c.req.path }, 'unhandled error')
+    return problem(c, new ApiError('internal', `something went wrong; quote request id ${c.get('requestId')}`))
+  })
+  app.notFound((c) => problem(c, new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)))
+
+  app.route('/', healthRoutes(deps))
+
+  app.use('/v1/tenants/*', adminAuth(deps))
+  app.route('/v1/tenants', tenantRoutes(deps))
+
+  const tenantScoped = {
+    '/v1/email-accounts': emailAccountRoutes(deps),
+    '/v1/campaigns': campaignRoutes(deps),
+    '/v1/leads': leadRoutes(deps),
+    '/v1/messages': messageRoutes(deps),
+  }
+  const auth = tenantAuth(deps)
+  for (const [path, routes] of Object.entries(tenantScoped)) {
+    app.use(`${path}/*`, auth)
+    app.route(path, routes)
+  }
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Email data platform API', version: '1' },
+  })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' })
+  return app
+}
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,105 @@
+import { z } from '@hono/zod-openapi'
+import { Email, Timestamp, Uuid } from '../schemas.ts'
+import type { HeaderField } from '../../services/messages.ts'
+
+const HeaderName = z.string().regex(/^[!-9;-~]{1,100}$/, 'a header name is 1-100 printable characters without ":"')
+const HeaderValue = z.string().max(16_384)
+
+/** Either { name: value | [values] } or [{ name, value }] (the latter keeps order and duplicates). */
+export const HeadersInput = z.union([
+  z.array(z.object({ name: HeaderName, value: HeaderValue })).max(500),
+  z.record(HeaderName, z.union([HeaderValue, z.array(HeaderValue).max(50)])),
+])
+
+export function normaliseHeaders(input: z.infer<typeof HeadersInput> | undefined): HeaderField[] {
+  if (!input) return []
+  if (Array.isArray(input)) return input
+  return Object.entries(input).flatMap(([name, v]) => (Array.isArray(v) ? v : [v]).map((value) => ({ name, value })))
+}
+
+const Base64 = z
+  .string()
+  .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'must be standard base64 without line breaks')
+
+export const AttachmentInput = z.object({
+  filename: z.string().trim().min(1).max(255),
+  mime_type: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, 'must be a MIME type like application/pdf').max(100),
+  content_base64: Base64,
+  storage_disposition: z.enum(['attachment', 'inline']).default('attachment'),
+})
+
+export const CreateMessage = z
+  .object({
+    email_account_id: Uuid,
+    from_email: Email,
+    to_email: Email,
+    subject: z.string().max(500),
+    content_text: z.string().nullish(),
+    content_html: z.string().nullish(),
+    headers: HeadersInput.optional(),
+    direction: z.enum(['outbound', 'inbound']).default('outbound'),
+    message_type: z.enum(['email', 'bounce', 'auto_reply']).default('email'),
+    status: z.string().trim().min(1).max(50).optional(),
+    campaign_id: Uuid.nullish(),
+    sequence_step_id: Uuid.nullish(),
+    lead_id: Uuid.nullish(),
+    parent_message_id: Uuid.nullish(),
+    attachments: z.array(AttachmentInput).max(100).optional(),
+  })
+  .openapi('CreateMessage')
+
+export const MessageRef = z
+  .object({
+    id: Uuid,
+    tenant_id: Uuid,
+    email_account_id: Uuid,
+    campaign_id: Uuid.nullable(),
+    sequence_step_id: Uuid.nullable(),
+    lead_id: Uuid.nullable(),
+    parent_message_id: Uuid.nullable(),
+    direction: z.enum(['inbound', 'outbound']),
+    message_type: z.enum(['email', 'bounce', 'auto_reply']),
+    from_email: z.string(),
+    to_email: z.string(),
+    subject: z.string(),
+    status: z.string(),
+    processed: Timestamp.nullable(),
+    content_storage_key: z.string(),
+    content_state: z.enum(['present', 'expired']),
+    created: Timestamp,
+    updated: Timestamp,
+  })
+  .openapi('MessageRef')
+
+export const MessageContent = z
+  .object({
+    content_text: z.string().nullable(),
+    content_html: z.string().nullable(),
+    headers: z.array(z.object({ name: z.string(), value: z.string() })),
+  })
+  .openapi('MessageContent')
+
+export const AttachmentMeta = z.object({
+  id: Uuid,
+  filename: z.string(),
+  mime_type: z.string(),
+  size_bytes: z.number().int(),
+  storage_disposition: z.string(),
+})
+
+export const MessageDetail = MessageRef.extend({ content: MessageContent, attachments: z.array(AttachmentMeta) }).openapi(
+  'MessageDetail',
+)
+
+export const ListMessagesQuery = z.object({
+  email_account_id: Uuid.optional(),
+  campaign_id: Uuid.optional(),
+  direction: z.enum(['inbound', 'outbound']).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+})
+
+export const MessageParams = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) })
+export const AttachmentParams = MessageParams.extend({
+  attachment_id: Uuid.openapi({ param: { name: 'attachment_id', in: 'path' } }),
+})

@@ -1,0 +1,173 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Deps } from '../../deps.ts'
+import { sha256Hex } from '../../ids.ts'
+import {
+  createMessage,
+  readAttachment,
+  readAttachmentList,
+  readContent,
+  requireMessage,
+} from '../../services/messages.ts'
+import { getThread, listMessageRefs } from '../../tiers/oltp/messages.ts'
+import { toPage } from '../../tiers/oltp/page.ts'
+import { router } from '../env.ts'
+import { ApiError } from '../errors.ts'
+import { cursorToId } from '../pagination.ts'
+import { commonErrors, json, jsonBody, pageOf } from '../schemas.ts'
+import {
+  AttachmentParams,
+  CreateMessage,
+  ListMessagesQuery,
+  MessageContent,
+  MessageDetail,
+  MessageParams,
+  MessageRef,
+  normaliseHeaders,
+} from './message-schemas.ts'
+
+const security = [{ bearer: [] }]
+const gone = { description: 'The content expired under the retention policy' }
+
+/** RFC 6266 filename, with an ASCII fallback for old clients. */
+function contentDisposition(disposition: string, filename: string) {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_')
+  return `${disposition === 'inline' ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`
+}
+
+function decodeAttachments(list: z.infer<typeof CreateMessage>['attachments']) {
+  return (list ?? []).map((a) => ({
+    filename: a.filename,
+    mime_type: a.mime_type,
+    storage_disposition: a.storage_disposition,
+    bytes: new Uint8Array(Buffer.from(a.content_base64, 'base64')),
+  }))
+}
+
+export function messageRoutes(deps: Deps) {
+  return router()
+    .openapi(
+      createRoute({
+        method: 'post',
+        path: '/',
+        tags: ['messages'],
+        summary: 'Store a message: content in the content tier, the ref in OLTP',
+        security,
+        request: { body: jsonBody(CreateMessage) },
+        responses: { 201: json('The stored ref', MessageRef), ...commonErrors, 413: { description: 'Body too large' } },
+      }),
+      async (c) => {
+        const body = c.req.valid('json')
+        const ref = await createMessage(deps, c.get('tenantId'), {
+          ...body,
+          headers: normaliseHeaders(body.headers),
+          attachments: decodeAttachments(body.attachments),
+        })
+        return c.json(ref, 201)
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/',
+        tags: ['messages'],
+        summary: 'List message refs (metadata only), newest first',
+        security,
+        request: { query: ListMessagesQuery },
+        responses: { 200: json('A page of refs', pageOf(MessageRef)), ...commonErrors },
+      }),
+      async (c) => {
+        const q = c.req.valid('query')
+        const rows = await listMessageRefs(deps.tiers.oltp, c.get('tenantId'), {
+          emailAccountId: q.email_account_id,
+          campaignId: q.campaign_id,
+          direction: q.direction,
+          before: cursorToId(q.cursor),
+          limit: q.limit,
+        })
+        return c.json(toPage(rows, q.limit), 200)
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/{id}',
+        tags: ['messages'],
+        summary: 'The ref with its content and attachment list',
+        security,
+        request: { params: MessageParams },
+        responses: { 200: json('The message', MessageDetail), ...commonErrors, 410: gone },
+      }),
+      async (c) => {
+        const ref = await requireMessage(deps, c.get('tenantId'), c.req.valid('param').id)
+        const [content, attachments] = await Promise.all([readContent(deps, ref), readAttachmentList(deps, ref)])
+        return c.json({ ...ref, content, attachments } as z.infer<typeof MessageDetail>, 200)
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/{id}/content',
+        tags: ['messages'],
+        summary: 'The body and headers; cacheable with a strong ETag',
+        security,
+        request: { params: MessageParams },
+        responses: {
+          200: json('The content', MessageContent),
+          304: { description: 'Not modified (If-None-Match matched)' },
+          ...commonErrors,
+          410: gone,
+        },
+      }),
+      async (c) => {
+        const ref = await requireMessage(deps, c.get('tenantId'), c.req.valid('param').id)
+        const body = JSON.stringify(await readContent(deps, ref))
+        const etag = `"${sha256Hex(body).slice(0, 32)}"`
+        const headers = { etag, 'cache-control': 'private, max-age=3600' }
+        const match = c.req.header('if-none-match')
+        if (match && match.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
+          return c.body(null, 304, headers)
+        }
+        return c.body(body, 200, { ...headers, 'content-type': 'application/json' })
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/{id}/attachments/{attachment_id}',
+        tags: ['messages'],
+        summary: 'An attachment’s bytes, with its MIME type',
+        security,
+        request: { params: AttachmentParams },
+        responses: { 200: { description: 'The bytes' }, ...commonErrors, 410: gone },
+      }),
+      async (c) => {
+        const { id, attachment_id } = c.req.valid('param')
+        const ref = await requireMessage(deps, c.get('tenantId'), id)
+        if (ref.content_state === 'expired') throw new ApiError('gone', 'the content of this message expired')
+        const a = await readAttachment(deps, ref, attachment_id)
+        return c.body(a.content as Uint8Array<ArrayBuffer>, 200, {
+          'content-type': a.mime_type,
+          'content-length': String(a.size_bytes),
+          'content-disposition': contentDisposition(a.storage_disposition, a.filename),
+          'x-content-type-options': 'nosniff',
+          'cache-control': 'private, max-age=86400, immutable',
+        })
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/{id}/thread',
+        tags: ['messages'],
+        summary: 'The whole conversation this message belongs to, oldest first',
+        security,
+        request: { params: MessageParams },
+        responses: { 200: json('The thread', z.object({ data: z.array(MessageRef) })), ...commonErrors },
+      }),
+      async (c) => {
+        const tenantId = c.get('tenantId')
+        const ref = await requireMessage(deps, tenantId, c.req.valid('param').id)
+        return c.json({ data: await getThread(deps.tiers.oltp, tenantId, ref.id) }, 200)
+      },
+    )
+}

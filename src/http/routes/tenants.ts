@@ -1,0 +1,37 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Deps } from '../../deps.ts'
+import { newApiKey, newId } from '../../ids.ts'
+import { insertApiKey, insertTenant } from '../../tiers/oltp/tenants.ts'
+import { router } from '../env.ts'
+import { commonErrors, json, jsonBody, Timestamp, Uuid } from '../schemas.ts'
+
+const CreateTenant = z.object({ name: z.string().trim().min(1).max(200) })
+const Tenant = z.object({ id: Uuid, name: z.string(), status: z.string(), created: Timestamp })
+
+export function tenantRoutes(deps: Deps) {
+  return router().openapi(
+    createRoute({
+      method: 'post',
+      path: '/',
+      tags: ['tenants'],
+      summary: 'Create a tenant and its first API key (admin token)',
+      security: [{ bearer: [] }],
+      request: { body: jsonBody(CreateTenant) },
+      responses: {
+        201: json('The tenant and its API key, shown only this once', z.object({ id: Uuid, tenant: Tenant, api_key: z.string() })),
+        401: commonErrors[401],
+        422: commonErrors[422],
+      },
+    }),
+    async (c) => {
+      const { name } = c.req.valid('json')
+      const key = newApiKey()
+      const tenant = await deps.tiers.oltp.transaction(async (tx) => {
+        const row = await insertTenant(tx, newId(), name)
+        await insertApiKey(tx, { id: newId(), tenantId: row.id, keyHash: key.hash, prefix: key.prefix, name: 'default' })
+        return row
+      })
+      return c.json({ id: tenant.id, tenant, api_key: key.key }, 201)
+    },
+  )
+}

@@ -1,0 +1,51 @@
+/** zod pieces several routes share; each route keeps its own request and response schemas. */
+import { z } from '@hono/zod-openapi'
+
+export const Uuid = z.uuid().openapi({ example: '01936f3e-8a2b-7c4d-9e1f-123456789abc' })
+
+export const IdParam = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) })
+
+export const Email = z.email().max(254)
+
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+})
+
+export const Timestamp = z.iso.datetime().or(z.date()).openapi({ type: 'string', format: 'date-time' })
+
+export const pageOf = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), next_cursor: z.string().nullable() })
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    request_id: z.string(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem')
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ProblemSchema } },
+})
+
+/** The error responses most tenant routes can give, for the OpenAPI document. */
+export const commonErrors = {
+  401: problem('Missing or unknown API key'),
+  404: problem('Not found (also for another tenant’s ids)'),
+  409: problem('Conflicts with an existing row; errors[] names the field'),
+  422: problem('Validation failed; errors[] names each field'),
+} as const
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+})
+
+export const json = <T extends z.ZodType>(description: string, schema: T) => ({
+  description,
+  content: { 'application/json': { schema } },
+})

@@ -1,0 +1,36 @@
+/**
+ * Orphan content: bodies whose ref never committed (a crash between the two writes of the
+ * message path). Detection only compares keys across tiers in batches; it never joins them.
+ * Collection after a grace period is the content lifecycle's job.
+ */
+import type { Tiers } from '../db/tiers.ts'
+import { listContentTenants, listMessageContentKeysBefore } from '../tiers/content/objects.ts'
+import { existingMessageIds } from '../tiers/oltp/messages.ts'
+import { messageIdFromStorageKey } from '../content/keys.ts'
+
+const BATCH = 500
+
+export interface Orphan {
+  tenant_id: string
+  storage_key: string
+  created: Date
+}
+
+/** Message content older than `olderThan` that no ref points to. */
+export async function findOrphanContent(tiers: Tiers, olderThan: Date, limit = 1_000): Promise<Orphan[]> {
+  const orphans: Orphan[] = []
+  for (const { tenant_id } of await listContentTenants(tiers.content)) {
+    let after = ''
+    while (orphans.length < limit) {
+      const keys = await listMessageContentKeysBefore(tiers.content, tenant_id, olderThan, BATCH, after)
+      if (keys.length === 0) break
+      const ids = keys.map((k) => messageIdFromStorageKey(k.storage_key) ?? '')
+      const existing = await existingMessageIds(tiers.oltp, tenant_id, ids.filter(Boolean))
+      keys.forEach((k, i) => {
+        if (!existing.has(ids[i]!)) orphans.push({ tenant_id, ...k })
+      })
+      after = keys[keys.length - 1]!.storage_key
+    }
+  }
+  return orphans.slice(0, limit)
+}

@@ -1,0 +1,61 @@
+import pino, { type Logger } from 'pino'
+import type { Config } from './config.ts'
+import type { Deps } from './deps.ts'
+import { migrateAll } from './db/migrate.ts'
+import { openTiers, type Tiers } from './db/tiers.ts'
+import { OutboxRelay } from './events/outbox-relay.ts'
+import { createApp } from './http/app.ts'
+import { Worker } from '../workers/runtime.ts'
+import { JOBS, queuesOf } from '../workers/registry.ts'
+
+export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): Logger {
+  return pino({ level: config.LOG_LEVEL, base: { pid: process.pid } })
+}
+
+/** Builds the one Deps object from open tiers; tests call this with tiers over PGlite. */
+export function buildDeps(config: Config, tiers: Tiers, log: Logger, adminToken: string): Deps {
+  const deps: Deps = { config, tiers, log, adminToken, outbox: undefined as never }
+  deps.outbox = new OutboxRelay(tiers, log)
+  return deps
+}
+
+export interface System {
+  deps: Deps
+  app: ReturnType<typeof createApp>
+  worker?: Worker
+  stop(): Promise<void>
+}
+
+/** Opens and migrates every tier, then builds the app and (optionally) starts the workers. */
+export async function startSystem(
+  config: Config,
+  opts: { adminToken: string; log: Logger; workers: boolean; role: string },
+): Promise<System> {
+  const tiers = await openTiers(config, `edp-${opts.role}`)
+  try {
+    const applied = await migrateAll(tiers)
+    const any = Object.values(applied).some((a) => a.length)
+    if (any) opts.log.info({ applied }, 'migrations applied')
+  } catch (err) {
+    await tiers.close()
+    throw err
+  }
+  const deps = buildDeps(config, tiers, opts.log, opts.adminToken)
+  const app = createApp(deps)
+  let worker: Worker | undefined
+  if (opts.workers) {
+    worker = new Worker(deps, { queues: queuesOf(JOBS), jobs: JOBS })
+    await worker.start()
+    deps.outbox.startSweep()
+  }
+  return {
+    deps,
+    app,
+    worker,
+    async stop() {
+      await worker?.stop()
+      await deps.outbox.stop()
+      await tiers.close()
+    },
+  }
+}

@@ -1,0 +1,70 @@
+import type { Queryable } from '../../db/types.ts'
+import type { CompressionType, PackedBody } from '../../content/codec.ts'
+
+export type ContentKind = 'outbound' | 'inbound' | 'transactional' | 'notification'
+
+export interface ContentRow {
+  storage_key: string
+  tenant_id: string
+  compression_type: CompressionType
+  content_text: string | null
+  content_html: string | null
+  content_text_packed: Uint8Array | null
+  content_html_packed: Uint8Array | null
+  headers: Record<string, unknown> | unknown[] | null
+  raw_size_bytes: number
+  content_state: 'present' | 'expired'
+  expires: Date | null
+  archived: boolean
+}
+
+export async function insertContentObject(
+  q: Queryable,
+  row: { storageKey: string; tenantId: string; kind: ContentKind; body: PackedBody; headers: unknown; expires: Date | null },
+): Promise<void> {
+  const b = row.body
+  await q.query(
+    `INSERT INTO content.content_objects (storage_key, tenant_id, kind, content_text, content_html, content_text_packed,
+       content_html_packed, headers, raw_size_bytes, stored_size_bytes, compression_type, expires)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12)`,
+    [
+      row.storageKey,
+      row.tenantId,
+      row.kind,
+      b.text,
+      b.html,
+      b.text_packed,
+      b.html_packed,
+      row.headers === null ? null : JSON.stringify(row.headers),
+      b.raw_size_bytes,
+      b.stored_size_bytes,
+      b.compression_type,
+      row.expires,
+    ],
+  )
+}
+
+export async function getContentObject(q: Queryable, tenantId: string, storageKey: string): Promise<ContentRow | undefined> {
+  const rows = await q.query<ContentRow>(
+    `SELECT storage_key, tenant_id, compression_type, content_text, content_html, content_text_packed, content_html_packed,
+            headers, raw_size_bytes, content_state, expires, archived
+       FROM content.content_objects WHERE tenant_id = $1 AND storage_key = $2`,
+    [tenantId, storageKey],
+  )
+  return rows[0]
+}
+
+/** Keys of a tenant's message bodies created before a moment, in key order (orphan scans). */
+export function listMessageContentKeysBefore(q: Queryable, tenantId: string, before: Date, limit: number, afterKey = '') {
+  return q.query<{ storage_key: string; created: Date }>(
+    `SELECT storage_key, created FROM content.content_objects
+      WHERE tenant_id = $1 AND kind IN ('inbound', 'outbound') AND created < $2 AND storage_key > $3
+      ORDER BY storage_key LIMIT $4`,
+    [tenantId, before, afterKey, limit],
+  )
+}
+
+/** Tenants that own any content: orphan scans walk tenant by tenant. */
+export function listContentTenants(q: Queryable) {
+  return q.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM content.content_objects`)
+}

@@ -1,0 +1,34 @@
+import type { Queryable } from '../../db/types.ts'
+
+export interface EmailAccountRow {
+  id: string
+  tenant_id: string
+  email_address: string
+  display_name: string | null
+  status: string
+  created: Date
+  updated: Date
+}
+
+const COLUMNS = 'id, tenant_id, email_address, display_name, status, created, updated'
+
+/** Returns undefined when the tenant already has this address (case-insensitive). */
+export async function insertEmailAccount(
+  q: Queryable,
+  row: { tenantId: string; id: string; emailAddress: string; displayName: string | null },
+): Promise<EmailAccountRow | undefined> {
+  const rows = await q.query<EmailAccountRow>(
+    `INSERT INTO oltp.email_accounts (tenant_id, id, email_address, display_name) VALUES ($1, $2, $3, $4)
+     ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
+    [row.tenantId, row.id, row.emailAddress, row.displayName],
+  )
+  return rows[0]
+}
+
+export function listEmailAccounts(q: Queryable, tenantId: string, limit: number, before?: string) {
+  return q.query<EmailAccountRow>(
+    `SELECT ${COLUMNS} FROM oltp.email_accounts
+      WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id < $2::uuid) ORDER BY id DESC LIMIT $3`,
+    [tenantId, before ?? null, limit + 1],
+  )
+}

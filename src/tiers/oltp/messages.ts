@@ -1,0 +1,148 @@
+import type { Queryable } from '../../db/types.ts'
+
+export interface MessageRefRow {
+  id: string
+  tenant_id: string
+  email_account_id: string
+  campaign_id: string | null
+  sequence_step_id: string | null
+  lead_id: string | null
+  parent_message_id: string | null
+  direction: 'inbound' | 'outbound'
+  message_type: 'email' | 'bounce' | 'auto_reply'
+  from_email: string
+  to_email: string
+  subject: string
+  status: string
+  processed: Date | null
+  content_storage_key: string
+  content_state: 'present' | 'expired'
+  created: Date
+  updated: Date
+}
+
+export type NewMessageRef = Omit<MessageRefRow, 'processed' | 'content_state' | 'created' | 'updated'>
+
+const COLUMNS = `id, tenant_id, email_account_id, campaign_id, sequence_step_id, lead_id, parent_message_id,
+  direction, message_type, from_email, to_email, subject, status, processed, content_storage_key,
+  content_state, created, updated`
+
+/** COLUMNS with a table alias, for queries that join. */
+const qualified = (alias: string) => COLUMNS.split(',').map((c) => `${alias}.${c.trim()}`).join(', ')
+
+export async function insertMessageRef(q: Queryable, r: NewMessageRef): Promise<MessageRefRow> {
+  const rows = await q.query<MessageRefRow>(
+    `INSERT INTO oltp.inbox_message_refs (id, tenant_id, email_account_id, campaign_id, sequence_step_id, lead_id,
+       parent_message_id, direction, message_type, from_email, to_email, subject, status, content_storage_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ${COLUMNS}`,
+    [
+      r.id,
+      r.tenant_id,
+      r.email_account_id,
+      r.campaign_id,
+      r.sequence_step_id,
+      r.lead_id,
+      r.parent_message_id,
+      r.direction,
+      r.message_type,
+      r.from_email,
+      r.to_email,
+      r.subject,
+      r.status,
+      r.content_storage_key,
+    ],
+  )
+  return rows[0]!
+}
+
+export async function getMessageRef(q: Queryable, tenantId: string, id: string): Promise<MessageRefRow | undefined> {
+  const rows = await q.query<MessageRefRow>(
+    `SELECT ${COLUMNS} FROM oltp.inbox_message_refs WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id],
+  )
+  return rows[0]
+}
+
+export interface MessageFilter {
+  emailAccountId?: string
+  campaignId?: string
+  direction?: 'inbound' | 'outbound'
+  before?: string
+  limit: number
+}
+
+/** Newest first; the account and campaign filters each have an index ending in id DESC. */
+export function listMessageRefs(q: Queryable, tenantId: string, f: MessageFilter): Promise<MessageRefRow[]> {
+  return q.query<MessageRefRow>(
+    `SELECT ${COLUMNS} FROM oltp.inbox_message_refs
+      WHERE tenant_id = $1
+        AND ($2::uuid IS NULL OR email_account_id = $2::uuid)
+        AND ($3::uuid IS NULL OR campaign_id = $3::uuid)
+        AND ($4::text IS NULL OR direction = $4::text)
+        AND ($5::uuid IS NULL OR id < $5::uuid)
+      ORDER BY id DESC LIMIT $6`,
+    [tenantId, f.emailAccountId ?? null, f.campaignId ?? null, f.direction ?? null, f.before ?? null, f.limit + 1],
+  )
+}
+
+export interface ReferenceCheck {
+  email_account: boolean
+  campaign: boolean
+  step_campaign_id: string | null
+  lead: boolean
+  parent: boolean
+}
+
+/**
+ * Checks, in one round trip, that every id a new message names belongs to the tenant; lets the
+ * write path answer 404 before it writes anything. A null id checks as present.
+ */
+export async function checkMessageReferences(
+  q: Queryable,
+  tenantId: string,
+  ids: { emailAccountId: string; campaignId: string | null; stepId: string | null; leadId: string | null; parentId: string | null },
+): Promise<ReferenceCheck> {
+  const rows = await q.query<ReferenceCheck>(
+    `SELECT
+       EXISTS (SELECT 1 FROM oltp.email_accounts WHERE tenant_id = $1 AND id = $2) AS email_account,
+       ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM oltp.campaigns WHERE tenant_id = $1 AND id = $3)) AS campaign,
+       (SELECT campaign_id FROM oltp.sequence_steps WHERE tenant_id = $1 AND id = $4) AS step_campaign_id,
+       ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM oltp.leads WHERE tenant_id = $1 AND id = $5)) AS lead,
+       ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM oltp.inbox_message_refs WHERE tenant_id = $1 AND id = $6)) AS parent`,
+    [tenantId, ids.emailAccountId, ids.campaignId, ids.stepId, ids.leadId, ids.parentId],
+  )
+  return rows[0]!
+}
+
+/** Which of these message ids exist; the orphan check asks this in batches, by primary key. */
+export async function existingMessageIds(q: Queryable, tenantId: string, ids: readonly string[]): Promise<Set<string>> {
+  const rows = await q.query<{ id: string }>(
+    `SELECT id FROM oltp.inbox_message_refs WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
+    [tenantId, ids],
+  )
+  return new Set(rows.map((r) => r.id))
+}
+
+/** The conversation a message belongs to: walk up to the root, then every descendant, oldest first. */
+export function getThread(q: Queryable, tenantId: string, id: string): Promise<MessageRefRow[]> {
+  return q.query<MessageRefRow>(
+    `WITH RECURSIVE up AS (
+        SELECT id, parent_message_id, 0 AS depth FROM oltp.inbox_message_refs WHERE tenant_id = $1 AND id = $2
+        UNION ALL
+        SELECT p.id, p.parent_message_id, up.depth + 1 FROM oltp.inbox_message_refs p
+          JOIN up ON p.tenant_id = $1 AND p.id = up.parent_message_id
+         WHERE up.depth < 1000
+      ), root AS (SELECT id FROM up ORDER BY depth DESC LIMIT 1),
+      down AS (
+        SELECT r.id, 0 AS depth FROM oltp.inbox_message_refs r JOIN root ON r.tenant_id = $1 AND r.id = root.id
+        UNION ALL
+        SELECT c.id, down.depth + 1 FROM oltp.inbox_message_refs c
+          JOIN down ON c.tenant_id = $1 AND c.parent_message_id = down.id
+         WHERE down.depth < 1000
+      )
+      SELECT ${qualified('m')} FROM oltp.inbox_message_refs m
+        JOIN down ON m.tenant_id = $1 AND m.id = down.id
+       ORDER BY m.id`,
+    [tenantId, id],
+  )
+}
