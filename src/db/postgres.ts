@@ -39,6 +39,16 @@ export function postgresDb(url: string, options: PostgresOptions = {}): Db {
     max: options.max ?? 10,
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? 'edp' },
+    types: {
+      // Tier modules pass json/jsonb parameters as JSON text (what PGlite expects); postgres.js
+      // would stringify that text a second time and store a JSON string instead of the object.
+      json: {
+        to: 114,
+        from: [114, 3802],
+        serialize: (x: unknown) => (typeof x === 'string' ? x : JSON.stringify(x)),
+        parse: (x: string) => JSON.parse(x),
+      },
+    },
   })
   const base = queryable(sql)
   return {

@@ -1,0 +1,164 @@
+import { describe, expect, test } from 'bun:test'
+import { randomBytes } from 'node:crypto'
+import { useSystem } from '../support/system.ts'
+import { call, createTenant, messageBody, type TenantFixture } from '../support/api.ts'
+import { getContentObject } from '../../src/tiers/content/objects.ts'
+
+const sys = useSystem()
+
+describe('message round trip', () => {
+  let t: TenantFixture
+  test('stores content and attachments and returns them byte for byte', async () => {
+    t = await createTenant(sys, 'roundtrip')
+    const pdf = randomBytes(70_000)
+    const png = randomBytes(3_000)
+    const html = `<html><body>${'<p>Hi Jane, following up on our call — ünïcödé ✓</p>'.repeat(400)}</body></html>`
+    const created = await call(sys, 'POST', '/v1/messages', {
+      token: t.key,
+      body: messageBody(t.accountId, {
+        content_html: html,
+        content_text: 'Hi Jane',
+        headers: [
+          { name: 'Received', value: 'from a' },
+          { name: 'Received', value: 'from b' },
+          { name: 'X-Campaign', value: 'q4' },
+        ],
+        attachments: [
+          { filename: 'quote ü.pdf', mime_type: 'application/pdf', content_base64: pdf.toString('base64') },
+          { filename: 'logo.png', mime_type: 'image/png', content_base64: png.toString('base64'), storage_disposition: 'inline' },
+        ],
+      }),
+    })
+    expect(created.status).toBe(201)
+    expect(created.body.content_storage_key).toContain(created.body.id)
+    expect(created.body.direction).toBe('outbound')
+
+    const got = await call(sys, 'GET', `/v1/messages/${created.body.id}`, { token: t.key })
+    expect(got.status).toBe(200)
+    expect(got.body.content.content_html).toBe(html)
+    expect(got.body.content.content_text).toBe('Hi Jane')
+    expect(got.body.content.headers).toEqual([
+      { name: 'Received', value: 'from a' },
+      { name: 'Received', value: 'from b' },
+      { name: 'X-Campaign', value: 'q4' },
+    ])
+    expect(got.body.attachments.map((a: any) => [a.filename, a.size_bytes])).toEqual([
+      ['quote ü.pdf', 70_000],
+      ['logo.png', 3_000],
+    ])
+
+    for (const [i, bytes] of [pdf, png].entries()) {
+      const a = got.body.attachments[i]
+      const file = await call(sys, 'GET', `/v1/messages/${created.body.id}/attachments/${a.id}`, { token: t.key })
+      expect(file.status).toBe(200)
+      expect(file.headers.get('content-type')).toBe(a.mime_type)
+      expect(Buffer.from(file.raw).equals(bytes)).toBe(true)
+    }
+    const pdfReply = await call(sys, 'GET', `/v1/messages/${created.body.id}/attachments/${got.body.attachments[0].id}`, {
+      token: t.key,
+    })
+    expect(pdfReply.headers.get('content-disposition')).toContain("filename*=UTF-8''quote%20%C3%BC.pdf")
+  })
+
+  test('compresses large bodies, keeps small ones plain, and says which honestly', async () => {
+    const big = 'Dear customer, your invoice is attached. '.repeat(200)
+    const large = await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId, { content_text: big }) })
+    const small = await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId, { content_text: 'ok' }) })
+    const largeRow = await getContentObject(sys.tiers.content, t.id, large.body.content_storage_key)
+    const smallRow = await getContentObject(sys.tiers.content, t.id, small.body.content_storage_key)
+    expect(largeRow?.compression_type).toBe('gzip')
+    expect(largeRow?.content_text).toBeNull()
+    expect(largeRow?.raw_size_bytes).toBe(Buffer.byteLength(big))
+    expect(largeRow!.content_text_packed!.length).toBeLessThan(big.length / 5)
+    expect(smallRow?.compression_type).toBe('none')
+    expect(smallRow?.content_text).toBe('ok')
+    const back = await call(sys, 'GET', `/v1/messages/${large.body.id}/content`, { token: t.key })
+    expect(back.body.content_text).toBe(big)
+  })
+
+  test('content has a strong ETag and If-None-Match answers 304', async () => {
+    const m = await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId) })
+    const first = await call(sys, 'GET', `/v1/messages/${m.body.id}/content`, { token: t.key })
+    const etag = first.headers.get('etag')!
+    expect(etag).toMatch(/^"[0-9a-f]{32}"$/)
+    const again = await call(sys, 'GET', `/v1/messages/${m.body.id}/content`, { token: t.key, headers: { 'if-none-match': etag } })
+    expect(again.status).toBe(304)
+    expect(again.raw.length).toBe(0)
+    const stale = await call(sys, 'GET', `/v1/messages/${m.body.id}/content`, { token: t.key, headers: { 'if-none-match': '"x"' } })
+    expect(stale.status).toBe(200)
+  })
+})
+
+describe('listing', () => {
+  test('newest first, filtered, with keyset pagination that visits every ref once', async () => {
+    const t = await createTenant(sys, 'listing')
+    const other = await call(sys, 'POST', '/v1/email-accounts', { token: t.key, body: { email_address: 'other@listing.test' } })
+    const campaign = await call(sys, 'POST', '/v1/campaigns', { token: t.key, body: { name: 'Q4' } })
+    const ids: string[] = []
+    for (let i = 0; i < 7; i++) {
+      const r = await call(sys, 'POST', '/v1/messages', {
+        token: t.key,
+        body: messageBody(t.accountId, { subject: `m${i}`, campaign_id: i % 2 ? campaign.body.id : null }),
+      })
+      ids.push(r.body.id)
+    }
+    await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(other.body.id, { direction: 'inbound' }) })
+
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const q: string = `/v1/messages?email_account_id=${t.accountId}&limit=3${cursor ? `&cursor=${cursor}` : ''}`
+      const page = await call(sys, 'GET', q, { token: t.key })
+      expect(page.status).toBe(200)
+      expect(page.body.data.every((m: any) => m.content === undefined)).toBe(true)
+      seen.push(...page.body.data.map((m: any) => m.id))
+      cursor = page.body.next_cursor
+    } while (cursor)
+    expect(seen).toEqual([...ids].reverse())
+
+    const byCampaign = await call(sys, 'GET', `/v1/messages?campaign_id=${campaign.body.id}`, { token: t.key })
+    expect(byCampaign.body.data.map((m: any) => m.subject)).toEqual(['m5', 'm3', 'm1'])
+    const inbound = await call(sys, 'GET', '/v1/messages?direction=inbound', { token: t.key })
+    expect(inbound.body.data).toHaveLength(1)
+    expect(inbound.body.data[0].email_account_id).toBe(other.body.id)
+  })
+})
+
+describe('threads and references', () => {
+  test('a thread comes back whole and in order from any message in it', async () => {
+    const t = await createTenant(sys, 'threads')
+    const root = await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId, { subject: 'root' }) })
+    const reply = await call(sys, 'POST', '/v1/messages', {
+      token: t.key,
+      body: messageBody(t.accountId, { subject: 'Re: root', direction: 'inbound', parent_message_id: root.body.id }),
+    })
+    const followUp = await call(sys, 'POST', '/v1/messages', {
+      token: t.key,
+      body: messageBody(t.accountId, { subject: 'Re: Re: root', parent_message_id: reply.body.id }),
+    })
+    await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId, { subject: 'unrelated' }) })
+    for (const from of [root, reply, followUp]) {
+      const thread = await call(sys, 'GET', `/v1/messages/${from.body.id}/thread`, { token: t.key })
+      expect(thread.body.data.map((m: any) => m.subject)).toEqual(['root', 'Re: root', 'Re: Re: root'])
+    }
+  })
+
+  test('a sequence step fills in its campaign; a step from another campaign is refused', async () => {
+    const t = await createTenant(sys, 'steps')
+    const c1 = await call(sys, 'POST', '/v1/campaigns', { token: t.key, body: { name: 'one' } })
+    const c2 = await call(sys, 'POST', '/v1/campaigns', { token: t.key, body: { name: 'two' } })
+    const step = await call(sys, 'POST', `/v1/campaigns/${c1.body.id}/steps`, { token: t.key, body: { step_number: 1 } })
+    const ok = await call(sys, 'POST', '/v1/messages', {
+      token: t.key,
+      body: messageBody(t.accountId, { sequence_step_id: step.body.id }),
+    })
+    expect(ok.status).toBe(201)
+    expect(ok.body.campaign_id).toBe(c1.body.id)
+    const bad = await call(sys, 'POST', '/v1/messages', {
+      token: t.key,
+      body: messageBody(t.accountId, { sequence_step_id: step.body.id, campaign_id: c2.body.id }),
+    })
+    expect(bad.status).toBe(422)
+    expect(bad.body.errors[0].field).toBe('sequence_step_id')
+  })
+})

@@ -1,0 +1,128 @@
+/**
+ * The test process's databases. PGlite: one instance, loaded from a snapshot of a freshly
+ * migrated database (cached under .cache/, keyed by a hash of the migrations), since initdb costs
+ * seconds and loading a snapshot a fraction of one. PostgreSQL (TEST_PG_URL): four separate
+ * throwaway databases, one per tier, so no code path can lean on a shared transaction.
+ */
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { join } from 'node:path'
+import { openPglite, pgliteDb } from '../../src/db/pglite.ts'
+import { postgresDb } from '../../src/db/postgres.ts'
+import { migrateAll } from '../../src/db/migrate.ts'
+import { TIER_NAMES, type TierName } from '../../src/db/tier-names.ts'
+import { tiersFrom, type Tiers } from '../../src/db/tiers.ts'
+import type { Db } from '../../src/db/types.ts'
+
+const ROOT = join(import.meta.dir, '..', '..')
+export const TEST_PG_URL = process.env.TEST_PG_URL
+export const engine: 'pglite' | 'postgres' = TEST_PG_URL ? 'postgres' : 'pglite'
+
+async function migrationsHash(): Promise<string> {
+  const h = createHash('sha256')
+  h.update(JSON.parse(await readFile(join(ROOT, 'node_modules/@electric-sql/pglite/package.json'), 'utf8')).version)
+  for (const tier of TIER_NAMES) {
+    for (const f of (await readdir(join(ROOT, 'sql', tier))).sort()) {
+      if (f.endsWith('.sql')) h.update(await readFile(join(ROOT, 'sql', tier, f)))
+    }
+  }
+  return h.digest('hex').slice(0, 16)
+}
+
+/** A migrated PGlite snapshot, built once per migration set and reused by every later run. */
+export async function migratedSnapshot(): Promise<Blob> {
+  const dir = join(ROOT, '.cache')
+  const path = join(dir, `pglite-${await migrationsHash()}.tar.gz`)
+  const cached = await readFile(path).catch(() => undefined)
+  if (cached) return new Blob([cached])
+  const pg = await openPglite()
+  const db = pgliteDb(pg)
+  await migrateAll({ oltp: db, content: db, analytics: db, queue: db })
+  const dump = await pg.dumpDataDir('gzip')
+  await pg.close()
+  await mkdir(dir, { recursive: true })
+  await writeFile(path, new Uint8Array(await dump.arrayBuffer()))
+  return dump
+}
+
+export function adminUrl(database: string): string {
+  const u = new URL(TEST_PG_URL!)
+  u.pathname = `/${database}`
+  return u.toString()
+}
+
+/** Creates a database on the test server and returns its URL. */
+export async function createPgDatabase(name: string): Promise<string> {
+  const admin = postgresDb(TEST_PG_URL!, { max: 1 })
+  try {
+    await admin.exec(`CREATE DATABASE "${name}"`)
+  } finally {
+    await admin.close()
+  }
+  return adminUrl(name)
+}
+
+export async function dropPgDatabases(names: string[]): Promise<void> {
+  const admin = postgresDb(TEST_PG_URL!, { max: 1 })
+  try {
+    for (const n of names) await admin.exec(`DROP DATABASE IF EXISTS "${n}" WITH (FORCE)`)
+  } finally {
+    await admin.close()
+  }
+}
+
+export interface TestDatabases {
+  tiers: Tiers
+  /** Removes everything the process created (PostgreSQL databases). */
+  dispose(): Promise<void>
+}
+
+export async function openTestDatabases(): Promise<TestDatabases> {
+  if (engine === 'pglite') {
+    const db = pgliteDb(await openPglite({ loadDataDir: await migratedSnapshot() }), 'pglite:test')
+    const tiers = tiersFrom({ oltp: db, content: db, analytics: db, queue: db })
+    return { tiers, dispose: () => tiers.close() }
+  }
+  const prefix = `edp_t${process.pid}_${Math.random().toString(36).slice(2, 7)}`
+  const names = TIER_NAMES.map((t) => `${prefix}_${t}`)
+  const dbs = {} as Record<TierName, Db>
+  for (const [i, tier] of TIER_NAMES.entries()) dbs[tier] = postgresDb(await createPgDatabase(names[i]!), { max: 4 })
+  await migrateAll(dbs)
+  const tiers = tiersFrom(dbs)
+  return {
+    tiers,
+    async dispose() {
+      await tiers.close()
+      await dropPgDatabases(names)
+    },
+  }
+}
+
+/** Empties every table of every tier (pgmq queues included), keeping the migration ledger. */
+export async function truncateAll(tiers: Tiers): Promise<void> {
+  for (const db of new Set(TIER_NAMES.map((t) => tiers[t]))) {
+    const rows = await db.query<{ name: string }>(
+      `SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables
+        WHERE schemaname IN ('oltp', 'content', 'analytics', 'queue')
+           OR (schemaname = 'pgmq' AND (tablename LIKE 'q\\_%' OR tablename LIKE 'a\\_%'))`,
+    )
+    if (rows.length) await db.exec(`TRUNCATE ${rows.map((r) => r.name).join(', ')} RESTART IDENTITY CASCADE`)
+  }
+}
+
+/** Row counts of every table in every tier, pgmq queues included: "nothing changed" checks compare two. */
+export async function rowCounts(tiers: Tiers): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {}
+  for (const db of new Set(TIER_NAMES.map((t) => tiers[t]))) {
+    const tables = await db.query<{ name: string }>(
+      `SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables
+        WHERE schemaname IN ('oltp', 'content', 'analytics', 'queue')
+           OR (schemaname = 'pgmq' AND tablename LIKE 'q\\_%')`,
+    )
+    for (const { name } of tables) {
+      const [row] = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${name}`)
+      counts[name] = Number(row!.n)
+    }
+  }
+  return counts
+}

@@ -1,0 +1,53 @@
+/**
+ * What each test file starts from: the process's databases, emptied, with a fresh Deps and app
+ * over them. Workers are not started; tests drive them batch by batch.
+ */
+import { beforeAll } from 'bun:test'
+import pino from 'pino'
+import { loadConfig, type Config } from '../../src/config.ts'
+import type { Deps } from '../../src/deps.ts'
+import { createApp } from '../../src/http/app.ts'
+import { buildDeps } from '../../src/system.ts'
+import type { Tiers } from '../../src/db/tiers.ts'
+import { openTestDatabases, truncateAll, type TestDatabases } from './databases.ts'
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789'
+
+let databases: Promise<TestDatabases> | undefined
+
+export function testDatabases(): Promise<TestDatabases> {
+  databases ??= openTestDatabases()
+  return databases
+}
+
+export async function closeTestDatabases(): Promise<void> {
+  if (databases) await (await databases).dispose()
+  databases = undefined
+}
+
+export function testConfig(overrides: Partial<Record<keyof Config, string>> = {}): Config {
+  return loadConfig({ DATA_DIR: '/nonexistent', LOG_LEVEL: 'silent', MAX_BODY_BYTES: String(2 * 1024 * 1024), ...overrides })
+}
+
+export function makeDeps(tiers: Tiers, config = testConfig()): Deps {
+  return buildDeps(config, tiers, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), ADMIN_TOKEN)
+}
+
+export interface TestSystem {
+  tiers: Tiers
+  deps: Deps
+  app: ReturnType<typeof createApp>
+}
+
+/** Registers a beforeAll that empties the databases; the returned object fills in before tests run. */
+export function useSystem(config?: Config): TestSystem {
+  const system = {} as TestSystem
+  beforeAll(async () => {
+    const { tiers } = await testDatabases()
+    await truncateAll(tiers)
+    system.tiers = tiers
+    system.deps = makeDeps(tiers, config)
+    system.app = createApp(system.deps)
+  })
+  return system
+}
