@@ -6,7 +6,7 @@
 import { hostname } from 'node:os'
 import type { Deps } from '../src/deps.ts'
 import { envelopeSchema, QUEUES } from '../src/events/envelope.ts'
-import { archive, insertChannel, read, send, setVt, type QueueMessage } from '../src/tiers/queue/pgmq.ts'
+import { archive, ensureNotifyInsert, insertChannel, read, send, setVt, type QueueMessage } from '../src/tiers/queue/pgmq.ts'
 import { insertJobLog, type JobOutcome } from '../src/tiers/queue/job-logs.ts'
 import type { JobDefinition } from './job.ts'
 
@@ -47,6 +47,9 @@ export class Worker {
 
   async start(): Promise<void> {
     for (const queue of this.#o.queues) {
+      if (await ensureNotifyInsert(this.deps.tiers.queue, queue)) {
+        this.deps.log.warn({ queue }, 'insert notifications were off (reset by a crash?); turned them back on')
+      }
       this.#unlisten.push(await this.deps.tiers.queue.listen(insertChannel(queue), () => this.#wake.get(queue)?.()))
       this.#loops.push(this.#loop(queue))
     }

@@ -4,11 +4,12 @@ import { sendBatch } from '../tiers/queue/pgmq.ts'
 import { claimOutbox, deleteOutbox } from '../tiers/oltp/outbox.ts'
 
 const BATCH = 200
+const LEASE_SECONDS = 30
 
 /**
  * Moves outbox rows (OLTP) into pgmq (queue tier) when the two are different databases.
  * The write path kicks it after each commit; a periodic sweep catches whatever a crash left.
- * A crash between the pgmq send and the outbox delete re-sends: delivery is at least once.
+ * A crash between the pgmq send and the outbox delete re-sends after the lease: at least once.
  */
 export class OutboxRelay {
   #running: Promise<number> | undefined
@@ -20,17 +21,14 @@ export class OutboxRelay {
     private readonly log: Logger,
   ) {}
 
-  /** One batch: claim, send, delete, commit. Returns how many rows it moved. */
+  /** One batch: lease, send, delete. Returns how many rows it moved. */
   async drainOnce(): Promise<number> {
-    return this.tiers.oltp.transaction(async (tx) => {
-      const rows = await claimOutbox(tx, BATCH)
-      const byQueue = Map.groupBy(rows, (r) => r.queue)
-      for (const [queue, group] of byQueue) {
-        await sendBatch(this.tiers.queue, queue, group.map((r) => r.payload))
-      }
-      await deleteOutbox(tx, rows.map((r) => r.id))
-      return rows.length
-    })
+    const rows = await claimOutbox(this.tiers.oltp, BATCH, LEASE_SECONDS)
+    for (const [queue, group] of Map.groupBy(rows, (r) => r.queue)) {
+      await sendBatch(this.tiers.queue, queue, group.map((r) => r.payload))
+    }
+    await deleteOutbox(this.tiers.oltp, rows.map((r) => r.id))
+    return rows.length
   }
 
   /** Drains until empty; concurrent kicks coalesce into one more pass. */

@@ -10,11 +10,18 @@ export async function insertOutbox(q: Queryable, queue: string, payload: unknown
   await q.query(`INSERT INTO oltp.outbox (queue, payload) VALUES ($1, $2::jsonb)`, [queue, JSON.stringify(payload)])
 }
 
-/** Oldest rows first; SKIP LOCKED lets several relays drain without waiting on each other. */
-export function claimOutbox(q: Queryable, limit: number): Promise<OutboxRow[]> {
+/**
+ * Leases the oldest unclaimed rows for leaseSeconds and commits at once, so no lock is held while
+ * the relay talks to the queue database. A relay that dies leaves rows that reappear when the
+ * lease runs out.
+ */
+export function claimOutbox(q: Queryable, limit: number, leaseSeconds: number): Promise<OutboxRow[]> {
   return q.query<OutboxRow>(
-    `SELECT id, queue, payload FROM oltp.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-    [limit],
+    `UPDATE oltp.outbox SET claimed_until = now() + make_interval(secs => $2)
+      WHERE id IN (SELECT id FROM oltp.outbox WHERE claimed_until IS NULL OR claimed_until < now()
+                    ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+      RETURNING id, queue, payload`,
+    [limit, leaseSeconds],
   )
 }
 

@@ -202,6 +202,8 @@ export const outbox = oltp.table(
     id: bigint('id', { mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
     queue: varchar('queue', { length: 64 }).notNull(),
     payload: jsonb('payload').notNull(),
+    /** A relay's lease: while in the future, other relays skip the row. */
+    claimedUntil: timestamp('claimed_until', { withTimezone: true }),
     created: createdAt(),
   },
   (t) => [index('outbox_created').on(t.created)],

@@ -76,3 +76,15 @@ export async function metrics(q: Queryable, queue: string): Promise<QueueMetrics
 
 /** The NOTIFY channel pgmq.enable_notify_insert() fires on for a queue. */
 export const insertChannel = (queue: string) => `pgmq.q_${queue}.INSERT`
+
+/**
+ * Makes sure inserts into a queue NOTIFY its channel. pgmq keeps this setting in an UNLOGGED
+ * table, which PostgreSQL empties after a crash and which a PGlite snapshot does not carry, so
+ * a migration alone cannot be trusted to have left it on: workers check at start.
+ */
+export async function ensureNotifyInsert(q: Queryable, queue: string): Promise<boolean> {
+  const rows = await q.query(`SELECT 1 FROM pgmq.notify_insert_throttle WHERE queue_name = $1`, [queue])
+  if (rows.length) return false
+  await q.query(`SELECT pgmq.enable_notify_insert($1::text, 0)`, [queue])
+  return true
+}

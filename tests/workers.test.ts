@@ -1,0 +1,129 @@
+/**
+ * The worker runtime on the real pgmq: success archives and logs, a redelivered event is
+ * recorded once, a failure retries with backoff and then dead-letters, and a payload that does
+ * not match its schema is dead-lettered at once.
+ */
+import { describe, expect, test } from 'bun:test'
+import { z } from 'zod'
+import { useSystem } from './support/system.ts'
+import { createTenant, messageBody, call } from './support/api.ts'
+import { Worker, backoffSeconds } from '../workers/runtime.ts'
+import { JOBS } from '../workers/registry.ts'
+import { defineJob, type JobDefinition } from '../workers/job.ts'
+import { listEventsForMessage } from '../src/tiers/analytics/events.ts'
+import { metrics, read, send, setVt } from '../src/tiers/queue/pgmq.ts'
+import { QUEUES } from '../src/events/envelope.ts'
+
+const sys = useSystem()
+
+const jobLogs = (queue: string) =>
+  sys.tiers.queue.query<{ msg_id: string; job: string; attempt: number; outcome: string; error: string | null }>(
+    `SELECT msg_id, job, attempt, outcome, error FROM queue.job_logs WHERE queue = $1 ORDER BY id`,
+    [queue],
+  )
+const depth = async (queue: string) => Number((await metrics(sys.tiers.queue, queue)).queue_length)
+
+describe('message.created', () => {
+  test('becomes exactly one `sent` fact, however often it is delivered', async () => {
+    const t = await createTenant(sys, 'workers')
+    const m = await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId) })
+    await sys.deps.outbox.kick()
+    const [original] = await sys.tiers.queue.query<{ message: unknown }>(`SELECT message FROM pgmq.q_events`)
+    // At-least-once delivery: the same event arrives again.
+    await send(sys.tiers.queue, QUEUES.events, original!.message)
+
+    const worker = new Worker(sys.deps, { queues: [QUEUES.events], jobs: JOBS })
+    expect(await worker.runOnce(QUEUES.events)).toBe(2)
+    const events = await listEventsForMessage(sys.tiers.analytics, t.id, m.body.id)
+    expect(events.map((e) => [e.type, e.email_account_id])).toEqual([['sent', t.accountId]])
+    expect(await depth(QUEUES.events)).toBe(0)
+    const logs = await jobLogs(QUEUES.events)
+    expect(logs.map((l) => [l.job, l.outcome, l.attempt])).toEqual([
+      ['message.created', 'succeeded', 1],
+      ['message.created', 'succeeded', 1],
+    ])
+  })
+})
+
+describe('failures', () => {
+  let calls = 0
+  const flaky = defineJob({
+    name: 'test.flaky',
+    queue: QUEUES.jobs,
+    schema: z.object({ n: z.number() }),
+    maxAttempts: 2,
+    async handler() {
+      calls++
+      throw new Error('downstream unavailable')
+    },
+  })
+  const jobs = new Map<string, JobDefinition>([[flaky.name, flaky as unknown as JobDefinition]])
+
+  test('a failing job is hidden with backoff, retried, then dead-lettered with its last error', async () => {
+    const worker = new Worker(sys.deps, { queues: [QUEUES.jobs], jobs, baseBackoffSeconds: 30 })
+    const msgId = await send(sys.tiers.queue, QUEUES.jobs, { job: 'test.flaky', payload: { n: 1 } })
+
+    expect(await worker.runOnce(QUEUES.jobs)).toBe(1)
+    // Backed off: invisible now, still queued.
+    expect(await read(sys.tiers.queue, QUEUES.jobs, 0, 10)).toHaveLength(0)
+    const [hidden] = await sys.tiers.queue.query<{ vt: Date }>(`SELECT vt FROM pgmq.q_jobs WHERE msg_id = $1`, [msgId])
+    expect(hidden!.vt.getTime() - Date.now()).toBeGreaterThan(10_000)
+
+    await setVt(sys.tiers.queue, QUEUES.jobs, msgId, 0) // skip the wait
+    expect(await worker.runOnce(QUEUES.jobs)).toBe(1)
+    expect(calls).toBe(2)
+    expect(await depth(QUEUES.jobs)).toBe(0)
+    const [dead] = await sys.tiers.queue.query<{ message: any }>(`SELECT message FROM pgmq.q_dead_letters`)
+    expect(dead!.message).toMatchObject({ queue: 'jobs', msg_id: msgId, job: 'test.flaky', error: 'downstream unavailable' })
+    expect((await jobLogs(QUEUES.jobs)).map((l) => [l.outcome, l.attempt, l.error])).toEqual([
+      ['retrying', 1, 'downstream unavailable'],
+      ['dead', 2, 'downstream unavailable'],
+    ])
+  })
+
+  test('an invalid payload or an unknown job is dead at once, without running anything', async () => {
+    const worker = new Worker(sys.deps, { queues: [QUEUES.jobs], jobs })
+    calls = 0
+    await send(sys.tiers.queue, QUEUES.jobs, { job: 'test.flaky', payload: { n: 'not a number' } })
+    await send(sys.tiers.queue, QUEUES.jobs, { job: 'no.such.job', payload: {} })
+    await send(sys.tiers.queue, QUEUES.jobs, 'not an envelope')
+    expect(await worker.runOnce(QUEUES.jobs)).toBe(3)
+    expect(calls).toBe(0)
+    expect(await depth(QUEUES.jobs)).toBe(0)
+    const outcomes = (await jobLogs(QUEUES.jobs)).slice(-3).map((l) => [l.job, l.outcome, l.error?.split(':')[0]])
+    expect(outcomes).toEqual([
+      ['test.flaky', 'dead', 'invalid payload'],
+      ['no.such.job', 'dead', 'unknown job no.such.job'],
+      ['(malformed)', 'dead', 'malformed envelope'],
+    ])
+  })
+
+  test('backoff grows exponentially within its jitter band and is capped', () => {
+    const lo = () => 0
+    const hi = () => 0.999
+    expect([1, 2, 3, 4].map((a) => backoffSeconds(a, 2, 600, lo))).toEqual([1, 2, 4, 8])
+    expect([1, 2, 3, 4].map((a) => backoffSeconds(a, 2, 600, hi))).toEqual([2, 4, 8, 16])
+    expect(backoffSeconds(30, 2, 600, hi)).toBe(600)
+  })
+})
+
+describe('wake-up', () => {
+  test('a started worker picks up a new message through NOTIFY, long before its poll interval', async () => {
+    const t = await createTenant(sys, 'wake')
+    const worker = new Worker(sys.deps, { queues: [QUEUES.events], jobs: JOBS, pollIntervalMs: 60_000 })
+    await worker.start()
+    try {
+      await Bun.sleep(50) // let the first (empty) read settle into waiting
+      const m = await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId) })
+      await sys.deps.outbox.kick()
+      let events: unknown[] = []
+      for (let i = 0; i < 100 && events.length === 0; i++) {
+        await Bun.sleep(20)
+        events = await listEventsForMessage(sys.tiers.analytics, t.id, m.body.id)
+      }
+      expect(events).toHaveLength(1)
+    } finally {
+      await worker.stop()
+    }
+  })
+})
