@@ -1,0 +1,98 @@
+/**
+ * `npm start` as a user runs it: a real process on embedded PGlite. A write that got its 201
+ * survives SIGKILL; SIGTERM shuts down cleanly; the admin token persists across restarts.
+ */
+import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { engine } from '../support/databases.ts'
+
+const ROOT = join(import.meta.dir, '..', '..')
+
+interface Server {
+  proc: ReturnType<typeof Bun.spawn>
+  url: string
+  output: () => string
+}
+
+async function start(dataDir: string): Promise<Server> {
+  const proc = Bun.spawn([process.execPath, 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', TEST_PG_URL: '' },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  let text = ''
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader()
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    const { value, done } = await reader.read()
+    if (done) break
+    text += new TextDecoder().decode(value)
+    const line = text.split('\n').find((l) => l.includes('"api listening"'))
+    if (line && text.includes('ADMIN_TOKEN=')) {
+      void (async () => {
+        for (;;) {
+          const next = await reader.read()
+          if (next.done) return
+          text += new TextDecoder().decode(next.value)
+        }
+      })()
+      return { proc, url: JSON.parse(line).url.replace(/\/$/, ''), output: () => text }
+    }
+  }
+  proc.kill('SIGKILL')
+  throw new Error(`server did not start:\n${text}\n${await new Response(proc.stderr as ReadableStream).text()}`)
+}
+
+const adminToken = (s: Server) => /ADMIN_TOKEN=(\S+)/.exec(s.output())![1]!
+
+async function json(res: Response) {
+  return { status: res.status, body: (await res.json()) as any }
+}
+
+describe.skipIf(engine !== 'pglite')('embedded mode process', () => {
+  const dirs: string[] = []
+  afterAll(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true })
+  })
+
+  test('a 201 survives kill -9; SIGTERM exits 0; the admin token is kept', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'edp-e2e-'))
+    dirs.push(dataDir)
+    const first = await start(dataDir)
+    const admin = adminToken(first)
+    const post = (s: Server, path: string, token: string, body: unknown) =>
+      fetch(`${s.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then(json)
+
+    const tenant = await post(first, '/v1/tenants', admin, { name: 'e2e' })
+    expect(tenant.status).toBe(201)
+    const key = tenant.body.api_key
+    const account = await post(first, '/v1/email-accounts', key, { email_address: 'ops@e2e.test' })
+    const message = await post(first, '/v1/messages', key, {
+      email_account_id: account.body.id,
+      from_email: 'ops@e2e.test',
+      to_email: 'x@example.com',
+      subject: 'durable?',
+      content_html: '<p>kept</p>'.repeat(500),
+    })
+    expect(message.status).toBe(201)
+    first.proc.kill('SIGKILL')
+    await first.proc.exited
+
+    const second = await start(dataDir)
+    expect(adminToken(second)).toBe(admin)
+    const got = await fetch(`${second.url}/v1/messages/${message.body.id}`, { headers: { authorization: `Bearer ${key}` } }).then(json)
+    expect(got.status).toBe(200)
+    expect(got.body.content.content_html).toBe('<p>kept</p>'.repeat(500))
+    expect((await fetch(`${second.url}/ready`).then(json)).status).toBe(200)
+
+    second.proc.kill('SIGTERM')
+    expect(await second.proc.exited).toBe(0)
+  }, 90_000)
+})
