@@ -52,13 +52,14 @@ async function json(res: Response) {
   return { status: res.status, body: (await res.json()) as any }
 }
 
-describe.skipIf(engine !== 'pglite')('embedded mode process', () => {
-  const dirs: string[] = []
-  afterAll(async () => {
-    for (const d of dirs) await rm(d, { recursive: true, force: true })
-  })
+const dirs: string[] = []
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true })
+})
 
-  test('a 201 survives kill -9; SIGTERM exits 0; the admin token is kept', async () => {
+// The process always runs embedded; running it once per CI run is enough.
+describe('embedded mode process', () => {
+  test.skipIf(engine !== 'pglite')('a 201 survives kill -9; SIGTERM exits 0; the admin token is kept', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'edp-e2e-'))
     dirs.push(dataDir)
     const first = await start(dataDir)
