@@ -5,7 +5,7 @@ import { migrateAll } from './db/migrate.ts'
 import { openTiers, type Tiers } from './db/tiers.ts'
 import { OutboxRelay } from './events/outbox-relay.ts'
 import { createApp } from './http/app.ts'
-import { Worker } from '../workers/runtime.ts'
+import { Worker } from '../workers/runtime/worker.ts'
 import { JOBS, queuesOf } from '../workers/registry.ts'
 
 export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): Logger {

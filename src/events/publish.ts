@@ -3,7 +3,8 @@ import type { Tiers } from '../db/tiers.ts'
 import { sameDatabase } from '../db/tiers.ts'
 import { send } from '../tiers/queue/pgmq.ts'
 import { insertOutbox } from '../tiers/oltp/outbox.ts'
-import type { Envelope } from './envelope.ts'
+import { envelopeFor } from '../jobs/enqueue.ts'
+import type { JobName, JobPayload } from '../jobs/specs.ts'
 
 /**
  * Enqueues an envelope as part of an OLTP transaction. Same database: straight into pgmq, so the
@@ -11,7 +12,13 @@ import type { Envelope } from './envelope.ts'
  * transaction; the outbox relay moves it to pgmq after commit (at least once; jobs dedupe).
  * Returns true when the event went through the outbox and a relay kick is due.
  */
-export async function enqueueWithinOltp(tiers: Tiers, tx: Queryable, queue: string, envelope: Envelope): Promise<boolean> {
+export async function enqueueWithinOltp<J extends JobName>(
+  tiers: Tiers,
+  tx: Queryable,
+  job: J,
+  payload: JobPayload<J>,
+): Promise<boolean> {
+  const { queue, envelope } = envelopeFor(job, payload)
   if (sameDatabase(tiers.oltp, tiers.queue)) {
     await send(tx, queue, envelope)
     return false

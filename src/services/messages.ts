@@ -9,7 +9,6 @@ import { storageKeyFor } from '../content/keys.ts'
 import { ApiError, notFound } from '../http/errors.ts'
 import { newId, sha256Hex } from '../ids.ts'
 import { enqueueWithinOltp } from '../events/publish.ts'
-import { QUEUES } from '../events/envelope.ts'
 import { insertContentObject, getContentObject, type ContentKind } from '../tiers/content/objects.ts'
 import { insertAttachment, listAttachments, getAttachment, type NewAttachment } from '../tiers/content/attachments.ts'
 import {
@@ -117,19 +116,16 @@ export async function createMessage(
       status: input.status ?? (input.direction === 'outbound' ? 'sent' : 'received'),
       content_storage_key: storageKey,
     })
-    viaOutbox = await enqueueWithinOltp(tiers, tx, QUEUES.events, {
-      job: 'message.created',
-      payload: {
-        tenant_id: tenantId,
-        message_id: row.id,
-        email_account_id: row.email_account_id,
-        campaign_id: row.campaign_id,
-        sequence_step_id: row.sequence_step_id,
-        lead_id: row.lead_id,
-        direction: row.direction,
-        message_type: row.message_type,
-        occurred_at: row.created.toISOString(),
-      },
+    viaOutbox = await enqueueWithinOltp(tiers, tx, 'message.created', {
+      tenant_id: tenantId,
+      message_id: row.id,
+      email_account_id: row.email_account_id,
+      campaign_id: row.campaign_id,
+      sequence_step_id: row.sequence_step_id,
+      lead_id: row.lead_id,
+      direction: row.direction,
+      message_type: row.message_type,
+      occurred_at: row.created.toISOString(),
     })
     return row
   })

@@ -7,46 +7,24 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { engine } from '../support/databases.ts'
+import { spawnChild, type Child } from '../support/child.ts'
 
-const ROOT = join(import.meta.dir, '..', '..')
-
-interface Server {
-  proc: ReturnType<typeof Bun.spawn>
+interface Server extends Child {
   url: string
-  output: () => string
+  adminToken: string
 }
 
 async function start(dataDir: string): Promise<Server> {
-  const proc = Bun.spawn([process.execPath, 'src/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', TEST_PG_URL: '' },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  let text = ''
-  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader()
-  const deadline = Date.now() + 30_000
-  while (Date.now() < deadline) {
-    const { value, done } = await reader.read()
-    if (done) break
-    text += new TextDecoder().decode(value)
-    const line = text.split('\n').find((l) => l.includes('"api listening"'))
-    if (line && text.includes('ADMIN_TOKEN=')) {
-      void (async () => {
-        for (;;) {
-          const next = await reader.read()
-          if (next.done) return
-          text += new TextDecoder().decode(next.value)
-        }
-      })()
-      return { proc, url: JSON.parse(line).url.replace(/\/$/, ''), output: () => text }
-    }
+  const child = spawnChild('src/main.ts', { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' })
+  try {
+    const listening = await child.waitFor((l) => l.includes('"api listening"'))
+    const token = await child.waitFor((l) => l.includes('ADMIN_TOKEN='))
+    return { ...child, url: JSON.parse(listening).url.replace(/\/$/, ''), adminToken: token.split('=')[1]!.trim() }
+  } catch (err) {
+    child.proc.kill('SIGKILL')
+    throw new Error(`server did not start: ${(err as Error).message}\n${await child.stderr()}`)
   }
-  proc.kill('SIGKILL')
-  throw new Error(`server did not start:\n${text}\n${await new Response(proc.stderr as ReadableStream).text()}`)
 }
-
-const adminToken = (s: Server) => /ADMIN_TOKEN=(\S+)/.exec(s.output())![1]!
 
 async function json(res: Response) {
   return { status: res.status, body: (await res.json()) as any }
@@ -63,7 +41,6 @@ describe('embedded mode process', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'edp-e2e-'))
     dirs.push(dataDir)
     const first = await start(dataDir)
-    const admin = adminToken(first)
     const post = (s: Server, path: string, token: string, body: unknown) =>
       fetch(`${s.url}${path}`, {
         method: 'POST',
@@ -71,7 +48,7 @@ describe('embedded mode process', () => {
         body: JSON.stringify(body),
       }).then(json)
 
-    const tenant = await post(first, '/v1/tenants', admin, { name: 'e2e' })
+    const tenant = await post(first, '/v1/tenants', first.adminToken, { name: 'e2e' })
     expect(tenant.status).toBe(201)
     const key = tenant.body.api_key
     const account = await post(first, '/v1/email-accounts', key, { email_address: 'ops@e2e.test' })
@@ -87,7 +64,7 @@ describe('embedded mode process', () => {
     await first.proc.exited
 
     const second = await start(dataDir)
-    expect(adminToken(second)).toBe(admin)
+    expect(second.adminToken).toBe(first.adminToken)
     const got = await fetch(`${second.url}/v1/messages/${message.body.id}`, { headers: { authorization: `Bearer ${key}` } }).then(json)
     expect(got.status).toBe(200)
     expect(got.body.content.content_html).toBe('<p>kept</p>'.repeat(500))

@@ -73,6 +73,8 @@ export async function dropPgDatabases(names: string[]): Promise<void> {
 
 export interface TestDatabases {
   tiers: Tiers
+  /** PostgreSQL only: the URL of each tier's database, for child processes. */
+  urls?: Record<TierName, string>
   /** Removes everything the process created (PostgreSQL databases). */
   dispose(): Promise<void>
 }
@@ -86,11 +88,16 @@ export async function openTestDatabases(): Promise<TestDatabases> {
   const prefix = `edp_t${process.pid}_${Math.random().toString(36).slice(2, 7)}`
   const names = TIER_NAMES.map((t) => `${prefix}_${t}`)
   const dbs = {} as Record<TierName, Db>
-  for (const [i, tier] of TIER_NAMES.entries()) dbs[tier] = postgresDb(await createPgDatabase(names[i]!), { max: 4 })
+  const urls = {} as Record<TierName, string>
+  for (const [i, tier] of TIER_NAMES.entries()) {
+    urls[tier] = await createPgDatabase(names[i]!)
+    dbs[tier] = postgresDb(urls[tier], { max: 4 })
+  }
   await migrateAll(dbs)
   const tiers = tiersFrom(dbs)
   return {
     tiers,
+    urls,
     async dispose() {
       await tiers.close()
       await dropPgDatabases(names)

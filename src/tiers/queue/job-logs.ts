@@ -14,11 +14,25 @@ export interface JobLog {
   started_at: Date
 }
 
-export async function insertJobLog(q: Queryable, l: JobLog): Promise<void> {
+/** One statement for a whole batch of attempts. */
+export async function insertJobLogs(q: Queryable, logs: readonly JobLog[]): Promise<void> {
+  if (logs.length === 0) return
+  const col = <K extends keyof JobLog>(k: K) => logs.map((l) => l[k])
   await q.query(
     `INSERT INTO queue.job_logs (queue, msg_id, job, attempt, outcome, error, duration_ms, worker_id, started_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [l.queue, l.msg_id, l.job, l.attempt, l.outcome, l.error, l.duration_ms, l.worker_id, l.started_at],
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[], $8::text[],
+                          $9::timestamptz[])`,
+    [
+      col('queue'),
+      col('msg_id'),
+      col('job'),
+      col('attempt'),
+      col('outcome'),
+      col('error'),
+      col('duration_ms'),
+      col('worker_id'),
+      logs.map((l) => l.started_at.toISOString()),
+    ],
   )
 }
 

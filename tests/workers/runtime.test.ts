@@ -5,14 +5,16 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { z } from 'zod'
-import { useSystem } from './support/system.ts'
-import { createTenant, messageBody, call } from './support/api.ts'
-import { Worker, backoffSeconds } from '../workers/runtime.ts'
-import { JOBS } from '../workers/registry.ts'
-import { defineJob, type JobDefinition } from '../workers/job.ts'
-import { listEventsForMessage } from '../src/tiers/analytics/events.ts'
-import { metrics, read, send, setVt } from '../src/tiers/queue/pgmq.ts'
-import { QUEUES } from '../src/events/envelope.ts'
+import { useSystem } from '../support/system.ts'
+import { createTenant, messageBody, call } from '../support/api.ts'
+import { createEffectTables, testJobs } from '../support/test-jobs.ts'
+import { Worker } from '../../workers/runtime/worker.ts'
+import { JOBS } from '../../workers/registry.ts'
+import { jobMap, type JobDefinition } from '../../workers/job.ts'
+import { listEventsForMessage } from '../../src/tiers/analytics/events.ts'
+import { metrics, read, send, sendBatch, setVt } from '../../src/tiers/queue/pgmq.ts'
+import { QUEUES } from '../../src/events/envelope.ts'
+import { enqueue } from '../../src/jobs/enqueue.ts'
 
 const sys = useSystem()
 
@@ -47,7 +49,7 @@ describe('message.created', () => {
 
 describe('failures', () => {
   let calls = 0
-  const flaky = defineJob({
+  const flaky: JobDefinition = {
     name: 'test.flaky',
     queue: QUEUES.jobs,
     schema: z.object({ n: z.number() }),
@@ -56,8 +58,8 @@ describe('failures', () => {
       calls++
       throw new Error('downstream unavailable')
     },
-  })
-  const jobs = new Map<string, JobDefinition>([[flaky.name, flaky as unknown as JobDefinition]])
+  }
+  const jobs = jobMap([flaky])
 
   test('a failing job is hidden with backoff, retried, then dead-lettered with its last error', async () => {
     const worker = new Worker(sys.deps, { queues: [QUEUES.jobs], jobs, baseBackoffSeconds: 30 })
@@ -97,14 +99,6 @@ describe('failures', () => {
       ['(malformed)', 'dead', 'malformed envelope'],
     ])
   })
-
-  test('backoff grows exponentially within its jitter band and is capped', () => {
-    const lo = () => 0
-    const hi = () => 0.999
-    expect([1, 2, 3, 4].map((a) => backoffSeconds(a, 2, 600, lo))).toEqual([1, 2, 4, 8])
-    expect([1, 2, 3, 4].map((a) => backoffSeconds(a, 2, 600, hi))).toEqual([2, 4, 8, 16])
-    expect(backoffSeconds(30, 2, 600, hi)).toBe(600)
-  })
 })
 
 describe('wake-up', () => {
@@ -125,5 +119,69 @@ describe('wake-up', () => {
     } finally {
       await worker.stop()
     }
+  })
+})
+
+describe('leases and shutdown', () => {
+  test('a handler running past its visibility timeout keeps the message leased', async () => {
+    await createEffectTables(sys.tiers.queue)
+    const worker = new Worker(sys.deps, { queues: [QUEUES.jobs], jobs: testJobs(), visibilityTimeout: 1 })
+    await send(sys.tiers.queue, QUEUES.jobs, { job: 'test.effect', payload: { key: 'slow', sleep_ms: 2_500 } })
+    const running = worker.runOnce(QUEUES.jobs)
+    await Bun.sleep(1_700) // past the 1 s timeout: without the lease extension another read gets it
+    expect(await read(sys.tiers.queue, QUEUES.jobs, 30, 10)).toHaveLength(0)
+    expect(await running).toBe(1)
+    const runs = await sys.tiers.queue.query(`SELECT key FROM public.test_runs`)
+    expect(runs).toHaveLength(1)
+    expect(await depth(QUEUES.jobs)).toBe(0)
+  })
+
+  test('stop() waits for in-flight work within its bound, then releases what is left at once', async () => {
+    await createEffectTables(sys.tiers.queue)
+    const worker = new Worker(sys.deps, { queues: [QUEUES.jobs], jobs: testJobs(), pollIntervalMs: 20 })
+    await sendBatch(sys.tiers.queue, QUEUES.jobs, [
+      { job: 'test.effect', payload: { key: 'stuck', sleep_ms: 1_500 } },
+      { job: 'test.effect', payload: { key: 'also-stuck', sleep_ms: 1_500 } },
+    ])
+    await worker.start()
+    await Bun.sleep(200) // both read and running
+    const t0 = performance.now()
+    const released = await worker.stop({ timeoutMs: 300 })
+    expect(performance.now() - t0).toBeLessThan(2_000)
+    expect(released).toBe(2)
+    // Visible again right away, for the next worker, as a second delivery.
+    const again = await read(sys.tiers.queue, QUEUES.jobs, 30, 10)
+    expect(again.map((m) => m.read_ct)).toEqual([2, 2])
+    await Bun.sleep(1_600) // the abandoned handlers finish; their batch is not settled by the stopped worker
+    expect(await depth(QUEUES.jobs)).toBe(2)
+  })
+
+  test('stop() with nothing in flight returns promptly and releases nothing', async () => {
+    const worker = new Worker(sys.deps, { queues: [QUEUES.jobs], jobs: testJobs(), pollIntervalMs: 60_000 })
+    await worker.start()
+    expect(await worker.stop({ timeoutMs: 5_000 })).toBe(0)
+  })
+})
+
+describe('producers', () => {
+  test('enqueue checks the payload against the job schema before anything is sent', async () => {
+    const before = await depth(QUEUES.events)
+    const bad = { tenant_id: 'nope' } as never
+    expect(() => enqueue(sys.tiers.queue, 'message.created', bad)).toThrow()
+    expect(await depth(QUEUES.events)).toBe(before)
+  })
+
+  test('a send inside a rolled-back transaction never reaches the queue; ids are exact bigint strings', async () => {
+    const before = await depth(QUEUES.jobs)
+    await expect(
+      sys.tiers.queue.transaction(async (tx) => {
+        await send(tx, QUEUES.jobs, { job: 'x', payload: {} })
+        throw new Error('rollback')
+      }),
+    ).rejects.toThrow('rollback')
+    expect(await depth(QUEUES.jobs)).toBe(before)
+    const ids = await sendBatch(sys.tiers.queue, QUEUES.jobs, [{ a: 1 }, { a: 2 }])
+    expect(ids.every((id) => typeof id === 'string' && /^\d+$/.test(id))).toBe(true)
+    expect(BigInt(ids[1]!) - BigInt(ids[0]!)).toBe(1n)
   })
 })

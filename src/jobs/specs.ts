@@ -1,0 +1,36 @@
+/**
+ * The one registry of job payloads: name → queue, zod schema, attempts. Producers enqueue through
+ * enqueue() (which checks the payload here); workers/jobs/* implement the handlers.
+ */
+import { z } from 'zod'
+import { QUEUES } from '../events/envelope.ts'
+
+export interface JobSpec<S extends z.ZodType = z.ZodType> {
+  queue: string
+  schema: S
+  /** Deliveries before the message moves to dead_letters. */
+  maxAttempts: number
+}
+
+const spec = <S extends z.ZodType>(s: JobSpec<S>) => s
+
+export const JOB_SPECS = {
+  'message.created': spec({
+    queue: QUEUES.events,
+    maxAttempts: 10,
+    schema: z.object({
+      tenant_id: z.uuid(),
+      message_id: z.uuid(),
+      email_account_id: z.uuid(),
+      campaign_id: z.uuid().nullable(),
+      sequence_step_id: z.uuid().nullable(),
+      lead_id: z.uuid().nullable(),
+      direction: z.enum(['inbound', 'outbound']),
+      message_type: z.string(),
+      occurred_at: z.iso.datetime({ offset: true }),
+    }),
+  }),
+} as const
+
+export type JobName = keyof typeof JOB_SPECS
+export type JobPayload<J extends JobName> = z.infer<(typeof JOB_SPECS)[J]['schema']>

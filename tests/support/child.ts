@@ -1,0 +1,61 @@
+/** Child processes whose stdout lines tests wait on (a server starting, a worker making progress). */
+import { join } from 'node:path'
+
+export const ROOT = join(import.meta.dir, '..', '..')
+
+export interface Child {
+  proc: ReturnType<typeof Bun.spawn>
+  lines: string[]
+  /** Resolves with the first line (seen so far or later) matching, or rejects after timeoutMs. */
+  waitFor(match: (line: string) => boolean, timeoutMs?: number): Promise<string>
+  /** Resolves once `count` lines match. */
+  waitForCount(match: (line: string) => boolean, count: number, timeoutMs?: number): Promise<void>
+  stderr(): Promise<string>
+}
+
+export function spawnChild(script: string, env: Record<string, string | undefined>): Child {
+  const proc = Bun.spawn([process.execPath, script], {
+    cwd: ROOT,
+    env: { ...process.env, TEST_PG_URL: '', ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const lines: string[] = []
+  let listeners: (() => void)[] = []
+  void (async () => {
+    const decoder = new TextDecoder()
+    let rest = ''
+    for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) {
+      const parts = (rest + decoder.decode(chunk)).split('\n')
+      rest = parts.pop()!
+      lines.push(...parts)
+      for (const l of listeners) l()
+    }
+  })()
+  const waitForCount = (match: (line: string) => boolean, count: number, timeoutMs = 30_000) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (lines.filter(match).length >= count) {
+          listeners = listeners.filter((l) => l !== check)
+          clearTimeout(timer)
+          resolve()
+        }
+      }
+      const timer = setTimeout(() => {
+        listeners = listeners.filter((l) => l !== check)
+        reject(new Error(`timed out waiting for ${count} matching lines; got:\n${lines.slice(-20).join('\n')}`))
+      }, timeoutMs)
+      listeners.push(check)
+      check()
+    })
+  return {
+    proc,
+    lines,
+    waitForCount,
+    async waitFor(match, timeoutMs) {
+      await waitForCount(match, 1, timeoutMs)
+      return lines.find(match)!
+    },
+    stderr: () => new Response(proc.stderr as ReadableStream).text(),
+  }
+}

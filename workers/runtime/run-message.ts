@@ -1,0 +1,78 @@
+/** Runs one queue message through its job and says what should happen to it; writes nothing itself. */
+import type { Logger } from 'pino'
+import type { Deps } from '../../src/deps.ts'
+import { envelopeSchema } from '../../src/events/envelope.ts'
+import { setVt, type QueueMessage } from '../../src/tiers/queue/pgmq.ts'
+import type { JobMap } from '../job.ts'
+import { backoffSeconds } from './policy.ts'
+import type { Outcome } from './settle.ts'
+
+export interface RunEnv {
+  deps: Deps
+  log: Logger
+  jobs: JobMap
+  visibilityTimeout: number
+  baseBackoffSeconds: number
+  maxBackoffSeconds: number
+  signal: AbortSignal
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 2000)
+
+/**
+ * While a handler runs past half its visibility timeout, push the timeout out again, so no other
+ * worker picks the message up meanwhile.
+ */
+function keepLeased(env: RunEnv, queue: string, msg: QueueMessage): () => void {
+  const every = (env.visibilityTimeout * 1000) / 2
+  const timer = setInterval(() => {
+    setVt(env.deps.tiers.queue, queue, msg.msg_id, env.visibilityTimeout).catch((err) =>
+      env.log.warn({ err, queue, msg_id: msg.msg_id }, 'could not extend a lease'),
+    )
+  }, every)
+  timer.unref?.()
+  return () => clearInterval(timer)
+}
+
+export async function runMessage(env: RunEnv, queue: string, msg: QueueMessage): Promise<Outcome> {
+  const startedAt = new Date()
+  const t0 = performance.now()
+  const done = (job: string, outcome: Outcome['outcome'], error: string | null, retryIn?: number): Outcome => ({
+    msg,
+    job,
+    outcome,
+    error,
+    retryIn,
+    startedAt,
+    durationMs: Math.round(performance.now() - t0),
+  })
+
+  const envelope = envelopeSchema.safeParse(msg.message)
+  if (!envelope.success) return done('(malformed)', 'dead', 'malformed envelope')
+  const name = envelope.data.job
+  const job = env.jobs.get(name)
+  if (!job) return done(name, 'dead', `unknown job ${name}`)
+  const payload = job.schema.safeParse(envelope.data.payload)
+  // Retrying cannot fix a payload that does not match its schema.
+  if (!payload.success) return done(name, 'dead', `invalid payload: ${payload.error.message}`)
+
+  const release = keepLeased(env, queue, msg)
+  try {
+    await job.handler(payload.data, {
+      deps: env.deps,
+      log: env.log.child({ job: name, msg_id: msg.msg_id }),
+      attempt: msg.read_ct,
+      msgId: msg.msg_id,
+      signal: env.signal,
+    })
+    return done(name, 'succeeded', null)
+  } catch (err) {
+    const maxAttempts = envelope.data.max_attempts ?? job.maxAttempts
+    if (msg.read_ct >= maxAttempts) return done(name, 'dead', errorText(err))
+    const retryIn = backoffSeconds(msg.read_ct, env.baseBackoffSeconds, env.maxBackoffSeconds)
+    env.log.warn({ err, job: name, msg_id: msg.msg_id, attempt: msg.read_ct, retry_in_s: retryIn }, 'job failed')
+    return done(name, 'retrying', errorText(err), retryIn)
+  } finally {
+    release()
+  }
+}
