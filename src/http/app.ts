@@ -12,6 +12,7 @@ import { emailAccountRoutes } from './routes/email-accounts.ts'
 import { campaignRoutes } from './routes/campaigns.ts'
 import { leadRoutes } from './routes/leads.ts'
 import { messageRoutes } from './routes/messages.ts'
+import { adminRoutes } from './routes/admin.ts'
 
 function problem(c: Context<AppEnv>, err: ApiError) {
   return c.body(JSON.stringify(problemBody(err, c.get('requestId') ?? '')), err.status, {
@@ -62,8 +63,11 @@ export function createApp(deps: Deps) {
 
   app.route('/', healthRoutes(deps))
 
-  app.use('/v1/tenants/*', adminAuth(deps))
+  const admin = adminAuth(deps)
+  app.use('/v1/tenants/*', admin)
   app.route('/v1/tenants', tenantRoutes(deps))
+  app.use('/v1/admin/*', admin)
+  app.route('/v1/admin', adminRoutes(deps))
 
   const tenantScoped = {
     '/v1/email-accounts': emailAccountRoutes(deps),

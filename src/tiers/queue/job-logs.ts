@@ -43,3 +43,12 @@ export function listJobLogs(q: Queryable, queue: string, msgId: string) {
     [queue, msgId],
   )
 }
+
+/** Attempts per queue and outcome since a moment: processing and failure rates. */
+export async function outcomeCountsSince(q: Queryable, since: Date) {
+  const rows = await q.query<{ queue: string; outcome: JobOutcome; n: string }>(
+    `SELECT queue, outcome, count(*) AS n FROM queue.job_logs WHERE finished_at >= $1 GROUP BY 1, 2`,
+    [since],
+  )
+  return rows.map((r) => ({ ...r, n: Number(r.n) }))
+}

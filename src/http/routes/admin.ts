@@ -1,0 +1,32 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Deps } from '../../deps.ts'
+import { queueStats } from '../../services/queue-stats.ts'
+import { router } from '../env.ts'
+import { commonErrors, json } from '../schemas.ts'
+
+const QueueStats = z
+  .object({
+    queue: z.string(),
+    depth: z.number().int(),
+    oldest_age_seconds: z.number().nullable(),
+    total_messages: z.number().int(),
+    processed_per_second: z.number(),
+    failed_per_second: z.number(),
+    dead_letters: z.number().int(),
+  })
+  .openapi('QueueStats')
+
+/** Operator routes (admin token). */
+export function adminRoutes(deps: Deps) {
+  return router().openapi(
+    createRoute({
+      method: 'get',
+      path: '/queues',
+      tags: ['operations'],
+      summary: 'Depth, oldest age, processing rate and dead letters per work queue',
+      security: [{ bearer: [] }],
+      responses: { 200: json('Per-queue figures', z.object({ data: z.array(QueueStats) })), 401: commonErrors[401] },
+    }),
+    async (c) => c.json({ data: await queueStats(deps.tiers) }, 200),
+  )
+}

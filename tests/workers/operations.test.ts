@@ -1,0 +1,99 @@
+/** What operators see and do: per-queue figures over the admin API, and dead-letter replay. */
+import { describe, expect, test } from 'bun:test'
+import { z } from 'zod'
+import { ADMIN_TOKEN, testDatabases, useSystem } from '../support/system.ts'
+import { call, createTenant } from '../support/api.ts'
+import { ROOT } from '../support/child.ts'
+import { engine } from '../support/databases.ts'
+import { Worker } from '../../workers/runtime/worker.ts'
+import { jobMap, type JobDefinition } from '../../workers/job.ts'
+import { QUEUES } from '../../src/events/envelope.ts'
+import { metrics, read, send } from '../../src/tiers/queue/pgmq.ts'
+import { listDeadLetters, requeueDeadLetters } from '../../src/tiers/queue/dead-letters.ts'
+
+const sys = useSystem()
+
+let healthy = false
+const sometimesBroken: JobDefinition = {
+  name: 'test.sometimes',
+  queue: QUEUES.jobs,
+  schema: z.object({ n: z.number() }),
+  maxAttempts: 1,
+  async handler() {
+    if (!healthy) throw new Error('smtp relay refused')
+  },
+}
+const jobs = jobMap([sometimesBroken])
+
+describe('operations', () => {
+  test('GET /v1/admin/queues needs the admin token and reports depth, rate and dead letters', async () => {
+    const t = await createTenant(sys, 'ops')
+    expect((await call(sys, 'GET', '/v1/admin/queues', { token: t.key })).status).toBe(401)
+
+    healthy = false
+    const worker = new Worker(sys.deps, { queues: [QUEUES.jobs], jobs })
+    await send(sys.tiers.queue, QUEUES.jobs, { job: 'test.sometimes', payload: { n: 1 } })
+    await worker.runOnce(QUEUES.jobs) // dead at once: maxAttempts 1
+    healthy = true
+    await send(sys.tiers.queue, QUEUES.jobs, { job: 'test.sometimes', payload: { n: 2 } })
+    await worker.runOnce(QUEUES.jobs)
+    await send(sys.tiers.queue, QUEUES.jobs, { job: 'test.sometimes', payload: { n: 3 } }) // left waiting
+
+    const r = await call(sys, 'GET', '/v1/admin/queues', { token: ADMIN_TOKEN })
+    expect(r.status).toBe(200)
+    const jobsQueue = r.body.data.find((q: any) => q.queue === 'jobs')
+    expect(jobsQueue).toMatchObject({ depth: 1, dead_letters: 1 })
+    expect(jobsQueue.processed_per_second).toBeCloseTo(1 / 60, 5)
+    expect(jobsQueue.failed_per_second).toBeCloseTo(1 / 60, 5)
+    expect(jobsQueue.oldest_age_seconds).toBeGreaterThanOrEqual(0)
+    expect(r.body.data.map((q: any) => q.queue)).toEqual(['jobs', 'events'])
+  })
+
+  test('a requeued dead letter runs again from its first attempt and leaves dead_letters', async () => {
+    const [dead] = await listDeadLetters(sys.tiers.queue, { queue: 'jobs', limit: 10 })
+    expect(dead!.message).toMatchObject({ job: 'test.sometimes', error: 'smtp relay refused' })
+    // Drain the waiting message first so the replay is the only one left.
+    const worker = new Worker(sys.deps, { queues: [QUEUES.jobs], jobs })
+    await worker.runOnce(QUEUES.jobs)
+
+    const [requeued] = await requeueDeadLetters(sys.tiers.queue, [dead!.msg_id])
+    expect(requeued).toMatchObject({ dead_letter_id: dead!.msg_id, queue: 'jobs' })
+    expect(await listDeadLetters(sys.tiers.queue, { limit: 10 })).toEqual([])
+    const [msg] = await read(sys.tiers.queue, QUEUES.jobs, 0, 10)
+    expect(msg).toMatchObject({ msg_id: requeued!.msg_id, read_ct: 1, message: { job: 'test.sometimes', payload: { n: 1 } } })
+    expect(await worker.runOnce(QUEUES.jobs)).toBe(1)
+    expect(Number((await metrics(sys.tiers.queue, QUEUES.jobs)).queue_length)).toBe(0)
+  })
+
+  test.skipIf(engine !== 'postgres')('the dead-letters CLI lists, shows and requeues', async () => {
+    healthy = false
+    await send(sys.tiers.queue, QUEUES.jobs, { job: 'test.sometimes', payload: { n: 9 } })
+    await new Worker(sys.deps, { queues: [QUEUES.jobs], jobs }).runOnce(QUEUES.jobs)
+    const { urls } = await testDatabases()
+    const env = {
+      OLTP_DATABASE_URL: urls!.oltp,
+      CONTENT_DATABASE_URL: urls!.content,
+      ANALYTICS_DATABASE_URL: urls!.analytics,
+      QUEUE_DATABASE_URL: urls!.queue,
+    }
+    const cli = async (...args: string[]) => {
+      const p = Bun.spawn([process.execPath, 'src/cli/dead-letters.ts', ...args], {
+        cwd: ROOT,
+        env: { ...process.env, ...env },
+        stdout: 'pipe',
+        stderr: 'ignore',
+      })
+      return { code: await p.exited, out: await new Response(p.stdout).text() }
+    }
+    const list = await cli('list', '--queue', 'jobs')
+    expect(list.code).toBe(0)
+    const id = list.out.trim().split('\t')[0]!
+    expect(list.out).toContain('smtp relay refused')
+    const show = await cli('show', id)
+    expect(JSON.parse(show.out).message.message.payload).toEqual({ n: 9 })
+    const requeue = await cli('requeue', '--all')
+    expect(requeue.out).toContain(`requeued dead letter ${id} as jobs#`)
+    expect((await cli('list')).out.trim()).toBe('no dead letters')
+    expect((await cli('bogus')).code).toBe(2)
+  })
+})
