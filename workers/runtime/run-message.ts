@@ -2,7 +2,7 @@
 import type { Logger } from 'pino'
 import type { Deps } from '../../src/deps.ts'
 import { envelopeSchema } from '../../src/events/envelope.ts'
-import { setVt, type QueueMessage } from '../../src/tiers/queue/pgmq.ts'
+import type { QueueMessage } from '../../src/tiers/queue/pgmq.ts'
 import type { JobMap } from '../job.ts'
 import { backoffSeconds } from './policy.ts'
 import type { Outcome } from './settle.ts'
@@ -18,21 +18,6 @@ export interface RunEnv {
 }
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 2000)
-
-/**
- * While a handler runs past half its visibility timeout, push the timeout out again, so no other
- * worker picks the message up meanwhile.
- */
-function keepLeased(env: RunEnv, queue: string, msg: QueueMessage): () => void {
-  const every = (env.visibilityTimeout * 1000) / 2
-  const timer = setInterval(() => {
-    setVt(env.deps.tiers.queue, queue, msg.msg_id, env.visibilityTimeout).catch((err) =>
-      env.log.warn({ err, queue, msg_id: msg.msg_id }, 'could not extend a lease'),
-    )
-  }, every)
-  timer.unref?.()
-  return () => clearInterval(timer)
-}
 
 export async function runMessage(env: RunEnv, queue: string, msg: QueueMessage): Promise<Outcome> {
   const startedAt = new Date()
@@ -56,7 +41,6 @@ export async function runMessage(env: RunEnv, queue: string, msg: QueueMessage):
   // Retrying cannot fix a payload that does not match its schema.
   if (!payload.success) return done(name, 'dead', `invalid payload: ${payload.error.message}`)
 
-  const release = keepLeased(env, queue, msg)
   try {
     await job.handler(payload.data, {
       deps: env.deps,
@@ -72,7 +56,5 @@ export async function runMessage(env: RunEnv, queue: string, msg: QueueMessage):
     const retryIn = backoffSeconds(msg.read_ct, env.baseBackoffSeconds, env.maxBackoffSeconds)
     env.log.warn({ err, job: name, msg_id: msg.msg_id, attempt: msg.read_ct, retry_in_s: retryIn }, 'job failed')
     return done(name, 'retrying', errorText(err), retryIn)
-  } finally {
-    release()
   }
 }

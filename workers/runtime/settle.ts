@@ -1,11 +1,11 @@
 /**
- * Writes the outcome of a batch back to the queue tier in as few round trips as possible:
- * one archive for every success, one transaction for the dead letters, one insert for the logs.
+ * Writes the outcome of a batch back to the queue tier in as few round trips as possible: one
+ * call archives every success and logs every attempt; retries and dead letters (rare) add theirs.
  */
 import type { Queryable } from '../../src/db/types.ts'
 import { QUEUES } from '../../src/events/envelope.ts'
 import { archive, sendBatch, setVt, type QueueMessage } from '../../src/tiers/queue/pgmq.ts'
-import { insertJobLogs, type JobOutcome } from '../../src/tiers/queue/job-logs.ts'
+import { completeJobs, type JobOutcome } from '../../src/tiers/queue/job-logs.ts'
 import type { Db } from '../../src/db/types.ts'
 
 export interface Outcome {
@@ -26,7 +26,6 @@ export async function settle(db: Db, queue: string, workerId: string, outcomes: 
   const retrying = by('retrying')
   const dead = by('dead')
 
-  await archive(db, queue, succeeded.map((o) => o.msg.msg_id))
   for (const o of retrying) await setVt(db, queue, o.msg.msg_id, o.retryIn ?? 1)
   if (dead.length) {
     await db.transaction(async (tx: Queryable) => {
@@ -38,17 +37,18 @@ export async function settle(db: Db, queue: string, workerId: string, outcomes: 
       await archive(tx, queue, dead.map((o) => o.msg.msg_id))
     })
   }
-  await insertJobLogs(
+  await completeJobs(
     db,
+    queue,
+    workerId,
+    succeeded.map((o) => o.msg.msg_id),
     outcomes.map((o) => ({
-      queue,
       msg_id: o.msg.msg_id,
       job: o.job,
       attempt: o.msg.read_ct,
       outcome: o.outcome,
       error: o.error,
       duration_ms: o.durationMs,
-      worker_id: workerId,
       started_at: o.startedAt,
     })),
   )

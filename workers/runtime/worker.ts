@@ -148,9 +148,13 @@ export class Worker {
     if (batch.length === 0) return 0
     const inFlight = this.#inFlight.get(queue)!
     for (const m of batch) inFlight.add(m.msg_id)
+    const pending = new Set(batch.map((m) => m.msg_id))
+    const lease = this.#keepLeased(queue, pending)
     try {
       const env = this.#env
-      const outcomes = await Promise.all(batch.map((m) => runMessage(env, queue, m)))
+      const outcomes = await Promise.all(
+        batch.map((m) => runMessage(env, queue, m).finally(() => pending.delete(m.msg_id))),
+      )
       // Released during a timed-out shutdown: another worker owns these now.
       if (this.#abort.signal.aborted) return batch.length
       await settle(this.deps.tiers.queue, queue, this.id, outcomes)
@@ -162,8 +166,26 @@ export class Worker {
       }
       return batch.length
     } finally {
+      clearInterval(lease)
       for (const m of batch) inFlight.delete(m.msg_id)
     }
+  }
+
+  /**
+   * While handlers of a batch run past half the visibility timeout, push it out again for the
+   * ones still running, so no other worker picks them up meanwhile. One timer per batch.
+   */
+  #keepLeased(queue: string, pending: Set<string>) {
+    const vt = this.#o.visibilityTimeout
+    const timer = setInterval(() => {
+      for (const id of pending) {
+        setVt(this.deps.tiers.queue, queue, id, vt).catch((err) =>
+          this.deps.log.warn({ err, queue, msg_id: id }, 'could not extend a lease'),
+        )
+      }
+    }, (vt * 1000) / 2)
+    timer.unref?.()
+    return timer
   }
 
   #wake(queue: string) {

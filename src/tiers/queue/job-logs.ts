@@ -14,26 +14,23 @@ export interface JobLog {
   started_at: Date
 }
 
-/** One statement for a whole batch of attempts. */
-export async function insertJobLogs(q: Queryable, logs: readonly JobLog[]): Promise<void> {
-  if (logs.length === 0) return
-  const col = <K extends keyof JobLog>(k: K) => logs.map((l) => l[k])
-  await q.query(
-    `INSERT INTO queue.job_logs (queue, msg_id, job, attempt, outcome, error, duration_ms, worker_id, started_at)
-     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[], $8::text[],
-                          $9::timestamptz[])`,
-    [
-      col('queue'),
-      col('msg_id'),
-      col('job'),
-      col('attempt'),
-      col('outcome'),
-      col('error'),
-      col('duration_ms'),
-      col('worker_id'),
-      logs.map((l) => l.started_at.toISOString()),
-    ],
-  )
+/**
+ * Archives a batch's successes and logs every attempt in it, in one round trip
+ * (queue.complete_jobs, sql/queue/0002_complete_jobs.sql).
+ */
+export async function completeJobs(
+  q: Queryable,
+  queue: string,
+  workerId: string,
+  archiveIds: readonly string[],
+  logs: readonly Omit<JobLog, 'queue' | 'worker_id'>[],
+): Promise<void> {
+  await q.query(`SELECT queue.complete_jobs($1::text, $2::bigint[], $3::jsonb, $4::text)`, [
+    queue,
+    archiveIds,
+    JSON.stringify(logs),
+    workerId,
+  ])
 }
 
 export function listJobLogs(q: Queryable, queue: string, msgId: string) {

@@ -22,5 +22,7 @@ export const jobLogs = queue.table(
     startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
     finishedAt: timestamp('finished_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('job_logs_queue_msg').on(t.queue, t.msgId), index('job_logs_finished').on(t.finishedAt)],
+  // BRIN on finished_at: the table is append-only in time order, so a block-range index answers
+  // "the last minute" at a fraction of a btree's cost per inserted row.
+  (t) => [index('job_logs_queue_msg').on(t.queue, t.msgId), index('job_logs_finished').using('brin', t.finishedAt)],
 )

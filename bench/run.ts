@@ -1,0 +1,26 @@
+/**
+ * `npm run bench`: every benchmark, side by side with its baseline, written to
+ * bench/results/latest.json and latest.md. `-- --quick` runs each once on small data (CI keeps it
+ * working; CI does not judge timings). `-- --only queue` runs one.
+ */
+import { parseArgs } from 'node:util'
+import { benchQueue } from './queue.ts'
+import { writeResults, type Section } from './lib/report.ts'
+
+const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Section>> = {
+  queue: benchQueue,
+}
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } })
+const names = values.only ? values.only.split(',') : Object.keys(BENCHMARKS)
+const sections: Section[] = []
+for (const name of names) {
+  const run = BENCHMARKS[name]
+  if (!run) throw new Error(`unknown benchmark ${name}; have ${Object.keys(BENCHMARKS).join(', ')}`)
+  console.error(`running ${name}${values.quick ? ' (quick)' : ''}…`)
+  const section = await run({ quick: values.quick })
+  sections.push(section)
+  console.log(JSON.stringify(section.data))
+}
+const { path, table } = await writeResults(values.quick ? 'quick' : 'latest', sections, { quick: values.quick })
+console.log(`\n${table}\n\nwritten to ${path}`)
