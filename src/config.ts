@@ -28,6 +28,17 @@ export const configSchema = z.object({
     .enum(['true', 'false', 'auto'])
     .default('auto'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** Readers per queue: the runtime scales between these with depth and oldest-message age. */
+  WORKER_MIN_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  WORKER_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(50),
+  /** Seconds a message stays hidden once read; extended while its handler runs. */
+  WORKER_VISIBILITY_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(30),
+  /** How long shutdown waits for in-flight jobs before releasing them back to the queue. */
+  WORKER_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+}).refine((c) => c.WORKER_MIN_CONCURRENCY <= c.WORKER_MAX_CONCURRENCY, {
+  path: ['WORKER_MIN_CONCURRENCY'],
+  message: 'must not exceed WORKER_MAX_CONCURRENCY',
 })
 
 export type Config = z.infer<typeof configSchema>

@@ -44,7 +44,14 @@ export async function startSystem(
   const app = createApp(deps)
   let worker: Worker | undefined
   if (opts.workers) {
-    worker = new Worker(deps, { queues: queuesOf(JOBS), jobs: JOBS })
+    worker = new Worker(deps, {
+      queues: queuesOf(JOBS),
+      jobs: JOBS,
+      minConcurrency: config.WORKER_MIN_CONCURRENCY,
+      maxConcurrency: config.WORKER_MAX_CONCURRENCY,
+      batchSize: config.WORKER_BATCH_SIZE,
+      visibilityTimeout: config.WORKER_VISIBILITY_TIMEOUT_S,
+    })
     await worker.start()
     deps.outbox.startSweep()
   }
@@ -53,7 +60,7 @@ export async function startSystem(
     app,
     worker,
     async stop() {
-      await worker?.stop()
+      await worker?.stop({ timeoutMs: config.WORKER_SHUTDOWN_TIMEOUT_MS })
       await deps.outbox.stop()
       await tiers.close()
     },

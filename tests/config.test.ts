@@ -24,6 +24,11 @@ describe('config', () => {
     }
   })
 
+  test('worker concurrency bounds must be ordered', () => {
+    expect(() => loadConfig({ WORKER_MIN_CONCURRENCY: '8', WORKER_MAX_CONCURRENCY: '2' })).toThrow('WORKER_MIN_CONCURRENCY')
+    expect(loadConfig({ WORKER_MIN_CONCURRENCY: '2', WORKER_MAX_CONCURRENCY: '2' }).WORKER_MAX_CONCURRENCY).toBe(2)
+  })
+
   test('four URLs mean server mode; an empty variable counts as unset', () => {
     const url = 'postgres://u@h/db'
     const c = loadConfig({ OLTP_DATABASE_URL: url, CONTENT_DATABASE_URL: url, ANALYTICS_DATABASE_URL: url, QUEUE_DATABASE_URL: url, PORT: '' })
