@@ -1,13 +1,12 @@
 /** `npm run workers`: a worker-only process for server mode; start as many as the queues need. */
 import { ConfigError, loadConfig } from '../src/config.ts'
-import { resolveAdminToken } from '../src/admin-token.ts'
 import { createLogger, startSystem } from '../src/system.ts'
 
 async function main() {
   const config = loadConfig()
   const log = createLogger(config)
-  const admin = await resolveAdminToken(config)
-  const system = await startSystem(config, { adminToken: admin.token, log, workers: true, role: 'worker' })
+  // A worker process serves no HTTP, so it needs no admin token.
+  const system = await startSystem(config, { adminToken: config.ADMIN_TOKEN ?? '', log, workers: true, role: 'worker' })
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'worker shutting down')
     await system.stop()
