@@ -40,6 +40,10 @@ export class ApiError extends Error {
 export const notFound = (what: string, field?: string) =>
   new ApiError('not_found', `${what} not found`, field ? [{ field, message: 'not found' }] : undefined)
 
+/** A unique value the tenant already has: 409 naming the field. */
+export const conflict = (detail: string, field: string) =>
+  new ApiError('conflict', detail, [{ field, message: 'already exists' }])
+
 const TITLES: Record<ErrorCode, string> = {
   bad_request: 'Bad request',
   unauthorized: 'Unauthorized',

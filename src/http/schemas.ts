@@ -40,6 +40,9 @@ export const commonErrors = {
   422: problem('Validation failed; errors[] names each field'),
 } as const
 
+/** Tenant routes take the API key as a bearer token. */
+export const security = [{ bearer: [] }]
+
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   required: true,
   content: { 'application/json': { schema } },

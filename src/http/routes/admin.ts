@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { queueStats } from '../../services/queue-stats.ts'
 import { router } from '../env.ts'
-import { commonErrors, json } from '../schemas.ts'
+import { commonErrors, json, security } from '../schemas.ts'
 
 const QueueStats = z
   .object({
@@ -24,7 +24,7 @@ export function adminRoutes(deps: Deps) {
       path: '/queues',
       tags: ['operations'],
       summary: 'Depth, oldest age, processing rate and dead letters per work queue',
-      security: [{ bearer: [] }],
+      security,
       responses: { 200: json('Per-queue figures', z.object({ data: z.array(QueueStats) })), 401: commonErrors[401] },
     }),
     async (c) => c.json({ data: await queueStats(deps.tiers) }, 200),

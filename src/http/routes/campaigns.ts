@@ -10,9 +10,9 @@ import {
 } from '../../tiers/oltp/campaigns.ts'
 import { toPage } from '../../tiers/oltp/page.ts'
 import { router } from '../env.ts'
-import { ApiError, notFound } from '../errors.ts'
+import { conflict, notFound } from '../errors.ts'
 import { cursorToId } from '../pagination.ts'
-import { commonErrors, IdParam, json, jsonBody, PageQuery, pageOf, Timestamp, Uuid } from '../schemas.ts'
+import { commonErrors, IdParam, json, jsonBody, PageQuery, pageOf, Timestamp, Uuid, security } from '../schemas.ts'
 
 const CreateCampaign = z.object({ name: z.string().trim().min(1).max(200) })
 const Campaign = z
@@ -36,8 +36,6 @@ const SequenceStep = z
     updated: Timestamp,
   })
   .openapi('SequenceStep')
-
-const security = [{ bearer: [] }]
 
 export function campaignRoutes(deps: Deps) {
   const oltp = deps.tiers.oltp
@@ -93,11 +91,7 @@ export function campaignRoutes(deps: Deps) {
           subject: body.subject ?? null,
           delayDays: body.delay_days,
         })
-        if (!row) {
-          throw new ApiError('conflict', 'this campaign already has a step with that number', [
-            { field: 'step_number', message: 'already exists' },
-          ])
-        }
+        if (!row) throw conflict('this campaign already has a step with that number', 'step_number')
         return c.json(row, 201)
       },
     )

@@ -4,9 +4,9 @@ import { newId } from '../../ids.ts'
 import { insertEmailAccount, listEmailAccounts } from '../../tiers/oltp/email-accounts.ts'
 import { toPage } from '../../tiers/oltp/page.ts'
 import { router } from '../env.ts'
-import { ApiError } from '../errors.ts'
+import { conflict } from '../errors.ts'
 import { cursorToId } from '../pagination.ts'
-import { commonErrors, Email, json, jsonBody, PageQuery, pageOf, Timestamp, Uuid } from '../schemas.ts'
+import { commonErrors, Email, json, jsonBody, PageQuery, pageOf, Timestamp, Uuid, security } from '../schemas.ts'
 
 const CreateEmailAccount = z.object({
   email_address: Email,
@@ -33,7 +33,7 @@ export function emailAccountRoutes(deps: Deps) {
         path: '/',
         tags: ['email accounts'],
         summary: 'Add a mailbox',
-        security: [{ bearer: [] }],
+        security,
         request: { body: jsonBody(CreateEmailAccount) },
         responses: {
           201: json('The mailbox', EmailAccount),
@@ -48,11 +48,7 @@ export function emailAccountRoutes(deps: Deps) {
           emailAddress: body.email_address,
           displayName: body.display_name ?? null,
         })
-        if (!row) {
-          throw new ApiError('conflict', 'this tenant already has that email address', [
-            { field: 'email_address', message: 'already exists' },
-          ])
-        }
+        if (!row) throw conflict('this tenant already has that email address', 'email_address')
         return c.json(row, 201)
       },
     )
@@ -62,7 +58,7 @@ export function emailAccountRoutes(deps: Deps) {
         path: '/',
         tags: ['email accounts'],
         summary: 'List mailboxes, newest first',
-        security: [{ bearer: [] }],
+        security,
         request: { query: PageQuery },
         responses: { 200: json('A page of mailboxes', pageOf(EmailAccount)), ...commonErrors },
       }),

@@ -4,9 +4,9 @@ import { newId } from '../../ids.ts'
 import { insertLead, listLeads } from '../../tiers/oltp/leads.ts'
 import { toPage } from '../../tiers/oltp/page.ts'
 import { router } from '../env.ts'
-import { ApiError } from '../errors.ts'
+import { conflict } from '../errors.ts'
 import { cursorToId } from '../pagination.ts'
-import { commonErrors, Email, json, jsonBody, PageQuery, pageOf, Timestamp, Uuid } from '../schemas.ts'
+import { commonErrors, Email, json, jsonBody, PageQuery, pageOf, Timestamp, Uuid, security } from '../schemas.ts'
 
 const Name = z.string().trim().min(1).max(100).nullish()
 const CreateLead = z.object({ email: Email, first_name: Name, last_name: Name })
@@ -22,8 +22,6 @@ const Lead = z
     updated: Timestamp,
   })
   .openapi('Lead')
-
-const security = [{ bearer: [] }]
 
 export function leadRoutes(deps: Deps) {
   const oltp = deps.tiers.oltp
@@ -46,7 +44,7 @@ export function leadRoutes(deps: Deps) {
           firstName: body.first_name ?? null,
           lastName: body.last_name ?? null,
         })
-        if (!row) throw new ApiError('conflict', 'this tenant already has a lead with that email', [{ field: 'email', message: 'already exists' }])
+        if (!row) throw conflict('this tenant already has a lead with that email', 'email')
         return c.json(row, 201)
       },
     )

@@ -13,7 +13,7 @@ import { toPage } from '../../tiers/oltp/page.ts'
 import { router } from '../env.ts'
 import { ApiError } from '../errors.ts'
 import { cursorToId } from '../pagination.ts'
-import { commonErrors, json, jsonBody, pageOf } from '../schemas.ts'
+import { commonErrors, json, jsonBody, pageOf, security } from '../schemas.ts'
 import {
   AttachmentParams,
   CreateMessage,
@@ -25,7 +25,6 @@ import {
   normaliseHeaders,
 } from './message-schemas.ts'
 
-const security = [{ bearer: [] }]
 const gone = { description: 'The content expired under the retention policy' }
 
 /** RFC 6266 filename, with an ASCII fallback for old clients. */

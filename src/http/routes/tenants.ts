@@ -3,7 +3,7 @@ import type { Deps } from '../../deps.ts'
 import { newApiKey, newId } from '../../ids.ts'
 import { insertApiKey, insertTenant } from '../../tiers/oltp/tenants.ts'
 import { router } from '../env.ts'
-import { commonErrors, json, jsonBody, Timestamp, Uuid } from '../schemas.ts'
+import { commonErrors, json, jsonBody, Timestamp, Uuid, security } from '../schemas.ts'
 
 const CreateTenant = z.object({ name: z.string().trim().min(1).max(200) })
 const Tenant = z.object({ id: Uuid, name: z.string(), status: z.string(), created: Timestamp })
@@ -15,7 +15,7 @@ export function tenantRoutes(deps: Deps) {
       path: '/',
       tags: ['tenants'],
       summary: 'Create a tenant and its first API key (admin token)',
-      security: [{ bearer: [] }],
+      security,
       request: { body: jsonBody(CreateTenant) },
       responses: {
         201: json('The tenant and its API key, shown only this once', z.object({ id: Uuid, tenant: Tenant, api_key: z.string() })),
