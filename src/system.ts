@@ -4,6 +4,7 @@ import type { Deps } from './deps.ts'
 import { migrateAll } from './db/migrate.ts'
 import { openTiers, type Tiers } from './db/tiers.ts'
 import { OutboxRelay } from './events/outbox-relay.ts'
+import { scheduleOverdueRefresh } from './services/analytics.ts'
 import { createApp } from './http/app.ts'
 import { Worker } from '../workers/runtime/worker.ts'
 import { JOBS, queuesOf } from '../workers/registry.ts'
@@ -43,6 +44,7 @@ export async function startSystem(
   const deps = buildDeps(config, tiers, opts.log, opts.adminToken)
   const app = createApp(deps)
   let worker: Worker | undefined
+  let maintenance: ReturnType<typeof setInterval> | undefined
   if (opts.workers) {
     worker = new Worker(deps, {
       queues: queuesOf(JOBS),
@@ -54,12 +56,17 @@ export async function startSystem(
     })
     await worker.start()
     deps.outbox.startSweep()
+    maintenance = setInterval(() => {
+      scheduleOverdueRefresh(deps).catch((err) => opts.log.error({ err }, 'could not check for an overdue analytics refresh'))
+    }, 5_000)
+    maintenance.unref?.()
   }
   return {
     deps,
     app,
     worker,
     async stop() {
+      clearInterval(maintenance)
       await worker?.stop({ timeoutMs: config.WORKER_SHUTDOWN_TIMEOUT_MS })
       await deps.outbox.stop()
       await tiers.close()

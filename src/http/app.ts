@@ -13,6 +13,8 @@ import { campaignRoutes } from './routes/campaigns.ts'
 import { leadRoutes } from './routes/leads.ts'
 import { messageRoutes } from './routes/messages.ts'
 import { adminRoutes } from './routes/admin.ts'
+import { eventRoutes } from './routes/events.ts'
+import { analyticsRoutes } from './routes/analytics.ts'
 
 function problem(c: Context<AppEnv>, err: ApiError) {
   return c.body(JSON.stringify(problemBody(err, c.get('requestId') ?? '')), err.status, {
@@ -74,6 +76,8 @@ export function createApp(deps: Deps) {
     '/v1/campaigns': campaignRoutes(deps),
     '/v1/leads': leadRoutes(deps),
     '/v1/messages': messageRoutes(deps),
+    '/v1/events': eventRoutes(deps),
+    '/v1/analytics': analyticsRoutes(deps),
   }
   const auth = tenantAuth(deps)
   for (const [path, routes] of Object.entries(tenantScoped)) {

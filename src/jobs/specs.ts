@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { QUEUES } from '../events/envelope.ts'
+import { EVENT_TYPES } from '../tiers/analytics/apply.ts'
 
 export interface JobSpec<S extends z.ZodType = z.ZodType> {
   queue: string
@@ -13,6 +14,20 @@ export interface JobSpec<S extends z.ZodType = z.ZodType> {
 }
 
 const spec = <S extends z.ZodType>(s: JobSpec<S>) => s
+
+/** An event on its way to the analytics tier, its message's dimensions resolved from OLTP. */
+const analyticsEvent = z.object({
+  tenant_id: z.uuid(),
+  event_id: z.string().min(1).max(200),
+  message_id: z.uuid(),
+  type: z.enum(EVENT_TYPES),
+  bounce_type: z.enum(['hard', 'soft']).nullable(),
+  occurred_at: z.iso.datetime({ offset: true }),
+  email_account_id: z.uuid().nullable(),
+  campaign_id: z.uuid().nullable(),
+  sequence_step_id: z.uuid().nullable(),
+  metadata: z.unknown(),
+})
 
 export const JOB_SPECS = {
   'message.created': spec({
@@ -30,6 +45,12 @@ export const JOB_SPECS = {
       occurred_at: z.iso.datetime({ offset: true }),
     }),
   }),
+  'events.apply': spec({
+    queue: QUEUES.events,
+    maxAttempts: 10,
+    schema: z.object({ events: z.array(analyticsEvent).min(1).max(1000) }),
+  }),
+  'analytics.refresh': spec({ queue: QUEUES.jobs, maxAttempts: 10, schema: z.object({}) }),
 } as const
 
 export type JobName = keyof typeof JOB_SPECS

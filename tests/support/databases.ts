@@ -105,6 +105,12 @@ export async function openTestDatabases(): Promise<TestDatabases> {
   }
 }
 
+/** Rows a migration seeds: reset to their first state instead of deleted. */
+const SEEDED: Record<string, string> = {
+  'analytics.refresh_state':
+    'UPDATE analytics.refresh_state SET dirty_since = NULL, scheduled_at = NULL, as_of = NULL, refreshed_at = NULL, duration_ms = NULL',
+}
+
 /** Empties every table of every tier (pgmq queues included), keeping the migration ledger. */
 export async function truncateAll(tiers: Tiers): Promise<void> {
   for (const db of new Set(TIER_NAMES.map((t) => tiers[t]))) {
@@ -113,7 +119,13 @@ export async function truncateAll(tiers: Tiers): Promise<void> {
         WHERE schemaname IN ('oltp', 'content', 'analytics', 'queue')
            OR (schemaname = 'pgmq' AND (tablename LIKE 'q\\_%' OR tablename LIKE 'a\\_%'))`,
     )
-    if (rows.length) await db.exec(`TRUNCATE ${rows.map((r) => r.name).join(', ')} RESTART IDENTITY CASCADE`)
+    const names = rows.map((r) => r.name)
+    const plain = names.filter((n) => !(n in SEEDED))
+    if (plain.length) await db.exec(`TRUNCATE ${plain.join(', ')} RESTART IDENTITY CASCADE`)
+    for (const n of names.filter((n) => n in SEEDED)) await db.exec(SEEDED[n]!)
+    // Materialized views hold data too.
+    const views = await db.query<{ name: string }>(`SELECT format('%I.%I', schemaname, matviewname) AS name FROM pg_matviews WHERE schemaname = 'analytics'`)
+    for (const v of views) await db.exec(`REFRESH MATERIALIZED VIEW ${v.name}`)
   }
 }
 

@@ -1,21 +1,25 @@
-import { insertEvent } from '../../src/tiers/analytics/events.ts'
 import { defineJob } from '../job.ts'
+import { recordEvents } from './record-events.ts'
 
 /**
- * A stored message becomes an analytics fact: `sent` for outbound, `received` for inbound.
- * The event id derives from the message id, so a redelivered job inserts nothing new.
+ * An outbound message becomes a `sent` fact. The event id derives from the message id, so a
+ * redelivered job changes nothing. Inbound messages produce their events (replied, bounced…)
+ * when they are classified.
  */
 export const messageCreated = defineJob('message.created', async (p, { deps }) => {
-  const type = p.direction === 'outbound' ? 'sent' : 'received'
-  await insertEvent(deps.tiers.analytics, {
-    tenant_id: p.tenant_id,
-    event_id: `${p.message_id}:${type}`,
-    message_id: p.message_id,
-    type,
-    occurred_at: new Date(p.occurred_at),
-    email_account_id: p.email_account_id,
-    campaign_id: p.campaign_id,
-    sequence_step_id: p.sequence_step_id,
-    metadata: null,
-  })
+  if (p.direction !== 'outbound') return
+  await recordEvents(deps, [
+    {
+      tenant_id: p.tenant_id,
+      event_id: `${p.message_id}:sent`,
+      message_id: p.message_id,
+      type: 'sent',
+      bounce_type: null,
+      occurred_at: p.occurred_at,
+      email_account_id: p.email_account_id,
+      campaign_id: p.campaign_id,
+      sequence_step_id: p.sequence_step_id,
+      metadata: null,
+    },
+  ])
 })

@@ -32,3 +32,8 @@ export function listEmailAccounts(q: Queryable, tenantId: string, limit: number,
     [tenantId, before ?? null, limit + 1],
   )
 }
+
+export async function emailAccountExists(q: Queryable, tenantId: string, id: string): Promise<boolean> {
+  const rows = await q.query(`SELECT 1 FROM oltp.email_accounts WHERE tenant_id = $1 AND id = $2`, [tenantId, id])
+  return rows.length > 0
+}

@@ -146,3 +146,20 @@ export function getThread(q: Queryable, tenantId: string, id: string): Promise<M
     [tenantId, id],
   )
 }
+
+export interface MessageDimensions {
+  id: string
+  email_account_id: string
+  campaign_id: string | null
+  sequence_step_id: string | null
+}
+
+/** The analytics dimensions of a tenant's messages, by id; ids not found are absent. */
+export async function messageDimensions(q: Queryable, tenantId: string, ids: readonly string[]) {
+  const rows = await q.query<MessageDimensions>(
+    `SELECT id, email_account_id, campaign_id, sequence_step_id FROM oltp.inbox_message_refs
+      WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
+    [tenantId, ids],
+  )
+  return new Map(rows.map((r) => [r.id, r]))
+}

@@ -33,3 +33,8 @@ export async function countOutbox(q: Queryable): Promise<number> {
   const rows = await q.query<{ n: string }>(`SELECT count(*) AS n FROM oltp.outbox`)
   return Number(rows[0]!.n)
 }
+
+export async function oldestOutboxRow(q: Queryable): Promise<Date | null> {
+  const rows = await q.query<{ oldest: Date | null }>(`SELECT min(created) AS oldest FROM oltp.outbox`)
+  return rows[0]?.oldest ?? null
+}

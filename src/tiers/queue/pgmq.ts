@@ -88,3 +88,12 @@ export async function ensureNotifyInsert(q: Queryable, queue: string): Promise<b
   await q.query(`SELECT pgmq.enable_notify_insert($1::text, 0)`, [queue])
   return true
 }
+
+/** The queue database's clock and the enqueue time of the oldest message still in a queue. */
+export async function oldestPending(q: Queryable, queue: 'events' | 'jobs'): Promise<{ now: Date; oldest: Date | null }> {
+  // The table name cannot be a parameter; the union type keeps it to our own queues.
+  const [row] = await q.query<{ now: Date; oldest: Date | null }>(
+    `SELECT now() AS now, (SELECT min(enqueued_at) FROM pgmq.q_${queue}) AS oldest`,
+  )
+  return row!
+}

@@ -1,0 +1,40 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Deps } from '../../deps.ts'
+import { acceptEvents } from '../../services/events.ts'
+import { EVENT_TYPES } from '../../tiers/analytics/apply.ts'
+import { router } from '../env.ts'
+import { commonErrors, json, jsonBody, security, Uuid } from '../schemas.ts'
+
+const Event = z.object({
+  event_id: z.string().trim().min(1).max(200),
+  message_id: Uuid,
+  type: z.enum(EVENT_TYPES),
+  occurred_at: z.iso.datetime({ offset: true }),
+  bounce_type: z.enum(['hard', 'soft']).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+})
+
+const EventBatch = z.object({ events: z.array(Event).min(1).max(1000) }).openapi('EventBatch')
+
+const Accepted = z.object({
+  accepted: z.array(z.string()),
+  rejected: z.array(z.object({ event_id: z.string(), status: z.number().int(), detail: z.string() })),
+})
+
+export function eventRoutes(deps: Deps) {
+  return router().openapi(
+    createRoute({
+      method: 'post',
+      path: '/',
+      tags: ['analytics'],
+      summary: 'Report events (sent, delivered, opened, clicked, replied, bounced…) for your messages',
+      description:
+        'Up to 1,000 events. Each is counted exactly once however often it is sent (by event_id). ' +
+        'An event naming a message that is not yours is rejected with status 404; the others are accepted.',
+      security,
+      request: { body: jsonBody(EventBatch) },
+      responses: { 202: json('Which events were accepted', Accepted), ...commonErrors },
+    }),
+    async (c) => c.json(await acceptEvents(deps, c.get('tenantId'), c.req.valid('json').events), 202),
+  )
+}

@@ -1,0 +1,66 @@
+/**
+ * Event intake (provider webhooks, tracking): resolve each event's message in the caller's tenant,
+ * reject the ones that name no message of theirs, and queue the rest for the analytics workers.
+ * An event is accepted once its queue message commits; the 202 means it will be counted.
+ */
+import type { Deps } from '../deps.ts'
+import { envelopeFor } from '../jobs/enqueue.ts'
+import { sendBatch } from '../tiers/queue/pgmq.ts'
+import { messageDimensions } from '../tiers/oltp/messages.ts'
+import type { AnalyticsEvent, EventType } from '../tiers/analytics/apply.ts'
+
+export interface IncomingEvent {
+  event_id: string
+  message_id: string
+  type: EventType
+  occurred_at: string
+  bounce_type?: 'hard' | 'soft'
+  metadata?: Record<string, unknown>
+}
+
+export interface Rejection {
+  event_id: string
+  status: number
+  detail: string
+}
+
+/** Events per queue message: big enough to apply efficiently, small enough to retry cheaply. */
+const CHUNK = 100
+
+function bounceType(e: IncomingEvent): 'hard' | 'soft' | null {
+  if (e.type !== 'bounced') return null
+  const fromMetadata = e.metadata?.bounce_type
+  // A bounce that does not say otherwise is permanent: retrying a dead address hurts reputation.
+  return e.bounce_type ?? (fromMetadata === 'soft' || fromMetadata === 'hard' ? fromMetadata : 'hard')
+}
+
+export async function acceptEvents(deps: Deps, tenantId: string, incoming: readonly IncomingEvent[]) {
+  const dims = await messageDimensions(deps.tiers.oltp, tenantId, [...new Set(incoming.map((e) => e.message_id))])
+  const accepted: AnalyticsEvent[] = []
+  const rejected: Rejection[] = []
+  for (const e of incoming) {
+    const m = dims.get(e.message_id)
+    if (!m) {
+      rejected.push({ event_id: e.event_id, status: 404, detail: `message ${e.message_id} not found` })
+      continue
+    }
+    accepted.push({
+      tenant_id: tenantId,
+      event_id: e.event_id,
+      message_id: e.message_id,
+      type: e.type,
+      bounce_type: bounceType(e),
+      occurred_at: new Date(e.occurred_at).toISOString(),
+      email_account_id: m.email_account_id,
+      campaign_id: m.campaign_id,
+      sequence_step_id: m.sequence_step_id,
+      metadata: e.metadata ?? null,
+    })
+  }
+  const envelopes = []
+  for (let i = 0; i < accepted.length; i += CHUNK) {
+    envelopes.push(envelopeFor('events.apply', { events: accepted.slice(i, i + CHUNK) }).envelope)
+  }
+  await sendBatch(deps.tiers.queue, 'events', envelopes)
+  return { accepted: accepted.map((e) => e.event_id), rejected }
+}
