@@ -24,6 +24,9 @@ export interface Rejection {
   detail: string
 }
 
+/** The one id a message's `sent` event has, whoever reports it. */
+export const sentEventId = (messageId: string) => `${messageId}:sent`
+
 /** Events per queue message: big enough to apply efficiently, small enough to retry cheaply. */
 const CHUNK = 100
 
@@ -46,7 +49,9 @@ export async function acceptEvents(deps: Deps, tenantId: string, incoming: reado
     }
     accepted.push({
       tenant_id: tenantId,
-      event_id: e.event_id,
+      // The write path already records `sent` for every outbound message under this id; a
+      // provider's own `sent` report for it must not count the message twice.
+      event_id: e.type === 'sent' ? sentEventId(e.message_id) : e.event_id,
       message_id: e.message_id,
       type: e.type,
       bounce_type: bounceType(e),
@@ -62,5 +67,5 @@ export async function acceptEvents(deps: Deps, tenantId: string, incoming: reado
     envelopes.push(envelopeFor('events.apply', { events: accepted.slice(i, i + CHUNK) }).envelope)
   }
   await sendBatch(deps.tiers.queue, 'events', envelopes)
-  return { accepted: accepted.map((e) => e.event_id), rejected }
+  return { accepted: incoming.filter((e) => dims.has(e.message_id)).map((e) => e.event_id), rejected }
 }

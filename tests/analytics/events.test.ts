@@ -129,6 +129,7 @@ describe('counting', () => {
       event('r2', s.messages[0]!, 'replied', '2026-11-21T10:00:00Z'),
       event('a1', s.messages[1]!, 'auto_replied'),
       event('d1', s.messages[0]!, 'delivered'),
+      event('s1', s.messages[0]!, 'sent'), // the provider confirms what the write path already counted
       event('u1', s.messages[1]!, 'unsubscribed'),
       event('k1', s.messages[1]!, 'complained'),
     ])

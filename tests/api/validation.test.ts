@@ -72,6 +72,7 @@ describe('bad input', () => {
     await call(sys, 'POST', '/v1/email-accounts', { token: t.key, body: { email_address: 'dup@validation.test' } })
     await call(sys, 'POST', '/v1/leads', { token: t.key, body: { email: 'lead@validation.test' } })
     const m = await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId) })
+    await sys.deps.outbox.kick() // separate databases: let the relay finish before counting rows
     f = { ...t, campaignId: campaign.body.id, messageId: m.body.id }
     expect(m.status).toBe(201)
   })

@@ -1,5 +1,6 @@
 import { defineJob } from '../job.ts'
 import { recordEvents } from './record-events.ts'
+import { sentEventId } from '../../src/services/events.ts'
 
 /**
  * An outbound message becomes a `sent` fact. The event id derives from the message id, so a
@@ -11,7 +12,7 @@ export const messageCreated = defineJob('message.created', async (p, { deps }) =
   await recordEvents(deps, [
     {
       tenant_id: p.tenant_id,
-      event_id: `${p.message_id}:sent`,
+      event_id: sentEventId(p.message_id),
       message_id: p.message_id,
       type: 'sent',
       bounce_type: null,

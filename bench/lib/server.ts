@@ -1,0 +1,64 @@
+/** Starts the real API + workers (`src/main.ts`) as a child process against the bench database. */
+import { join } from 'node:path'
+
+export interface RunningServer {
+  url: string
+  stop(): Promise<void>
+}
+
+export async function startServer(databaseUrl: string, env: Record<string, string> = {}): Promise<RunningServer> {
+  const proc = Bun.spawn([process.execPath, 'src/main.ts'], {
+    cwd: join(import.meta.dir, '..', '..'),
+    env: {
+      ...process.env,
+      OLTP_DATABASE_URL: databaseUrl,
+      CONTENT_DATABASE_URL: databaseUrl,
+      ANALYTICS_DATABASE_URL: databaseUrl,
+      QUEUE_DATABASE_URL: databaseUrl,
+      ADMIN_TOKEN: 'bench-admin-token-0123456789',
+      WORKERS_IN_PROCESS: 'true',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdout: 'pipe',
+    stderr: 'inherit',
+  })
+  const decoder = new TextDecoder()
+  // One reader for the child's whole life: leaving a for-await loop would cancel the stream and
+  // the child would die of EPIPE at its next log line.
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader()
+  let text = ''
+  for (;;) {
+    const { value, done } = await reader.read()
+    if (done) break
+    text += decoder.decode(value)
+    const line = text.split('\n').find((l) => l.includes('"api listening"'))
+    if (line) {
+      void (async () => {
+        while (!(await reader.read()).done);
+      })().catch(() => {})
+      return {
+        url: JSON.parse(line).url.replace(/\/$/, ''),
+        async stop() {
+          proc.kill('SIGTERM')
+          await proc.exited
+        },
+      }
+    }
+  }
+  throw new Error(`server exited before listening:\n${text}`)
+}
+
+export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789'
+
+export async function api(base: string, token: string, method: string, path: string, body?: unknown) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  })
+  const json = (await res.json()) as any
+  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`)
+  return json
+}
