@@ -171,8 +171,9 @@ describe('counting', () => {
     const dying = new Worker(makeDeps(tiersFrom({ ...sys.tiers, queue })), { queues: [QUEUES.events], jobs: JOBS })
     await expect(dying.runOnce(QUEUES.events)).rejects.toThrow('killed before archive')
     // The message is still there; make it visible now instead of waiting out its timeout.
-    const [pending] = await sys.tiers.queue.query<{ msg_id: string }>(`SELECT msg_id FROM pgmq.q_events`)
-    await setVt(sys.tiers.queue, QUEUES.events, pending!.msg_id, 0)
+    const pending = await sys.tiers.queue.query<{ msg_id: string }>(`SELECT msg_id FROM pgmq.q_events`)
+    expect(pending).toHaveLength(1)
+    await setVt(sys.tiers.queue, QUEUES.events, pending[0]!.msg_id, 0)
     await drainWorkers(sys)
     expect((await campaign(s)).body).toMatchObject({ clicked: 1, unique_clicked: 1 })
     // And a queue-level duplicate of an already-applied message is harmless too.

@@ -28,6 +28,7 @@ describe('refresh and as_of', () => {
       token: t.key,
       body: { events: [{ event_id: 'o1', message_id: m.id, type: 'opened', occurred_at: new Date().toISOString() }] },
     })
+    await sys.deps.outbox.kick() // separate databases: the message's event may still be in the outbox
     expect(await worker.runOnce(QUEUES.events)).toBe(2) // message.created and the open
     // Applied but not yet visible: the views are stale and were never refreshed.
     expect(await report()).toMatchObject({ sent: 0, opened: 0, as_of: null, freshness_seconds: null })
@@ -56,10 +57,12 @@ describe('refresh and as_of', () => {
   })
 
   test('a refresh whose job was lost is scheduled again by the periodic check', async () => {
+    await sys.tiers.queue.query(`SELECT pgmq.purge_queue('events')`) // the click the test above left pending
     const t = await createTenant(sys, 'lost')
     await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId) })
     const worker = new Worker(sys.deps, { queues: [QUEUES.events, QUEUES.jobs], jobs: JOBS })
-    await worker.runOnce(QUEUES.events)
+    await sys.deps.outbox.kick()
+    expect(await worker.runOnce(QUEUES.events)).toBe(1)
     // The process died before its refresh job was enqueued: dirty, scheduled long ago, no job.
     await sys.tiers.queue.exec(`DELETE FROM pgmq.q_jobs`)
     await sys.tiers.analytics.exec(`UPDATE analytics.refresh_state SET scheduled_at = now() - interval '1 hour'`)
