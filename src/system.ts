@@ -15,9 +15,7 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): Logger {
 
 /** Builds the one Deps object from open tiers; tests call this with tiers over PGlite. */
 export function buildDeps(config: Config, tiers: Tiers, log: Logger, adminToken: string): Deps {
-  const deps: Deps = { config, tiers, log, adminToken, outbox: undefined as never }
-  deps.outbox = new OutboxRelay(tiers, log)
-  return deps
+  return { config, tiers, log, adminToken, outbox: new OutboxRelay(tiers, log) }
 }
 
 export interface System {

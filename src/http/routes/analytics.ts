@@ -3,7 +3,7 @@ import type { Deps } from '../../deps.ts'
 import { report, viewsAsOf } from '../../services/analytics.ts'
 import { campaignExists, listSequenceSteps } from '../../tiers/oltp/campaigns.ts'
 import { emailAccountExists } from '../../tiers/oltp/email-accounts.ts'
-import { campaignTotals, COUNT_COLUMNS, mailboxTotals, stepTotals, type Counts, type DayRange } from '../../tiers/analytics/views.ts'
+import { COUNT_COLUMNS, stepTotals, totals, type Counts, type DayRange } from '../../tiers/analytics/views.ts'
 import { router } from '../env.ts'
 import { ApiError, notFound } from '../errors.ts'
 import { commonErrors, IdParam, json, security } from '../schemas.ts'
@@ -51,7 +51,7 @@ export function analyticsRoutes(deps: Deps) {
         const r = range(c.req.valid('query'))
         if (!(await campaignExists(oltp, tenantId, id))) throw notFound('campaign')
         const asOf = await viewsAsOf(deps.tiers)
-        return c.json({ campaign_id: id, ...report(await campaignTotals(analytics, tenantId, id, r), asOf) }, 200)
+        return c.json({ campaign_id: id, ...report(await totals(analytics, 'campaign', tenantId, id, r), asOf) }, 200)
       },
     )
     .openapi(
@@ -98,7 +98,7 @@ export function analyticsRoutes(deps: Deps) {
         const r = range(c.req.valid('query'))
         if (!(await emailAccountExists(oltp, tenantId, id))) throw notFound('email account')
         const asOf = await viewsAsOf(deps.tiers)
-        return c.json({ email_account_id: id, ...report(await mailboxTotals(analytics, tenantId, id, r), asOf) }, 200)
+        return c.json({ email_account_id: id, ...report(await totals(analytics, 'mailbox', tenantId, id, r), asOf) }, 200)
       },
     )
 }

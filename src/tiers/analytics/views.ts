@@ -29,20 +29,24 @@ export interface DayRange {
 const toCounts = (row: Record<string, string>): Counts =>
   Object.fromEntries(COUNT_COLUMNS.map((c) => [c, Number(row[c] ?? 0)])) as Counts
 
-export async function campaignTotals(q: Queryable, tenantId: string, campaignId: string, r: DayRange): Promise<Counts> {
-  const [row] = await q.query<Record<string, string>>(
-    `SELECT ${SUMS} FROM analytics.campaign_analytics
-      WHERE tenant_id = $1 AND campaign_id = $2 AND ($3::date IS NULL OR day >= $3::date) AND ($4::date IS NULL OR day <= $4::date)`,
-    [tenantId, campaignId, r.from, r.to],
-  )
-  return toCounts(row!)
-}
+const SINGLE = {
+  campaign: { view: 'analytics.campaign_analytics', key: 'campaign_id' },
+  mailbox: { view: 'analytics.mailbox_analytics', key: 'email_account_id' },
+} as const
 
-export async function mailboxTotals(q: Queryable, tenantId: string, accountId: string, r: DayRange): Promise<Counts> {
+/** One campaign's or one mailbox's counts summed over the range. */
+export async function totals(
+  q: Queryable,
+  of: keyof typeof SINGLE,
+  tenantId: string,
+  id: string,
+  r: DayRange,
+): Promise<Counts> {
+  const { view, key } = SINGLE[of]
   const [row] = await q.query<Record<string, string>>(
-    `SELECT ${SUMS} FROM analytics.mailbox_analytics
-      WHERE tenant_id = $1 AND email_account_id = $2 AND ($3::date IS NULL OR day >= $3::date) AND ($4::date IS NULL OR day <= $4::date)`,
-    [tenantId, accountId, r.from, r.to],
+    `SELECT ${SUMS} FROM ${view}
+      WHERE tenant_id = $1 AND ${key} = $2 AND ($3::date IS NULL OR day >= $3::date) AND ($4::date IS NULL OR day <= $4::date)`,
+    [tenantId, id, r.from, r.to],
   )
   return toCounts(row!)
 }
