@@ -107,6 +107,7 @@ describe('events API', () => {
       [{ events: [] }, 'events'],
       [{ events: Array.from({ length: 1001 }, (_, i) => event(`e${i}`, a.messages[0]!, 'opened')) }, 'events'],
       [{ events: [event('e', a.messages[0]!, 'bounced', undefined, { bounce_type: 'medium' })] }, 'events.0.bounce_type'],
+      [{ events: [event('e', a.messages[0]!, 'opened', undefined, { metadata: { ua: 'x\u0000' } })] }, 'events.0.metadata.ua'],
     ]
     for (const [body, field] of cases) {
       const r = await call(sys, 'POST', '/v1/events', { token: a.key, body })
