@@ -21,6 +21,8 @@ export const configSchema = z.object({
   LOG_LEVEL: logLevel.default('info'),
   /** Largest accepted request body; base64 attachments ride inside JSON, so this bounds them too. */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
+  /** Largest raw message POST /v1/inbound accepts (413 beyond). */
+  INBOUND_MAX_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   /** Bodies at or above this many UTF-8 bytes are stored compressed. */
   COMPRESS_MIN_BYTES: z.coerce.number().int().min(0).default(1024),
   /** Run the workers inside the API process (embedded mode does by default). */

@@ -14,6 +14,7 @@ import { leadRoutes } from './routes/leads.ts'
 import { messageRoutes } from './routes/messages.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { eventRoutes } from './routes/events.ts'
+import { inboundRoutes } from './routes/inbound.ts'
 import { analyticsRoutes } from './routes/analytics.ts'
 
 function problem(c: Context<AppEnv>, err: ApiError) {
@@ -77,6 +78,7 @@ export function createApp(deps: Deps) {
     '/v1/leads': leadRoutes(deps),
     '/v1/messages': messageRoutes(deps),
     '/v1/events': eventRoutes(deps),
+    '/v1/inbound': inboundRoutes(deps),
     '/v1/analytics': analyticsRoutes(deps),
   }
   const auth = tenantAuth(deps)

@@ -43,6 +43,17 @@ export const JOB_SPECS = {
       direction: z.enum(['inbound', 'outbound']),
       message_type: z.string(),
       occurred_at: z.iso.datetime({ offset: true }),
+      /** What an inbound reply or bounce means for the outbound message it answers. */
+      event: z
+        .object({
+          type: z.enum(['replied', 'auto_replied', 'bounced']),
+          message_id: z.uuid(),
+          email_account_id: z.uuid(),
+          campaign_id: z.uuid().nullable(),
+          sequence_step_id: z.uuid().nullable(),
+          bounce_type: z.enum(['hard', 'soft']).nullable(),
+        })
+        .nullish(),
     }),
   }),
   'events.apply': spec({

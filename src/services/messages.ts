@@ -15,6 +15,7 @@ import {
   checkMessageReferences,
   getMessageRef,
   insertMessageRef,
+  markBounced,
   type MessageRefRow,
 } from '../tiers/oltp/messages.ts'
 
@@ -38,7 +39,25 @@ export interface CreateMessageInput {
   sequence_step_id?: string | null
   lead_id?: string | null
   parent_message_id?: string | null
+  /** RFC 5322 Message-ID; taken from a Message-ID header, or generated for outbound mail. */
+  rfc822_message_id?: string | null
   attachments?: { filename: string; mime_type: string; bytes: Uint8Array; storage_disposition: string }[]
+  /** Inbound only: the outbound message this one replies to or bounces, and what it means for it. */
+  answers?: {
+    ref: MessageRefRow
+    type: 'replied' | 'auto_replied' | 'bounced'
+    bounce_type: 'hard' | 'soft' | null
+  }
+}
+
+/** The Message-ID a stored message carries: given, from its headers, or made for outbound mail. */
+export function rfc822IdFor(input: CreateMessageInput, id: string): string | null {
+  if (input.rfc822_message_id) return input.rfc822_message_id
+  const fromHeader = input.headers?.find((h) => h.name.toLowerCase() === 'message-id')?.value.match(/<[^<>\s]+>/)?.[0]
+  if (fromHeader) return fromHeader
+  if (input.direction !== 'outbound') return null
+  const domain = input.from_email.split('@')[1] || 'localhost'
+  return `<${id}@${domain}>`
 }
 
 /** Hooks tests use to inject a crash between the two writes. Production never sets them. */
@@ -115,7 +134,10 @@ export async function createMessage(
       subject: input.subject,
       status: input.status ?? (input.direction === 'outbound' ? 'sent' : 'received'),
       content_storage_key: storageKey,
+      rfc822_message_id: rfc822IdFor(input, id),
     })
+    const answers = input.answers
+    if (answers?.type === 'bounced') await markBounced(tx, tenantId, answers.ref.id)
     viaOutbox = await enqueueWithinOltp(tiers, tx, 'message.created', {
       tenant_id: tenantId,
       message_id: row.id,
@@ -126,6 +148,14 @@ export async function createMessage(
       direction: row.direction,
       message_type: row.message_type,
       occurred_at: row.created.toISOString(),
+      event: answers && {
+        type: answers.type,
+        message_id: answers.ref.id,
+        email_account_id: answers.ref.email_account_id,
+        campaign_id: answers.ref.campaign_id,
+        sequence_step_id: answers.ref.sequence_step_id,
+        bounce_type: answers.bounce_type,
+      },
     })
     return row
   })

@@ -44,6 +44,7 @@ export const CreateMessage = z
     sequence_step_id: Uuid.nullish(),
     lead_id: Uuid.nullish(),
     parent_message_id: Uuid.nullish(),
+    rfc822_message_id: z.string().regex(/^<[^<>\s]{1,994}>$/, 'must look like <local@domain>').optional(),
     attachments: z.array(AttachmentInput).max(100).optional(),
   })
   .openapi('CreateMessage')
@@ -66,6 +67,7 @@ export const MessageRef = z
     processed: Timestamp.nullable(),
     content_storage_key: z.string(),
     content_state: z.enum(['present', 'expired']),
+    rfc822_message_id: z.string().nullable(),
     created: Timestamp,
     updated: Timestamp,
   })

@@ -37,3 +37,14 @@ export async function emailAccountExists(q: Queryable, tenantId: string, id: str
   const rows = await q.query(`SELECT 1 FROM oltp.email_accounts WHERE tenant_id = $1 AND id = $2`, [tenantId, id])
   return rows.length > 0
 }
+
+/** The tenant's mailboxes among these addresses (case-insensitive), in the order given. */
+export async function findEmailAccountsByAddress(q: Queryable, tenantId: string, addresses: readonly string[]) {
+  if (addresses.length === 0) return []
+  const rows = await q.query<{ id: string; email_address: string }>(
+    `SELECT id, email_address FROM oltp.email_accounts WHERE tenant_id = $1 AND lower(email_address) = ANY($2::text[])`,
+    [tenantId, addresses.map((a) => a.toLowerCase())],
+  )
+  const order = addresses.map((a) => a.toLowerCase())
+  return rows.sort((a, b) => order.indexOf(a.email_address.toLowerCase()) - order.indexOf(b.email_address.toLowerCase()))
+}

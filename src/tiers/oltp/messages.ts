@@ -17,6 +17,7 @@ export interface MessageRefRow {
   processed: Date | null
   content_storage_key: string
   content_state: 'present' | 'expired'
+  rfc822_message_id: string | null
   created: Date
   updated: Date
 }
@@ -25,7 +26,7 @@ export type NewMessageRef = Omit<MessageRefRow, 'processed' | 'content_state' | 
 
 const COLUMNS = `id, tenant_id, email_account_id, campaign_id, sequence_step_id, lead_id, parent_message_id,
   direction, message_type, from_email, to_email, subject, status, processed, content_storage_key,
-  content_state, created, updated`
+  content_state, rfc822_message_id, created, updated`
 
 /** COLUMNS with a table alias, for queries that join. */
 const qualified = (alias: string) => COLUMNS.split(',').map((c) => `${alias}.${c.trim()}`).join(', ')
@@ -33,8 +34,9 @@ const qualified = (alias: string) => COLUMNS.split(',').map((c) => `${alias}.${c
 export async function insertMessageRef(q: Queryable, r: NewMessageRef): Promise<MessageRefRow> {
   const rows = await q.query<MessageRefRow>(
     `INSERT INTO oltp.inbox_message_refs (id, tenant_id, email_account_id, campaign_id, sequence_step_id, lead_id,
-       parent_message_id, direction, message_type, from_email, to_email, subject, status, content_storage_key)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ${COLUMNS}`,
+       parent_message_id, direction, message_type, from_email, to_email, subject, status, content_storage_key,
+       rfc822_message_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING ${COLUMNS}`,
     [
       r.id,
       r.tenant_id,
@@ -50,9 +52,27 @@ export async function insertMessageRef(q: Queryable, r: NewMessageRef): Promise<
       r.subject,
       r.status,
       r.content_storage_key,
+      r.rfc822_message_id,
     ],
   )
   return rows[0]!
+}
+
+/** A tenant's messages by RFC 5322 Message-ID (threading and bounce matching). */
+export function findByRfc822Ids(q: Queryable, tenantId: string, ids: readonly string[]): Promise<MessageRefRow[]> {
+  if (ids.length === 0) return Promise.resolve([])
+  return q.query<MessageRefRow>(
+    `SELECT ${COLUMNS} FROM oltp.inbox_message_refs WHERE tenant_id = $1 AND rfc822_message_id = ANY($2::text[])`,
+    [tenantId, ids],
+  )
+}
+
+/** Marks an outbound message as bounced (its DSN arrived). */
+export async function markBounced(q: Queryable, tenantId: string, id: string): Promise<void> {
+  await q.query(
+    `UPDATE oltp.inbox_message_refs SET status = 'bounced', updated = now() WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id],
+  )
 }
 
 export async function getMessageRef(q: Queryable, tenantId: string, id: string): Promise<MessageRefRow | undefined> {

@@ -156,6 +156,8 @@ export const inboxMessageRefs = oltp.table(
     contentStorageKey: varchar('content_storage_key', { length: 500 }).notNull(),
     /** present | expired: an expired body leaves the ref in place and says so here. */
     contentState: varchar('content_state', { length: 20 }).notNull().default('present'),
+    /** The RFC 5322 Message-ID, with its angle brackets; replies and bounces are threaded by it. */
+    rfc822MessageId: varchar('rfc822_message_id', { length: 998 }),
     created: createdAt(),
     updated: updatedAt(),
   },
@@ -170,6 +172,7 @@ export const inboxMessageRefs = oltp.table(
     index('inbox_message_refs_campaign').on(t.tenantId, t.campaignId, t.id.desc()).where(sql`${t.campaignId} is not null`),
     index('inbox_message_refs_lead').on(t.tenantId, t.leadId).where(sql`${t.leadId} is not null`),
     index('inbox_message_refs_parent').on(t.tenantId, t.parentMessageId).where(sql`${t.parentMessageId} is not null`),
+    index('inbox_message_refs_rfc822').on(t.tenantId, t.rfc822MessageId).where(sql`${t.rfc822MessageId} is not null`),
     check('inbox_message_refs_direction', sql`${t.direction} in ('inbound', 'outbound')`),
     check('inbox_message_refs_message_type', sql`${t.messageType} in ('email', 'bounce', 'auto_reply')`),
     check('inbox_message_refs_content_state', sql`${t.contentState} in ('present', 'expired')`),

@@ -1,0 +1,2 @@
+ALTER TABLE "oltp"."inbox_message_refs" ADD COLUMN "rfc822_message_id" varchar(998);--> statement-breakpoint
+CREATE INDEX "inbox_message_refs_rfc822" ON "oltp"."inbox_message_refs" USING btree ("tenant_id","rfc822_message_id") WHERE "oltp"."inbox_message_refs"."rfc822_message_id" is not null;
