@@ -77,7 +77,7 @@ export async function ingestInbound(
     rfc822_message_id: mail.messageId ? clean(mail.messageId, 998) : null,
     attachments: mail.attachments.map((a) => ({
       filename: clean(a.filename, 255),
-      mime_type: a.mimeType,
+      mime_type: clean(a.mimeType, 100),
       bytes: a.bytes,
       storage_disposition: a.disposition,
     })),
