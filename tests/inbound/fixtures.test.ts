@@ -118,7 +118,9 @@ describe('fixture corpus', () => {
     ])
     const pdf = await call(sys, 'GET', `/v1/messages/${withFiles.id}/attachments/${detail.body.attachments[1].id}`, { token: key })
     expect(new TextDecoder().decode(pdf.raw.slice(0, 8))).toBe('%PDF-1.4')
-    expect(detail.body.content.headers.map((h: any) => h.name.toLowerCase()).slice(0, 3)).toEqual(['from', 'to', 'subject'])
+    expect(detail.body.content.headers.map((h: any) => h.name.toLowerCase()).slice(0, 5)).toEqual(['received', 'received', 'from', 'to', 'subject'])
+    expect(detail.body.content.headers[0].value).toContain('by mx1.acme.test')
+    expect(detail.body.content.headers[1].value).toContain('by mx2.acme.test')
   })
 
   test('ISO-8859-1 and Windows-1252 bodies are decoded', async () => {
