@@ -7,6 +7,7 @@ import { router, type AppEnv } from './env.ts'
 import { ApiError, problemBody } from './errors.ts'
 import { adminAuth, tenantAuth } from './auth.ts'
 import { healthRoutes } from './routes/health.ts'
+import { createMetrics } from './metrics.ts'
 import { tenantRoutes } from './routes/tenants.ts'
 import { emailAccountRoutes } from './routes/email-accounts.ts'
 import { campaignRoutes } from './routes/campaigns.ts'
@@ -38,6 +39,7 @@ function toApiError(err: unknown): ApiError | undefined {
 
 export function createApp(deps: Deps) {
   const app = router()
+  const metrics = createMetrics(deps)
 
   app.use(requestId({ headerName: 'X-Request-Id' }))
   app.use(async (c, next) => {
@@ -45,7 +47,10 @@ export function createApp(deps: Deps) {
     c.set('log', log)
     const started = performance.now()
     await next()
-    log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms: performance.now() - started }, 'request')
+    const ms = performance.now() - started
+    // The matched pattern, not the path: ids would make one series per message.
+    metrics.observe(c.req.method, c.req.routePath, c.res.status, ms / 1000)
+    log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'request')
   })
   app.use(
     bodyLimit({
@@ -65,6 +70,7 @@ export function createApp(deps: Deps) {
   app.notFound((c) => problem(c, new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)))
 
   app.route('/', healthRoutes(deps))
+  app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.registry.contentType }))
 
   const admin = adminAuth(deps)
   app.use('/v1/tenants/*', admin)

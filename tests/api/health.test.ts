@@ -49,3 +49,21 @@ describe('health and readiness', () => {
     )
   })
 })
+
+describe('metrics', () => {
+  test('/metrics exposes queue, analytics and HTTP figures in Prometheus text', async () => {
+    await call(sys, 'GET', '/v1/messages/not-a-uuid', { token: 'edp_nope' }) // refused by the auth middleware
+    await sys.tiers.queue.query(`SELECT pgmq.send('jobs', '{"job":"x","payload":{}}'::jsonb)`)
+    const r = await call(sys, 'GET', '/metrics')
+    expect(r.status).toBe(200)
+    expect(r.headers.get('content-type')).toContain('text/plain')
+    const text = r.body as string
+    expect(text).toMatch(/^edp_queue_depth\{queue="jobs"\} 1$/m)
+    expect(text).toMatch(/^edp_queue_depth\{queue="events"\} \d+$/m)
+    expect(text).toContain('edp_queue_dead_letters{queue="jobs"} 0')
+    // Labelled by the matched pattern (here the auth middleware's), never by the raw path.
+    expect(text).toMatch(/edp_http_request_duration_seconds_count\{method="GET",route="\/v1\/messages\/\*",status="401"\} 1/)
+    expect(text).not.toContain('not-a-uuid')
+    expect(text).toContain('edp_process_cpu_seconds_total')
+  })
+})

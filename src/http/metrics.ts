@@ -1,0 +1,57 @@
+/**
+ * Prometheus metrics. Queue and analytics figures are read from the tiers when scraped (one
+ * queueStats call per scrape), so every process reports the same truth whatever it runs.
+ */
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import type { Deps } from '../deps.ts'
+import { queueStats } from '../services/queue-stats.ts'
+import { viewsAsOf } from '../services/analytics.ts'
+import { getRefreshState } from '../tiers/analytics/refresh.ts'
+
+export function createMetrics(deps: Deps) {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'edp_' })
+  const http = new Histogram({
+    name: 'edp_http_request_duration_seconds',
+    help: 'HTTP requests by route pattern, method and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  })
+  const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [registry] })
+  const depth = gauge('edp_queue_depth', 'Messages waiting in a queue (visible or not)', ['queue'])
+  const oldest = gauge('edp_queue_oldest_age_seconds', 'Age of the oldest message in a queue', ['queue'])
+  const processed = gauge('edp_queue_processed_per_second', 'Jobs succeeded per second over the last minute', ['queue'])
+  const failed = gauge('edp_queue_failed_per_second', 'Attempts failed per second over the last minute', ['queue'])
+  const dead = gauge('edp_queue_dead_letters', 'Dead letters from a queue', ['queue'])
+  const freshness = gauge('edp_analytics_freshness_seconds', 'Age of the analytics views as_of (absent before the first refresh)')
+  const refreshMs = gauge('edp_analytics_refresh_duration_ms', 'Duration of the last refresh of the three views')
+
+  return {
+    registry,
+    observe(method: string, route: string, status: number, seconds: number) {
+      http.observe({ method, route, status: String(status) }, seconds)
+    },
+    /** Reads the tiers and renders the exposition text. */
+    async render(): Promise<string> {
+      const [stats, asOf, state] = await Promise.all([
+        queueStats(deps.tiers),
+        viewsAsOf(deps.tiers),
+        getRefreshState(deps.tiers.analytics),
+      ])
+      for (const s of stats) {
+        depth.set({ queue: s.queue }, s.depth)
+        oldest.set({ queue: s.queue }, s.oldest_age_seconds ?? 0)
+        processed.set({ queue: s.queue }, s.processed_per_second)
+        failed.set({ queue: s.queue }, s.failed_per_second)
+        dead.set({ queue: s.queue }, s.dead_letters)
+      }
+      freshness.reset()
+      if (asOf) freshness.set((Date.now() - asOf.getTime()) / 1000)
+      refreshMs.set(state.duration_ms ?? 0)
+      return registry.metrics()
+    },
+  }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>
