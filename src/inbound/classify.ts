@@ -77,7 +77,7 @@ function bounceOf(m: ParsedMail): Bounce {
     const diagnostic = block.get('diagnostic-code') ?? ''
     return { recipient, status, kind: kindOf(status, `${diagnostic}\n${body}`), originalMessageId: original }
   }
-  const status = /\b[45]\.\d{1,3}\.\d{1,3}\b/.exec(body)?.[0] ?? /\b[45]\d\d\b(?=[ -])/.exec(body)?.[0] ?? null
+  const status = /\b[45]\.\d{1,3}\.\d{1,3}\b/.exec(body)?.[0] ?? /\b[45]\d\d\b(?=[ :-])/.exec(body)?.[0] ?? null
   const ownAddress = m.from.toLowerCase()
   const recipient =
     [...body.matchAll(/<?([A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>?/g)].map((x) => x[1]!).find((a) => a.toLowerCase() !== ownAddress) ?? null

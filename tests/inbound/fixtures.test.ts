@@ -29,7 +29,7 @@ beforeAll(async () => {
   key = t.body.api_key
   const account = await call(sys, 'POST', '/v1/email-accounts', { token: key, body: { email_address: 'Sales@Acme.test' } })
   campaignId = (await call(sys, 'POST', '/v1/campaigns', { token: key, body: { name: 'Q4' } })).body.id
-  for (let i = 1; i <= 7; i++) {
+  for (let i = 1; i <= 8; i++) {
     const m = await call(sys, 'POST', '/v1/messages', {
       token: key,
       body: {
@@ -53,6 +53,7 @@ const expectations: [file: string, type: string, parent: string | null, bounce?:
   ['dsn-exim.eml', 'bounce', '<out-3@acme.test>', { recipient: 'ghost@example.net', status: '5.1.1', kind: 'hard' }],
   ['dsn-exchange.eml', 'bounce', '<out-4@acme.test>', { recipient: 'gone@contoso.com', status: '5.1.10', kind: 'hard' }],
   ['dsn-gmail-mailbox-full.eml', 'bounce', '<out-5@acme.test>', { recipient: 'full@gmail.test', status: '5.2.2', kind: 'soft' }],
+  ['dsn-qmail-yahoo.eml', 'bounce', '<out-8@acme.test>', { recipient: 'nobody@yahoo.test', status: '554', kind: 'hard' }],
   ['ooo-auto-submitted.eml', 'auto_reply', '<out-1@acme.test>'],
   ['ooo-subject-only.eml', 'auto_reply', '<out-6@acme.test>'],
   ['mailing-list.eml', 'email', null],
@@ -91,12 +92,12 @@ describe('fixture corpus', () => {
     await drainWorkers(sys)
     const r = await call(sys, 'GET', `/v1/analytics/campaigns/${campaignId}`, { token: key })
     expect(r.body).toMatchObject({
-      sent: 7,
+      sent: 8,
       replied: 3, // plain, html and the message with attachments
       unique_replied: 2, // out-1 twice, out-7 once
       auto_replied: 2,
-      bounced: 4,
-      hard_bounced: 3,
+      bounced: 5,
+      hard_bounced: 4,
       soft_bounced: 1,
     })
   })
