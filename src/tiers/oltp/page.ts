@@ -1,3 +1,5 @@
+import { isUuid } from '../../ids.ts'
+
 /** Keyset pagination over UUIDv7 ids (time-ordered), newest first. */
 export interface Page<T> {
   data: T[]
@@ -9,7 +11,7 @@ export const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('ba
 /** Returns the id a cursor encodes, or undefined when it is not one of ours. */
 export function decodeCursor(cursor: string): string | undefined {
   const id = Buffer.from(cursor, 'base64url').toString('utf8')
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id) ? id : undefined
+  return isUuid(id) ? id.toLowerCase() : undefined
 }
 
 /** Callers fetch limit + 1 rows; the extra row only says whether another page exists. */

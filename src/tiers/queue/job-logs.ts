@@ -33,14 +33,6 @@ export async function completeJobs(
   ])
 }
 
-export function listJobLogs(q: Queryable, queue: string, msgId: string) {
-  return q.query<JobLog>(
-    `SELECT queue, msg_id, job, attempt, outcome, error, duration_ms, worker_id, started_at
-       FROM queue.job_logs WHERE queue = $1 AND msg_id = $2 ORDER BY id`,
-    [queue, msgId],
-  )
-}
-
 /** Attempts per queue and outcome since a moment: processing and failure rates. */
 export async function outcomeCountsSince(q: Queryable, since: Date) {
   const rows = await q.query<{ queue: string; outcome: JobOutcome; n: string }>(
