@@ -100,7 +100,7 @@ describe('events API', () => {
     for (const path of [`/v1/analytics/campaigns/${a.campaignId}`, `/v1/analytics/campaigns/${a.campaignId}/steps`, `/v1/analytics/email-accounts/${a.accountId}`]) {
       expect((await call(sys, 'GET', path, { token: b.key })).status).toBe(404)
     }
-    const before = await rowCounts(sys.tiers)
+    const before = await rowCounts(sys)
     const cases: [unknown, string][] = [
       [{ events: [event('e', a.messages[0]!, 'teleported')] }, 'events.0.type'],
       [{ events: [event('e', a.messages[0]!, 'opened', 'yesterday')] }, 'events.0.occurred_at'],
@@ -116,7 +116,7 @@ describe('events API', () => {
     }
     const range = await campaign(a, '?from=2026-11-02&to=2026-11-01')
     expect(range.status).toBe(422)
-    expect(await rowCounts(sys.tiers)).toEqual(before)
+    expect(await rowCounts(sys)).toEqual(before)
   })
 })
 

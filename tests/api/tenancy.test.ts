@@ -29,7 +29,7 @@ describe('tenant isolation', () => {
     const detail = await call(sys, 'GET', `/v1/messages/${msg.body.id}`, { token: a.key })
     const attachmentId = detail.body.attachments[0].id
 
-    const before = await rowCounts(sys.tiers)
+    const before = await rowCounts(sys)
     const missing = '01900000-0000-7000-8000-000000000000'
     const alphaIds = [msg.body.id, campaign.body.id, step.body.id, lead.body.id, a.accountId, attachmentId]
     const withoutAlpha = (s: string) => alphaIds.reduce((acc, id) => acc.replaceAll(id, missing), s)
@@ -55,7 +55,7 @@ describe('tenant isolation', () => {
       expect(absent.status).toBe(404)
       expect(absent.body.detail).toBe(foreign.body.detail)
     }
-    expect(await rowCounts(sys.tiers)).toEqual(before)
+    expect(await rowCounts(sys)).toEqual(before)
   })
 
   test('lists only ever show the caller’s own rows', async () => {

@@ -47,7 +47,7 @@ describe('hostile inbound mail', () => {
 
   for (const [name, raw, expected] of cases) {
     test(`${name}: ${expected === 'stored' ? 'stored as best parsed' : expected}`, async () => {
-      const before = await rowCounts(sys.tiers)
+      const before = await rowCounts(sys)
       const r = await call(sys, 'POST', `/v1/inbound?email_account_id=${t.accountId}`, {
         token: t.key,
         rawBody: raw(),
@@ -61,20 +61,20 @@ describe('hostile inbound mail', () => {
       } else {
         expect(r.status).toBe(expected)
         expect(r.headers.get('content-type')).toBe('application/problem+json')
-        expect(await rowCounts(sys.tiers)).toEqual(before)
+        expect(await rowCounts(sys)).toEqual(before)
       }
     })
   }
 
   test('the wrong content type is 415 and writes nothing', async () => {
-    const before = await rowCounts(sys.tiers)
+    const before = await rowCounts(sys)
     const r = await call(sys, 'POST', '/v1/inbound', { token: t.key, rawBody: `${head()}\nhi\n`, headers: { 'content-type': 'text/plain' } })
     expect(r.status).toBe(415)
-    expect(await rowCounts(sys.tiers)).toEqual(before)
+    expect(await rowCounts(sys)).toEqual(before)
   })
 
   test('a message for none of the tenant’s mailboxes is 422 naming email_account_id', async () => {
-    const before = await rowCounts(sys.tiers)
+    const before = await rowCounts(sys)
     const r = await call(sys, 'POST', '/v1/inbound', {
       token: t.key,
       rawBody: 'From: x@example.com\nTo: someone@else.test\nSubject: x\n\nhi\n',
@@ -82,7 +82,7 @@ describe('hostile inbound mail', () => {
     })
     expect(r.status).toBe(422)
     expect(r.body.errors[0].field).toBe('email_account_id')
-    expect(await rowCounts(sys.tiers)).toEqual(before)
+    expect(await rowCounts(sys)).toEqual(before)
   })
 
   test('another tenant’s mailbox id is 404', async () => {

@@ -129,8 +129,14 @@ export async function truncateAll(tiers: Tiers): Promise<void> {
   }
 }
 
-/** Row counts of every table in every tier, pgmq queues included: "nothing changed" checks compare two. */
-export async function rowCounts(tiers: Tiers): Promise<Record<string, number>> {
+/**
+ * Row counts of every table in every tier, pgmq queues included: "nothing changed" checks compare
+ * two. Waits for the outbox relay first: on separate databases it moves earlier writes' events
+ * from the OLTP outbox to the queue in the background, which would look like a change.
+ */
+export async function rowCounts(sys: { tiers: Tiers; deps: { outbox: { kick(): Promise<number> } } }): Promise<Record<string, number>> {
+  await sys.deps.outbox.kick()
+  const tiers = sys.tiers
   const counts: Record<string, number> = {}
   for (const db of new Set(TIER_NAMES.map((t) => tiers[t]))) {
     const tables = await db.query<{ name: string }>(
