@@ -23,6 +23,11 @@ export const configSchema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
   /** Largest raw message POST /v1/inbound accepts (413 beyond). */
   INBOUND_MAX_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  /**
+   * Content with no ref is collected once it is this old. The write path refuses to commit a ref
+   * whose content is more than half this old, so a late ref can never lose its content.
+   */
+  CONTENT_ORPHAN_GRACE_S: z.coerce.number().int().min(1).default(3600),
   /** Bodies at or above this many UTF-8 bytes are stored compressed. */
   COMPRESS_MIN_BYTES: z.coerce.number().int().min(0).default(1024),
   /** Run the workers inside the API process (embedded mode does by default). */

@@ -5,6 +5,7 @@ import { migrateAll } from './db/migrate.ts'
 import { openTiers, type Tiers } from './db/tiers.ts'
 import { OutboxRelay } from './events/outbox-relay.ts'
 import { scheduleOverdueRefresh } from './services/analytics.ts'
+import { enqueue } from './jobs/enqueue.ts'
 import { createApp } from './http/app.ts'
 import { Worker } from '../workers/runtime/worker.ts'
 import { JOBS, queuesOf } from '../workers/registry.ts'
@@ -43,6 +44,7 @@ export async function startSystem(
   const app = createApp(deps)
   let worker: Worker | undefined
   let maintenance: ReturnType<typeof setInterval> | undefined
+  let orphanSweep: ReturnType<typeof setInterval> | undefined
   if (opts.workers) {
     worker = new Worker(deps, {
       queues: queuesOf(JOBS),
@@ -58,6 +60,11 @@ export async function startSystem(
       scheduleOverdueRefresh(deps).catch((err) => opts.log.error({ err }, 'could not check for an overdue analytics refresh'))
     }, 5_000)
     maintenance.unref?.()
+    // Orphans are rare (a crash between two writes); looking once every ten minutes is plenty.
+    orphanSweep = setInterval(() => {
+      enqueue(tiers.queue, 'content.collect_orphans', {}).catch((err) => opts.log.error({ err }, 'could not schedule orphan collection'))
+    }, 10 * 60_000)
+    orphanSweep.unref?.()
   }
   return {
     deps,
@@ -65,6 +72,7 @@ export async function startSystem(
     worker,
     async stop() {
       clearInterval(maintenance)
+      clearInterval(orphanSweep)
       await worker?.stop({ timeoutMs: config.WORKER_SHUTDOWN_TIMEOUT_MS })
       await deps.outbox.stop()
       await tiers.close()

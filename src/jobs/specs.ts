@@ -62,6 +62,7 @@ export const JOB_SPECS = {
     schema: z.object({ events: z.array(analyticsEvent).min(1).max(1000) }),
   }),
   'analytics.refresh': spec({ queue: QUEUES.jobs, maxAttempts: 10, schema: z.object({}) }),
+  'content.collect_orphans': spec({ queue: QUEUES.jobs, maxAttempts: 5, schema: z.object({}) }),
 } as const
 
 export type JobName = keyof typeof JOB_SPECS

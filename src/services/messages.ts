@@ -115,10 +115,16 @@ export async function createMessage(
     await insertContentObject(tx, { storageKey, tenantId, kind, body, headers: input.headers ?? [], expires: null })
     for (const a of attachments) await insertAttachment(tx, tenantId, storageKey, a)
   })
+  const contentWritten = performance.now()
   await faults.afterContentWrite?.()
 
   let viaOutbox = false
   const ref = await tiers.oltp.transaction(async (tx) => {
+    // Past half the orphan grace period the content may be collected before this commits:
+    // refuse (a server-side stall, answered 500) rather than leave a ref without content.
+    if (performance.now() - contentWritten > (config.CONTENT_ORPHAN_GRACE_S * 1000) / 2) {
+      throw new Error(`message ${id}: the ref came too late after its content; not committed`)
+    }
     const row = await insertMessageRef(tx, {
       id,
       tenant_id: tenantId,

@@ -1,10 +1,11 @@
 /**
  * Orphan content: bodies whose ref never committed (a crash between the two writes of the
  * message path). Detection only compares keys across tiers in batches; it never joins them.
- * Collection after a grace period is the content lifecycle's job.
+ * Collection waits out a grace period; the write path refuses to commit a ref whose content is
+ * older than half of it, so a ref that commits late always finds its content still there.
  */
 import type { Tiers } from '../db/tiers.ts'
-import { listContentTenants, listMessageContentKeysBefore } from '../tiers/content/objects.ts'
+import { deleteContentObjects, listContentTenants, listMessageContentKeysBefore } from '../tiers/content/objects.ts'
 import { existingMessageIds } from '../tiers/oltp/messages.ts'
 import { messageIdFromStorageKey } from '../content/keys.ts'
 
@@ -33,4 +34,15 @@ export async function findOrphanContent(tiers: Tiers, olderThan: Date, limit = 1
     }
   }
   return orphans.slice(0, limit)
+}
+
+/** Deletes up to `limit` orphans older than the grace period; returns how many it removed. */
+export async function collectOrphanContent(tiers: Tiers, graceSeconds: number, limit = 500): Promise<number> {
+  const cutoff = new Date(Date.now() - graceSeconds * 1000)
+  const orphans = await findOrphanContent(tiers, cutoff, limit)
+  let removed = 0
+  for (const [tenantId, list] of Map.groupBy(orphans, (o) => o.tenant_id)) {
+    removed += await deleteContentObjects(tiers.content, tenantId, list.map((o) => o.storage_key), cutoff)
+  }
+  return removed
 }

@@ -68,3 +68,14 @@ export function listMessageContentKeysBefore(q: Queryable, tenantId: string, bef
 export function listContentTenants(q: Queryable) {
   return q.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM content.content_objects`)
 }
+
+/** Deletes a tenant's content objects (attachments cascade), only those created before `before`. */
+export async function deleteContentObjects(q: Queryable, tenantId: string, keys: readonly string[], before: Date): Promise<number> {
+  if (keys.length === 0) return 0
+  const rows = await q.query(
+    `DELETE FROM content.content_objects WHERE tenant_id = $1 AND storage_key = ANY($2::text[]) AND created < $3
+     RETURNING storage_key`,
+    [tenantId, keys, before],
+  )
+  return rows.length
+}
