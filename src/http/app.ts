@@ -16,6 +16,7 @@ import { messageRoutes } from './routes/messages.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { eventRoutes } from './routes/events.ts'
 import { inboundRoutes } from './routes/inbound.ts'
+import { storageRoutes } from './routes/storage.ts'
 import { analyticsRoutes } from './routes/analytics.ts'
 
 function problem(c: Context<AppEnv>, err: ApiError) {
@@ -85,6 +86,7 @@ export function createApp(deps: Deps) {
     '/v1/messages': messageRoutes(deps),
     '/v1/events': eventRoutes(deps),
     '/v1/inbound': inboundRoutes(deps),
+    '/v1/storage': storageRoutes(deps),
     '/v1/analytics': analyticsRoutes(deps),
   }
   const auth = tenantAuth(deps)

@@ -1,6 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { queueStats } from '../../services/queue-stats.ts'
+import { storageReport } from '../../tiers/content/storage.ts'
+import { StorageReportSchema } from './storage.ts'
 import { router } from '../env.ts'
 import { commonErrors, json, security } from '../schemas.ts'
 
@@ -28,5 +30,15 @@ export function adminRoutes(deps: Deps) {
       responses: { 200: json('Per-queue figures', z.object({ data: z.array(QueueStats) })), 401: commonErrors[401] },
     }),
     async (c) => c.json({ data: await queueStats(deps.tiers) }, 200),
+  ).openapi(
+    createRoute({
+      method: 'get',
+      path: '/storage',
+      tags: ['operations'],
+      summary: 'The content tier across all tenants',
+      security,
+      responses: { 200: json('The report', StorageReportSchema), 401: commonErrors[401] },
+    }),
+    async (c) => c.json(await storageReport(deps.tiers.content, null), 200),
   )
 }

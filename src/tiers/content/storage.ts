@@ -1,0 +1,40 @@
+import type { Queryable } from '../../db/types.ts'
+
+export interface StorageReport {
+  objects: number
+  raw_bytes: number
+  stored_bytes: number
+  archived_objects: number
+  expired_objects: number
+  attachments: { count: number; unique_blobs: number; raw_bytes: number; stored_bytes: number }
+}
+
+/**
+ * What the content tier holds for one tenant (or, with null, for all): bodies as written versus
+ * as stored after compression, and attachments, whose distinct contents (by sha256) are the blobs.
+ */
+export async function storageReport(q: Queryable, tenantId: string | null): Promise<StorageReport> {
+  const [[o], [a]] = await Promise.all([
+    q.query<Record<string, string>>(
+      `SELECT count(*) AS objects, coalesce(sum(raw_size_bytes), 0) AS raw_bytes, coalesce(sum(stored_size_bytes), 0) AS stored_bytes,
+              count(*) FILTER (WHERE archived) AS archived_objects, count(*) FILTER (WHERE content_state = 'expired') AS expired_objects
+         FROM content.content_objects WHERE ($1::uuid IS NULL OR tenant_id = $1::uuid)`,
+      [tenantId],
+    ),
+    q.query<Record<string, string>>(
+      `SELECT count(*) AS count, count(DISTINCT (tenant_id, sha256)) AS unique_blobs, coalesce(sum(size_bytes), 0) AS raw_bytes,
+              coalesce(sum(octet_length(content)), 0) AS stored_bytes
+         FROM content.attachments WHERE ($1::uuid IS NULL OR tenant_id = $1::uuid)`,
+      [tenantId],
+    ),
+  ])
+  const n = (row: Record<string, string> | undefined, k: string) => Number(row?.[k] ?? 0)
+  return {
+    objects: n(o, 'objects'),
+    raw_bytes: n(o, 'raw_bytes'),
+    stored_bytes: n(o, 'stored_bytes'),
+    archived_objects: n(o, 'archived_objects'),
+    expired_objects: n(o, 'expired_objects'),
+    attachments: { count: n(a, 'count'), unique_blobs: n(a, 'unique_blobs'), raw_bytes: n(a, 'raw_bytes'), stored_bytes: n(a, 'stored_bytes') },
+  }
+}
