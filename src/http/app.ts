@@ -17,6 +17,8 @@ import { adminRoutes } from './routes/admin.ts'
 import { eventRoutes } from './routes/events.ts'
 import { inboundRoutes } from './routes/inbound.ts'
 import { storageRoutes } from './routes/storage.ts'
+import { transactionalEmailRoutes } from './routes/transactional-emails.ts'
+import { notificationRoutes } from './routes/notifications.ts'
 import { analyticsRoutes } from './routes/analytics.ts'
 
 function problem(c: Context<AppEnv>, err: ApiError) {
@@ -87,6 +89,8 @@ export function createApp(deps: Deps) {
     '/v1/events': eventRoutes(deps),
     '/v1/inbound': inboundRoutes(deps),
     '/v1/storage': storageRoutes(deps),
+    '/v1/transactional-emails': transactionalEmailRoutes(deps),
+    '/v1/notifications': notificationRoutes(deps),
     '/v1/analytics': analyticsRoutes(deps),
   }
   const auth = tenantAuth(deps)

@@ -1,0 +1,74 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Deps } from '../../deps.ts'
+import { newId } from '../../ids.ts'
+import { insertNotification, listNotifications } from '../../tiers/content/notifications.ts'
+import { toPage } from '../../tiers/oltp/page.ts'
+import { router } from '../env.ts'
+import { cursorToId } from '../pagination.ts'
+import { commonErrors, json, jsonBody, PageQuery, pageOf, security, Timestamp, Uuid } from '../schemas.ts'
+
+const CreateNotification = z.object({
+  title: z.string().trim().min(1).max(200),
+  body: z.string().max(100_000).nullish(),
+  user_id: Uuid.nullish(),
+  channel: z.enum(['in_app', 'email', 'webhook']).default('in_app'),
+  data: z.record(z.string(), z.unknown()).nullish(),
+})
+
+const Notification = z
+  .object({
+    id: Uuid,
+    tenant_id: Uuid,
+    user_id: Uuid.nullable(),
+    channel: z.string(),
+    title: z.string(),
+    body: z.string().nullable(),
+    data: z.unknown(),
+    read_at: Timestamp.nullable(),
+    created: Timestamp,
+    expires: Timestamp.nullable(),
+  })
+  .openapi('Notification')
+
+export function notificationRoutes(deps: Deps) {
+  return router()
+    .openapi(
+      createRoute({
+        method: 'post',
+        path: '/',
+        tags: ['content'],
+        summary: 'Store a notification for the tenant (or one of its users)',
+        security,
+        request: { body: jsonBody(CreateNotification) },
+        responses: { 201: json('The notification', Notification), ...commonErrors },
+      }),
+      async (c) => {
+        const b = c.req.valid('json')
+        const row = await insertNotification(deps.tiers.content, {
+          id: newId(),
+          tenantId: c.get('tenantId'),
+          userId: b.user_id ?? null,
+          channel: b.channel,
+          title: b.title,
+          body: b.body ?? null,
+          data: b.data ?? undefined,
+        })
+        return c.json(row, 201)
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/',
+        tags: ['content'],
+        security,
+        request: { query: PageQuery.extend({ user_id: Uuid.optional() }) },
+        responses: { 200: json('A page, newest first', pageOf(Notification)), ...commonErrors },
+      }),
+      async (c) => {
+        const { limit, cursor, user_id } = c.req.valid('query')
+        const rows = await listNotifications(deps.tiers.content, c.get('tenantId'), limit, cursorToId(cursor), user_id)
+        return c.json(toPage(rows, limit), 200)
+      },
+    )
+}
