@@ -7,12 +7,14 @@ import { parseArgs } from 'node:util'
 import { benchQueue } from './queue.ts'
 import { benchAnalytics } from './analytics.ts'
 import { benchInbound } from './inbound.ts'
+import { benchCompression } from './compression.ts'
 import { writeResults, type Section } from './lib/report.ts'
 
 const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Section>> = {
   queue: benchQueue,
   analytics: benchAnalytics,
   inbound: benchInbound,
+  compression: benchCompression,
 }
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } })

@@ -17,21 +17,33 @@ export interface PackedBody {
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
+const COMPRESS: Record<Exclude<CompressionType, 'none'>, (b: Uint8Array) => Uint8Array> = {
+  gzip: (b) => gzipSync(b, { level: 6 }),
+  // Level 3: measured on a realistic corpus (npm run bench -- --only compression) it stores
+  // slightly smaller than gzip-6 while compressing 2.6x and decompressing 4x faster.
+  zstd: (b) => Bun.zstdCompressSync(b, { level: 3 }),
+}
+
 /**
  * Compresses a body (text + html) when its UTF-8 size reaches minBytes. Small bodies stay plain:
- * gzip's header and dictionary warm-up cost more than they save under about 1 KB.
+ * a codec's frame and warm-up cost more than they save under about 1 KB.
  */
-export function packBody(text: string | null, html: string | null, minBytes: number): PackedBody {
+export function packBody(
+  text: string | null,
+  html: string | null,
+  minBytes: number,
+  codec: Exclude<CompressionType, 'none'> = 'zstd',
+): PackedBody {
   const t = text === null ? null : encoder.encode(text)
   const h = html === null ? null : encoder.encode(html)
   const raw = (t?.length ?? 0) + (h?.length ?? 0)
   if (raw < minBytes || raw === 0) {
     return { compression_type: 'none', text, html, text_packed: null, html_packed: null, raw_size_bytes: raw, stored_size_bytes: raw }
   }
-  const tp = t && gzipSync(t, { level: 6 })
-  const hp = h && gzipSync(h, { level: 6 })
+  const tp = t && COMPRESS[codec](t)
+  const hp = h && COMPRESS[codec](h)
   return {
-    compression_type: 'gzip',
+    compression_type: codec,
     text: null,
     html: null,
     text_packed: tp,

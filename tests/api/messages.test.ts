@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { useSystem } from '../support/system.ts'
 import { call, createTenant, messageBody, type TenantFixture } from '../support/api.ts'
 import { getContentObject } from '../../src/tiers/content/objects.ts'
+import { packBody, unpackBody } from '../../src/content/codec.ts'
 
 const sys = useSystem()
 
@@ -66,7 +67,7 @@ describe('message round trip', () => {
     const small = await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId, { content_text: 'ok' }) })
     const largeRow = await getContentObject(sys.tiers.content, t.id, large.body.content_storage_key)
     const smallRow = await getContentObject(sys.tiers.content, t.id, small.body.content_storage_key)
-    expect(largeRow?.compression_type).toBe('gzip')
+    expect(largeRow?.compression_type).toBe('zstd')
     expect(largeRow?.content_text).toBeNull()
     expect(largeRow?.raw_size_bytes).toBe(Buffer.byteLength(big))
     expect(largeRow!.content_text_packed!.length).toBeLessThan(big.length / 5)
@@ -74,6 +75,18 @@ describe('message round trip', () => {
     expect(smallRow?.content_text).toBe('ok')
     const back = await call(sys, 'GET', `/v1/messages/${large.body.id}/content`, { token: t.key })
     expect(back.body.content_text).toBe(big)
+  })
+
+  test('bodies written with any earlier codec still read back', async () => {
+    const body = 'Older rows were written with gzip before zstd became the default. '.repeat(50)
+    for (const codec of ['gzip', 'zstd'] as const) {
+      const packed = packBody(body, `<p>${body}</p>`, 1024, codec)
+      expect(packed.compression_type).toBe(codec)
+      expect(unpackBody({ compression_type: codec, content_text: null, content_html: null, content_text_packed: packed.text_packed, content_html_packed: packed.html_packed })).toEqual({
+        content_text: body,
+        content_html: `<p>${body}</p>`,
+      })
+    }
   })
 
   test('content has a strong ETag and If-None-Match answers 304', async () => {
