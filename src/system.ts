@@ -60,9 +60,11 @@ export async function startSystem(
       scheduleOverdueRefresh(deps).catch((err) => opts.log.error({ err }, 'could not check for an overdue analytics refresh'))
     }, 5_000)
     maintenance.unref?.()
-    // Orphans are rare (a crash between two writes); looking once every ten minutes is plenty.
+    // Retention is measured in days and orphans are rare: looking every ten minutes is plenty.
     orphanSweep = setInterval(() => {
-      enqueue(tiers.queue, 'content.collect_orphans', {}).catch((err) => opts.log.error({ err }, 'could not schedule orphan collection'))
+      const schedule = (p: Promise<unknown>) => p.catch((err) => opts.log.error({ err }, 'could not schedule content maintenance'))
+      schedule(enqueue(tiers.queue, 'content.collect_orphans', {}))
+      schedule(enqueue(tiers.queue, 'content.expire', { batch_size: 500 }))
     }, 10 * 60_000)
     orphanSweep.unref?.()
   }

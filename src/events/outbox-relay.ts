@@ -4,7 +4,8 @@ import { sendBatch } from '../tiers/queue/pgmq.ts'
 import { claimOutbox, deleteOutbox } from '../tiers/oltp/outbox.ts'
 
 const BATCH = 200
-const LEASE_SECONDS = 30
+// Long enough to send a batch (milliseconds); short, because rows a dead relay leased wait it out.
+const LEASE_SECONDS = 10
 
 /**
  * Moves outbox rows (OLTP) into pgmq (queue tier) when the two are different databases.

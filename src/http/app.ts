@@ -17,6 +17,7 @@ import { adminRoutes } from './routes/admin.ts'
 import { eventRoutes } from './routes/events.ts'
 import { inboundRoutes } from './routes/inbound.ts'
 import { storageRoutes } from './routes/storage.ts'
+import { retentionRoutes } from './routes/retention.ts'
 import { transactionalEmailRoutes } from './routes/transactional-emails.ts'
 import { notificationRoutes } from './routes/notifications.ts'
 import { analyticsRoutes } from './routes/analytics.ts'
@@ -89,6 +90,7 @@ export function createApp(deps: Deps) {
     '/v1/events': eventRoutes(deps),
     '/v1/inbound': inboundRoutes(deps),
     '/v1/storage': storageRoutes(deps),
+    '/v1/retention-policy': retentionRoutes(deps),
     '/v1/transactional-emails': transactionalEmailRoutes(deps),
     '/v1/notifications': notificationRoutes(deps),
     '/v1/analytics': analyticsRoutes(deps),

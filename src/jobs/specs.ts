@@ -63,6 +63,12 @@ export const JOB_SPECS = {
   }),
   'analytics.refresh': spec({ queue: QUEUES.jobs, maxAttempts: 10, schema: z.object({}) }),
   'content.collect_orphans': spec({ queue: QUEUES.jobs, maxAttempts: 5, schema: z.object({}) }),
+  'content.expire': spec({
+    queue: QUEUES.jobs,
+    maxAttempts: 5,
+    schema: z.object({ batch_size: z.number().int().min(1).max(5_000).default(500) }),
+  }),
+  'content.recompute_expiry': spec({ queue: QUEUES.jobs, maxAttempts: 5, schema: z.object({ tenant_id: z.uuid() }) }),
 } as const
 
 export type JobName = keyof typeof JOB_SPECS

@@ -6,6 +6,8 @@
 import type { Deps } from '../deps.ts'
 import { packBody, unpackBody } from '../content/codec.ts'
 import { storageKeyFor } from '../content/keys.ts'
+import { expiresAt } from '../content/retention.ts'
+import { getPolicy } from '../tiers/content/retention.ts'
 import { ApiError, notFound } from '../http/errors.ts'
 import { newId, sha256Hex } from '../ids.ts'
 import { enqueueWithinOltp } from '../events/publish.ts'
@@ -112,7 +114,8 @@ export async function createMessage(
   }))
 
   await tiers.content.transaction(async (tx) => {
-    await insertContentObject(tx, { storageKey, tenantId, kind, body, headers: input.headers ?? [], expires: null })
+    const expires = expiresAt(await getPolicy(tx, tenantId), kind)
+    await insertContentObject(tx, { storageKey, tenantId, kind, body, headers: input.headers ?? [], expires })
     for (const a of attachments) await insertAttachment(tx, tenantId, storageKey, a)
   })
   const contentWritten = performance.now()
@@ -175,17 +178,17 @@ export async function requireMessage(deps: Deps, tenantId: string, id: string): 
   return ref
 }
 
-/** The body, or 410 when retention expired it (the ref stays and says so). */
+/** The body, or 410 with its expiry date when retention expired it (the ref stays and says so). */
 export async function readContent(deps: Deps, ref: MessageRefRow) {
-  const expired = () =>
-    new ApiError('gone', 'the content of this message expired under the retention policy', undefined, {
-      content_state: 'expired',
-    })
-  if (ref.content_state === 'expired') throw expired()
   const row = await getContentObject(deps.tiers.content, ref.tenant_id, ref.content_storage_key)
+  if (ref.content_state === 'expired' || row?.content_state === 'expired') {
+    throw new ApiError('gone', 'the content of this message expired under the retention policy', undefined, {
+      content_state: 'expired',
+      expired_at: row?.expires?.toISOString() ?? null,
+    })
+  }
   // A ref always has content (invariant 1); a missing row here is a server fault, not a 404.
   if (!row) throw new Error(`content ${ref.content_storage_key} missing for message ${ref.id}`)
-  if (row.content_state === 'expired') throw expired()
   return { ...unpackBody(row), headers: row.headers }
 }
 

@@ -8,6 +8,8 @@ import { notFound } from '../http/errors.ts'
 import { newId } from '../ids.ts'
 import { getContentObject, insertContentObject } from '../tiers/content/objects.ts'
 import { getTransactionalEmail, insertTransactionalEmail } from '../tiers/content/transactional.ts'
+import { getPolicy } from '../tiers/content/retention.ts'
+import { expiresAt } from '../content/retention.ts'
 import type { HeaderField } from './messages.ts'
 
 export interface NewTransactionalEmail {
@@ -25,7 +27,8 @@ export async function createTransactionalEmail(deps: Deps, tenantId: string, inp
   const storageKey = `${tenantId}/tx/${id}`
   const body = packBody(input.content_text ?? null, input.content_html ?? null, deps.config.COMPRESS_MIN_BYTES)
   return deps.tiers.content.transaction(async (tx) => {
-    await insertContentObject(tx, { storageKey, tenantId, kind: 'transactional', body, headers: input.headers, expires: null })
+    const expires = expiresAt(await getPolicy(tx, tenantId), 'transactional')
+    await insertContentObject(tx, { storageKey, tenantId, kind: 'transactional', body, headers: input.headers, expires })
     return insertTransactionalEmail(tx, {
       id,
       tenant_id: tenantId,

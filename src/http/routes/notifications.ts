@@ -2,6 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { newId } from '../../ids.ts'
 import { insertNotification, listNotifications } from '../../tiers/content/notifications.ts'
+import { getPolicy } from '../../tiers/content/retention.ts'
+import { expiresAt } from '../../content/retention.ts'
 import { toPage } from '../../tiers/oltp/page.ts'
 import { router } from '../env.ts'
 import { cursorToId } from '../pagination.ts'
@@ -44,9 +46,12 @@ export function notificationRoutes(deps: Deps) {
       }),
       async (c) => {
         const b = c.req.valid('json')
+        const tenantId = c.get('tenantId')
+        const policy = await getPolicy(deps.tiers.content, tenantId)
         const row = await insertNotification(deps.tiers.content, {
           id: newId(),
-          tenantId: c.get('tenantId'),
+          tenantId,
+          expires: expiresAt(policy, 'notification'),
           userId: b.user_id ?? null,
           channel: b.channel,
           title: b.title,

@@ -17,12 +17,21 @@ const COLUMNS = 'id, tenant_id, user_id, channel, title, body, data, read_at, cr
 
 export async function insertNotification(
   q: Queryable,
-  r: { id: string; tenantId: string; userId: string | null; channel: string; title: string; body: string | null; data: unknown },
+  r: {
+    id: string
+    tenantId: string
+    userId: string | null
+    channel: string
+    title: string
+    body: string | null
+    data: unknown
+    expires: Date | null
+  },
 ): Promise<NotificationRow> {
   const rows = await q.query<NotificationRow>(
-    `INSERT INTO content.notifications (id, tenant_id, user_id, channel, title, body, data)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING ${COLUMNS}`,
-    [r.id, r.tenantId, r.userId, r.channel, r.title, r.body, r.data === undefined ? null : JSON.stringify(r.data)],
+    `INSERT INTO content.notifications (id, tenant_id, user_id, channel, title, body, data, expires)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) RETURNING ${COLUMNS}`,
+    [r.id, r.tenantId, r.userId, r.channel, r.title, r.body, r.data === undefined ? null : JSON.stringify(r.data), r.expires],
   )
   return rows[0]!
 }

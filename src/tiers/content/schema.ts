@@ -37,6 +37,21 @@ export const contentObjects = content.table(
   ],
 )
 
+/**
+ * Per-tenant retention, in days; NULL keeps forever. A tenant without a row gets the defaults in
+ * src/content/retention.ts.
+ */
+export const retentionPolicies = content.table('retention_policies', {
+  tenantId: uuid('tenant_id').primaryKey(),
+  outboundDays: integer('outbound_days'),
+  inboundDays: integer('inbound_days'),
+  transactionalDays: integer('transactional_days'),
+  notificationDays: integer('notification_days'),
+  attachmentsDays: integer('attachments_days'),
+  archiveAfterDays: integer('archive_after_days'),
+  updated: timestamp('updated', { withTimezone: true }).notNull().defaultNow(),
+})
+
 export const attachments = content.table(
   'attachments',
   {

@@ -19,9 +19,11 @@ export async function insertTransactionalEmail(
   q: Queryable,
   r: Omit<TransactionalEmailRow, 'status' | 'created' | 'expires'>,
 ): Promise<TransactionalEmailRow> {
+  // The record expires with its body.
   const rows = await q.query<TransactionalEmailRow>(
-    `INSERT INTO content.transactional_emails (id, tenant_id, to_email, from_email, subject, template_key, content_storage_key)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+    `INSERT INTO content.transactional_emails (id, tenant_id, to_email, from_email, subject, template_key, content_storage_key, expires)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::varchar, (SELECT expires FROM content.content_objects WHERE storage_key = $7::varchar))
+     RETURNING ${COLUMNS}`,
     [r.id, r.tenant_id, r.to_email, r.from_email, r.subject, r.template_key, r.content_storage_key],
   )
   return rows[0]!

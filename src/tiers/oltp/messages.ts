@@ -183,3 +183,12 @@ export async function messageDimensions(q: Queryable, tenantId: string, ids: rea
   )
   return new Map(rows.map((r) => [r.id, r]))
 }
+
+/** Says, on the refs, that their content expired under the retention policy. */
+export async function markContentExpired(q: Queryable, tenantId: string, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return
+  await q.query(
+    `UPDATE oltp.inbox_message_refs SET content_state = 'expired', updated = now() WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
+    [tenantId, ids],
+  )
+}

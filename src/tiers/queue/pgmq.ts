@@ -97,3 +97,14 @@ export async function oldestPending(q: Queryable, queue: 'events' | 'jobs'): Pro
   )
   return row!
 }
+
+/** Every message id named anywhere in a queued job or event: content they name must not expire. */
+export async function messageIdsInQueues(q: Queryable): Promise<string[]> {
+  const rows = await q.query<{ id: string }>(
+    `SELECT DISTINCT v #>> '{}' AS id
+       FROM (SELECT message FROM pgmq.q_jobs UNION ALL SELECT message FROM pgmq.q_events) pending,
+            LATERAL jsonb_path_query(pending.message, 'lax $.**.message_id') v
+      WHERE jsonb_typeof(v) = 'string'`,
+  )
+  return rows.map((r) => r.id)
+}

@@ -1,0 +1,50 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Deps } from '../../deps.ts'
+import { enqueue } from '../../jobs/enqueue.ts'
+import { getPolicy, putPolicy } from '../../tiers/content/retention.ts'
+import { router } from '../env.ts'
+import { commonErrors, json, jsonBody, security } from '../schemas.ts'
+
+const Days = z.number().int().min(1).max(36_500).nullable()
+
+const Policy = z
+  .object({
+    content_ttl_days: z.object({ outbound: Days, inbound: Days, transactional: Days, notification: Days }),
+    attachments_ttl_days: Days,
+    archive_after_days: Days,
+  })
+  .openapi('RetentionPolicy')
+
+export function retentionRoutes(deps: Deps) {
+  return router()
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/',
+        tags: ['content'],
+        summary: 'Your retention policy (the defaults until you set one); null keeps forever',
+        security,
+        responses: { 200: json('The policy', Policy), ...commonErrors },
+      }),
+      async (c) => c.json(await getPolicy(deps.tiers.content, c.get('tenantId')), 200),
+    )
+    .openapi(
+      createRoute({
+        method: 'put',
+        path: '/',
+        tags: ['content'],
+        summary: 'Replace the retention policy; existing content gets the new expiry shortly after',
+        security,
+        request: { body: jsonBody(Policy) },
+        responses: { 200: json('The policy now in force', Policy), ...commonErrors },
+      }),
+      async (c) => {
+        const tenantId = c.get('tenantId')
+        const policy = c.req.valid('json')
+        await putPolicy(deps.tiers.content, tenantId, policy)
+        // Recomputing every stored expiry can be large: a job does it in batches.
+        await enqueue(deps.tiers.queue, 'content.recompute_expiry', { tenant_id: tenantId })
+        return c.json(policy, 200)
+      },
+    )
+}
