@@ -24,7 +24,7 @@ async function runJobs() {
   while ((await worker.runOnce(QUEUES.events)) + (await worker.runOnce(QUEUES.jobs)) > 0);
 }
 
-async function postMessage(t: TenantFixture, extra: object = {}) {
+async function postMessage(t: TenantFixture, extra: Record<string, unknown> = {}) {
   const r = await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId, extra) })
   return r.body as { id: string; content_storage_key: string }
 }
@@ -51,7 +51,7 @@ describe('retention policy', () => {
       const row = await getContentObject(sys.tiers.content, t.id, m.content_storage_key)
       return Math.round((row!.expires!.getTime() - Date.now()) / DAY)
     }
-    expect(await expiresIn()).toBe(DEFAULT_POLICY.content_ttl_days.outbound)
+    expect(await expiresIn()).toBe(DEFAULT_POLICY.content_ttl_days.outbound!)
     await call(sys, 'PUT', '/v1/retention-policy', {
       token: t.key,
       body: { ...DEFAULT_POLICY, content_ttl_days: { ...DEFAULT_POLICY.content_ttl_days, outbound: 3 } },

@@ -17,12 +17,42 @@ export interface NewAttachment {
   storageDisposition: string
 }
 
+/**
+ * Stores the bytes once per tenant and sha256, then the attachment row pointing at them.
+ * DO UPDATE rather than DO NOTHING: it locks the blob row, so a concurrent collection either
+ * waits for this transaction (and then sees the reference) or has already deleted the row, in
+ * which case the insert goes ahead and writes it again.
+ */
 export async function insertAttachment(q: Queryable, tenantId: string, parentKey: string, a: NewAttachment): Promise<void> {
   await q.query(
-    `INSERT INTO content.attachments (id, tenant_id, parent_storage_key, filename, mime_type, size_bytes, content, sha256, storage_disposition)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [a.id, tenantId, parentKey, a.filename, a.mimeType, a.bytes.length, a.bytes, a.sha256, a.storageDisposition],
+    `INSERT INTO content.attachment_blobs AS b (tenant_id, sha256, size_bytes, content) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (tenant_id, sha256) DO UPDATE SET size_bytes = excluded.size_bytes`,
+    [tenantId, a.sha256, a.bytes.length, a.bytes],
   )
+  await q.query(
+    `INSERT INTO content.attachments (id, tenant_id, parent_storage_key, filename, mime_type, size_bytes, sha256, blob_sha256,
+       storage_disposition)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [a.id, tenantId, parentKey, a.filename, a.mimeType, a.bytes.length, a.sha256, a.sha256, a.storageDisposition],
+  )
+}
+
+/**
+ * Deletes up to `limit` blobs no attachment points at any more. SKIP LOCKED passes over blobs a
+ * writer is attaching right now; the re-check happens under the row lock.
+ */
+export async function collectUnreferencedBlobs(q: Queryable, limit: number): Promise<number> {
+  const rows = await q.query(
+    `DELETE FROM content.attachment_blobs b
+      WHERE (b.tenant_id, b.sha256) IN (
+        SELECT c.tenant_id, c.sha256 FROM content.attachment_blobs c
+         WHERE NOT EXISTS (SELECT 1 FROM content.attachments a WHERE a.tenant_id = c.tenant_id AND a.blob_sha256 = c.sha256)
+         LIMIT $1 FOR UPDATE SKIP LOCKED)
+        AND NOT EXISTS (SELECT 1 FROM content.attachments a WHERE a.tenant_id = b.tenant_id AND a.blob_sha256 = b.sha256)
+      RETURNING b.sha256`,
+    [limit],
+  )
+  return rows.length
 }
 
 export function listAttachments(q: Queryable, tenantId: string, parentKey: string): Promise<AttachmentMeta[]> {
@@ -35,8 +65,10 @@ export function listAttachments(q: Queryable, tenantId: string, parentKey: strin
 
 export async function getAttachment(q: Queryable, tenantId: string, parentKey: string, id: string) {
   const rows = await q.query<AttachmentMeta & { content: Uint8Array | null }>(
-    `SELECT id, filename, mime_type, size_bytes, storage_disposition, content FROM content.attachments
-      WHERE tenant_id = $1 AND parent_storage_key = $2 AND id = $3`,
+    `SELECT a.id, a.filename, a.mime_type, a.size_bytes, a.storage_disposition, coalesce(b.content, a.content) AS content
+       FROM content.attachments a
+       LEFT JOIN content.attachment_blobs b ON b.tenant_id = a.tenant_id AND b.sha256 = a.blob_sha256
+      WHERE a.tenant_id = $1 AND a.parent_storage_key = $2 AND a.id = $3`,
     [tenantId, parentKey, id],
   )
   return rows[0]

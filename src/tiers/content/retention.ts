@@ -96,7 +96,7 @@ export async function expireContent(q: Queryable, keys: readonly string[]): Prom
       WHERE storage_key = ANY($1::text[])`,
     [keys],
   )
-  await q.query(`UPDATE content.attachments SET content = NULL WHERE parent_storage_key = ANY($1::text[])`, [keys])
+  await q.query(`UPDATE content.attachments SET content = NULL, blob_sha256 = NULL WHERE parent_storage_key = ANY($1::text[])`, [keys])
 }
 
 /** Attachment bytes older than their tenant's attachment TTL (the default for tenants without a policy). */
@@ -105,10 +105,10 @@ export async function expireOldAttachments(q: Queryable, defaultDays: number | n
     `WITH due AS (
        SELECT a.id FROM content.attachments a
          LEFT JOIN content.retention_policies p ON p.tenant_id = a.tenant_id
-        WHERE a.content IS NOT NULL
+        WHERE (a.content IS NOT NULL OR a.blob_sha256 IS NOT NULL)
           AND a.created < now() - make_interval(days => coalesce(p.attachments_days, CASE WHEN p.tenant_id IS NULL THEN $1::integer END))
         LIMIT $2)
-     UPDATE content.attachments a SET content = NULL FROM due WHERE a.id = due.id RETURNING a.id`,
+     UPDATE content.attachments a SET content = NULL, blob_sha256 = NULL FROM due WHERE a.id = due.id RETURNING a.id`,
     [defaultDays, limit],
   )
   return rows.length

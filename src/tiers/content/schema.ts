@@ -4,7 +4,7 @@
  * NULL); compression_type says which codec wrote it.
  */
 import { sql } from 'drizzle-orm'
-import { boolean, check, index, integer, jsonb, pgSchema, text, timestamp, uuid, varchar } from 'drizzle-orm/pg-core'
+import { boolean, char, check, foreignKey, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uuid, varchar } from 'drizzle-orm/pg-core'
 import { bytea, createdAt } from '../columns.ts'
 
 export const content = pgSchema('content')
@@ -52,6 +52,22 @@ export const retentionPolicies = content.table('retention_policies', {
   updated: timestamp('updated', { withTimezone: true }).notNull().defaultNow(),
 })
 
+/**
+ * Attachment bytes, once per tenant per sha256: the same file on 10,000 messages is stored once.
+ * Never shared across tenants (the key leads with tenant_id).
+ */
+export const attachmentBlobs = content.table(
+  'attachment_blobs',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    sha256: char('sha256', { length: 64 }).notNull(),
+    sizeBytes: integer('size_bytes').notNull(),
+    content: bytea('content').notNull(),
+    created: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.sha256] })],
+)
+
 export const attachments = content.table(
   'attachments',
   {
@@ -63,12 +79,19 @@ export const attachments = content.table(
     filename: varchar('filename', { length: 255 }).notNull(),
     mimeType: varchar('mime_type', { length: 100 }).notNull(),
     sizeBytes: integer('size_bytes').notNull(),
+    /** Bytes of attachments written before blobs existed; new rows keep theirs in attachment_blobs. */
     content: bytea('content'),
     sha256: varchar('sha256', { length: 64 }).notNull(),
+    /** The blob holding the bytes; NULL once they expired. */
+    blobSha256: char('blob_sha256', { length: 64 }),
     storageDisposition: varchar('storage_disposition', { length: 50 }).notNull().default('attachment'),
     created: createdAt(),
   },
-  (t) => [index('attachments_parent').on(t.parentStorageKey)],
+  (t) => [
+    index('attachments_parent').on(t.parentStorageKey),
+    index('attachments_blob').on(t.tenantId, t.blobSha256).where(sql`${t.blobSha256} is not null`),
+    foreignKey({ columns: [t.tenantId, t.blobSha256], foreignColumns: [attachmentBlobs.tenantId, attachmentBlobs.sha256] }),
+  ],
 )
 
 export const transactionalEmails = content.table(

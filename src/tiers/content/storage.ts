@@ -11,7 +11,8 @@ export interface StorageReport {
 
 /**
  * What the content tier holds for one tenant (or, with null, for all): bodies as written versus
- * as stored after compression, and attachments, whose distinct contents (by sha256) are the blobs.
+ * as stored after compression, and attachments: raw bytes of the live ones against the bytes of
+ * the blobs that hold them once each.
  */
 export async function storageReport(q: Queryable, tenantId: string | null): Promise<StorageReport> {
   const [[o], [a]] = await Promise.all([
@@ -22,9 +23,13 @@ export async function storageReport(q: Queryable, tenantId: string | null): Prom
       [tenantId],
     ),
     q.query<Record<string, string>>(
-      `SELECT count(*) AS count, count(DISTINCT (tenant_id, sha256)) AS unique_blobs, coalesce(sum(size_bytes), 0) AS raw_bytes,
-              coalesce(sum(octet_length(content)), 0) AS stored_bytes
-         FROM content.attachments WHERE ($1::uuid IS NULL OR tenant_id = $1::uuid)`,
+      `SELECT (SELECT count(*) FROM content.attachments WHERE ($1::uuid IS NULL OR tenant_id = $1::uuid)) AS count,
+              (SELECT count(*) FROM content.attachment_blobs WHERE ($1::uuid IS NULL OR tenant_id = $1::uuid)) AS unique_blobs,
+              (SELECT coalesce(sum(size_bytes), 0) FROM content.attachments
+                WHERE ($1::uuid IS NULL OR tenant_id = $1::uuid) AND (content IS NOT NULL OR blob_sha256 IS NOT NULL)) AS raw_bytes,
+              (SELECT coalesce(sum(octet_length(content)), 0) FROM content.attachment_blobs WHERE ($1::uuid IS NULL OR tenant_id = $1::uuid))
+              + (SELECT coalesce(sum(octet_length(content)), 0) FROM content.attachments
+                  WHERE ($1::uuid IS NULL OR tenant_id = $1::uuid) AND content IS NOT NULL) AS stored_bytes`,
       [tenantId],
     ),
   ])
