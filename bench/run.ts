@@ -8,6 +8,7 @@ import { benchQueue } from './queue.ts'
 import { benchAnalytics } from './analytics.ts'
 import { benchInbound } from './inbound.ts'
 import { benchCompression } from './compression.ts'
+import { benchContent } from './content.ts'
 import { writeResults, type Section } from './lib/report.ts'
 
 const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Section>> = {
@@ -15,6 +16,7 @@ const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Section>> = 
   analytics: benchAnalytics,
   inbound: benchInbound,
   compression: benchCompression,
+  content: benchContent,
 }
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } })

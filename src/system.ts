@@ -65,6 +65,7 @@ export async function startSystem(
       const schedule = (p: Promise<unknown>) => p.catch((err) => opts.log.error({ err }, 'could not schedule content maintenance'))
       schedule(enqueue(tiers.queue, 'content.collect_orphans', {}))
       schedule(enqueue(tiers.queue, 'content.expire', { batch_size: 500 }))
+      schedule(enqueue(tiers.queue, 'content.archive', { batch_size: 200 }))
     }, 10 * 60_000)
     orphanSweep.unref?.()
   }

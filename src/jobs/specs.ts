@@ -68,6 +68,11 @@ export const JOB_SPECS = {
     maxAttempts: 5,
     schema: z.object({ batch_size: z.number().int().min(1).max(5_000).default(500) }),
   }),
+  'content.archive': spec({
+    queue: QUEUES.jobs,
+    maxAttempts: 5,
+    schema: z.object({ batch_size: z.number().int().min(1).max(5_000).default(200) }),
+  }),
   'content.recompute_expiry': spec({ queue: QUEUES.jobs, maxAttempts: 5, schema: z.object({ tenant_id: z.uuid() }) }),
 } as const
 

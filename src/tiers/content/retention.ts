@@ -113,3 +113,41 @@ export async function expireOldAttachments(q: Queryable, defaultDays: number | n
   )
   return rows.length
 }
+
+/**
+ * Live, unarchived bodies older than their tenant's archive-after days (the default for tenants
+ * without a policy), oldest first.
+ */
+export function dueForArchive(q: Queryable, defaultDays: number | null, limit: number) {
+  return q.query<{
+    storage_key: string
+    compression_type: 'none' | 'gzip' | 'zstd'
+    content_text: string | null
+    content_html: string | null
+    content_text_packed: Uint8Array | null
+    content_html_packed: Uint8Array | null
+  }>(
+    `SELECT c.storage_key, c.compression_type, c.content_text, c.content_html, c.content_text_packed, c.content_html_packed
+       FROM content.content_objects c
+       LEFT JOIN content.retention_policies p ON p.tenant_id = c.tenant_id
+      WHERE NOT c.archived AND c.content_state = 'present'
+        AND c.created < now() - make_interval(days => coalesce(p.archive_after_days, CASE WHEN p.tenant_id IS NULL THEN $1::integer END))
+      ORDER BY c.created LIMIT $2`,
+    [defaultDays, limit],
+  )
+}
+
+/** Rewrites one body as archived, in whatever packing the archive codec produced. */
+export async function storeArchived(
+  q: Queryable,
+  key: string,
+  b: { compression_type: string; text: string | null; html: string | null; text_packed: Uint8Array | null; html_packed: Uint8Array | null; stored_size_bytes: number },
+): Promise<void> {
+  await q.query(
+    `UPDATE content.content_objects
+        SET compression_type = $2, content_text = $3, content_html = $4, content_text_packed = $5, content_html_packed = $6,
+            stored_size_bytes = $7, archived = true
+      WHERE storage_key = $1 AND NOT archived AND content_state = 'present'`,
+    [key, b.compression_type, b.text, b.html, b.text_packed, b.html_packed, b.stored_size_bytes],
+  )
+}
