@@ -99,4 +99,21 @@ describe('expiry', () => {
     expect(await states()).toEqual(['expired', 'expired', 'expired'])
     expect((await call(sys, 'GET', `/v1/messages/${needed.id}/content`, { token: t.key })).status).toBe(200)
   })
+
+  test('attachments go after their own TTL while the body stays', async () => {
+    const t = await createTenant(sys, 'ret-attachments')
+    await call(sys, 'PUT', '/v1/retention-policy', { token: t.key, body: { ...DEFAULT_POLICY, attachments_ttl_days: 1 } })
+    const m = await postMessage(t, { attachments: [{ filename: 'a.txt', mime_type: 'text/plain', content_base64: 'aGk=' }] })
+    const detail = await call(sys, 'GET', `/v1/messages/${m.id}`, { token: t.key })
+    const file = () => call(sys, 'GET', `/v1/messages/${m.id}/attachments/${detail.body.attachments[0].id}`, { token: t.key })
+    await enqueue(sys.tiers.queue, 'content.expire', { batch_size: 500 })
+    await runJobs()
+    expect((await file()).status).toBe(200) // younger than a day
+    await sys.tiers.content.query(`UPDATE content.attachments SET created = now() - interval '2 days' WHERE tenant_id = $1`, [t.id])
+    await enqueue(sys.tiers.queue, 'content.expire', { batch_size: 500 })
+    await runJobs()
+    expect((await file()).status).toBe(410)
+    expect((await call(sys, 'GET', `/v1/messages/${m.id}/content`, { token: t.key })).status).toBe(200)
+    expect((await call(sys, 'GET', '/v1/storage', { token: t.key })).body.attachments).toMatchObject({ count: 1, unique_blobs: 0 })
+  })
 })
