@@ -7,21 +7,15 @@
 import { describe, expect, test } from 'bun:test'
 import { engine } from '../support/databases.ts'
 import { spawnChild, type Child } from '../support/child.ts'
-import { testDatabases, useSystem } from '../support/system.ts'
-import type { TierName } from '../../src/db/tier-names.ts'
+import { tierUrlEnv, useSystem } from '../support/system.ts'
 
 const ADMIN = 'crash-test-admin-token-0123456789'
 
 useSystem() // start from empty tiers: no refresh state or queue left by earlier files
 
 async function env() {
-  const { urls } = await testDatabases()
-  const u = urls as Record<TierName, string>
   return {
-    OLTP_DATABASE_URL: u.oltp,
-    CONTENT_DATABASE_URL: u.content,
-    ANALYTICS_DATABASE_URL: u.analytics,
-    QUEUE_DATABASE_URL: u.queue,
+    ...(await tierUrlEnv()),
     ADMIN_TOKEN: ADMIN,
     PORT: '0',
     LOG_LEVEL: 'info',

@@ -51,3 +51,15 @@ export function useSystem(config?: Config): TestSystem {
   })
   return system
 }
+
+/** The four *_DATABASE_URL variables for a child process on the PostgreSQL test databases. */
+export async function tierUrlEnv(): Promise<Record<string, string>> {
+  const { urls } = await testDatabases()
+  if (!urls) throw new Error('child processes can share the test databases only on PostgreSQL')
+  return {
+    OLTP_DATABASE_URL: urls.oltp,
+    CONTENT_DATABASE_URL: urls.content,
+    ANALYTICS_DATABASE_URL: urls.analytics,
+    QUEUE_DATABASE_URL: urls.queue,
+  }
+}

@@ -1,7 +1,7 @@
 /** What operators see and do: per-queue figures over the admin API, and dead-letter replay. */
 import { describe, expect, test } from 'bun:test'
 import { z } from 'zod'
-import { ADMIN_TOKEN, testDatabases, useSystem } from '../support/system.ts'
+import { ADMIN_TOKEN, tierUrlEnv, useSystem } from '../support/system.ts'
 import { call, createTenant } from '../support/api.ts'
 import { ROOT } from '../support/child.ts'
 import { engine } from '../support/databases.ts'
@@ -69,13 +69,7 @@ describe('operations', () => {
     healthy = false
     await send(sys.tiers.queue, QUEUES.jobs, { job: 'test.sometimes', payload: { n: 9 } })
     await new Worker(sys.deps, { queues: [QUEUES.jobs], jobs }).runOnce(QUEUES.jobs)
-    const { urls } = await testDatabases()
-    const env = {
-      OLTP_DATABASE_URL: urls!.oltp,
-      CONTENT_DATABASE_URL: urls!.content,
-      ANALYTICS_DATABASE_URL: urls!.analytics,
-      QUEUE_DATABASE_URL: urls!.queue,
-    }
+    const env = await tierUrlEnv()
     const cli = async (...args: string[]) => {
       const p = Bun.spawn([process.execPath, 'src/cli/dead-letters.ts', ...args], {
         cwd: ROOT,

@@ -15,7 +15,7 @@ import pino from 'pino'
 import { engine, migratedSnapshot } from '../support/databases.ts'
 import { spawnChild } from '../support/child.ts'
 import { createEffectTables, testJobs } from '../support/test-jobs.ts'
-import { makeDeps, testDatabases, useSystem } from '../support/system.ts'
+import { makeDeps, tierUrlEnv, useSystem } from '../support/system.ts'
 import { openPglite, pgliteDb } from '../../src/db/pglite.ts'
 import { tiersFrom, type Tiers } from '../../src/db/tiers.ts'
 import { buildDeps } from '../../src/system.ts'
@@ -23,7 +23,6 @@ import { testConfig } from '../support/system.ts'
 import { Worker } from '../../workers/runtime/worker.ts'
 import { QUEUES } from '../../src/events/envelope.ts'
 import { metrics, sendBatch } from '../../src/tiers/queue/pgmq.ts'
-import type { TierName } from '../../src/db/tier-names.ts'
 
 const sys = useSystem()
 const dirs: string[] = []
@@ -37,15 +36,7 @@ const ran = (l: string) => l.startsWith('ran ')
 
 /** Environment for a child worker: the PostgreSQL test databases, or a PGlite data directory. */
 async function childEnv(dataDir?: string): Promise<Record<string, string>> {
-  if (dataDir) return { DATA_DIR: dataDir }
-  const { urls } = await testDatabases()
-  const u = urls as Record<TierName, string>
-  return {
-    OLTP_DATABASE_URL: u.oltp,
-    CONTENT_DATABASE_URL: u.content,
-    ANALYTICS_DATABASE_URL: u.analytics,
-    QUEUE_DATABASE_URL: u.queue,
-  }
+  return dataDir ? { DATA_DIR: dataDir } : tierUrlEnv()
 }
 
 /** A PGlite data directory holding the migrated schema, for a child process to open. */
