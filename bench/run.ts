@@ -9,6 +9,7 @@ import { benchAnalytics } from './analytics.ts'
 import { benchInbound } from './inbound.ts'
 import { benchCompression } from './compression.ts'
 import { benchContent } from './content.ts'
+import { benchStorage } from './storage.ts'
 import { writeResults, type Section } from './lib/report.ts'
 
 const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Section>> = {
@@ -17,6 +18,7 @@ const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Section>> = 
   inbound: benchInbound,
   compression: benchCompression,
   content: benchContent,
+  storage: benchStorage,
 }
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } })
