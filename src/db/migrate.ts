@@ -21,8 +21,23 @@ export interface Migration {
   hash: string
 }
 
-/** The migrations drizzle-kit's journal lists for a tier, in order. */
-export async function loadMigrations(tier: TierName): Promise<Migration[]> {
+const loaded = new Map<TierName, Promise<Migration[]>>()
+
+/**
+ * The migrations drizzle-kit's journal lists for a tier, in order. Read once per process: they
+ * ship with the code, and /ready asks on every probe.
+ */
+export function loadMigrations(tier: TierName): Promise<Migration[]> {
+  let migrations = loaded.get(tier)
+  if (!migrations) {
+    migrations = readMigrations(tier)
+    loaded.set(tier, migrations)
+    migrations.catch(() => loaded.delete(tier)) // a failed read is retried next time
+  }
+  return migrations
+}
+
+async function readMigrations(tier: TierName): Promise<Migration[]> {
   const journal = JSON.parse(await readFile(join(SQL_DIR, tier, 'meta', '_journal.json'), 'utf8')) as {
     entries: JournalEntry[]
   }

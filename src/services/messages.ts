@@ -6,6 +6,7 @@
 import type { Deps } from '../deps.ts'
 import { packBody, unpackBody } from '../content/codec.ts'
 import { storageKeyFor } from '../content/keys.ts'
+import { messageIds } from '../inbound/parse.ts'
 import { expiresAt } from '../content/retention.ts'
 import { getPolicy } from '../tiers/content/retention.ts'
 import { ApiError, notFound } from '../http/errors.ts'
@@ -55,7 +56,7 @@ export interface CreateMessageInput {
 /** The Message-ID a stored message carries: given, from its headers, or made for outbound mail. */
 export function rfc822IdFor(input: CreateMessageInput, id: string): string | null {
   if (input.rfc822_message_id) return input.rfc822_message_id
-  const fromHeader = input.headers?.find((h) => h.name.toLowerCase() === 'message-id')?.value.match(/<[^<>\s]+>/)?.[0]
+  const fromHeader = messageIds(input.headers?.find((h) => h.name.toLowerCase() === 'message-id')?.value)[0]
   if (fromHeader) return fromHeader
   if (input.direction !== 'outbound') return null
   const domain = input.from_email.split('@')[1] || 'localhost'
