@@ -131,6 +131,14 @@ describe('listing', () => {
 
     const byCampaign = await call(sys, 'GET', `/v1/messages?campaign_id=${campaign.body.id}`, { token: t.key })
     expect(byCampaign.body.data.map((m: any) => m.subject)).toEqual(['m5', 'm3', 'm1'])
+    const lead = await call(sys, 'POST', '/v1/leads', { token: t.key, body: { email: 'ada@listing.test' } })
+    const toLead = []
+    for (const subject of ['first touch', 'follow-up']) {
+      const r = await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId, { subject, lead_id: lead.body.id }) })
+      toLead.push(r.body.id)
+    }
+    const byLead = await call(sys, 'GET', `/v1/messages?lead_id=${lead.body.id}`, { token: t.key })
+    expect(byLead.body.data.map((m: any) => m.id)).toEqual([...toLead].reverse())
     const inbound = await call(sys, 'GET', '/v1/messages?direction=inbound', { token: t.key })
     expect(inbound.body.data).toHaveLength(1)
     expect(inbound.body.data[0].email_account_id).toBe(other.body.id)

@@ -96,6 +96,7 @@ export const MessageDetail = MessageRef.extend({ content: MessageContent, attach
 export const ListMessagesQuery = z.object({
   email_account_id: Uuid.optional(),
   campaign_id: Uuid.optional(),
+  lead_id: Uuid.optional(),
   direction: z.enum(['inbound', 'outbound']).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),

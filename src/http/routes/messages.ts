@@ -79,6 +79,7 @@ export function messageRoutes(deps: Deps) {
         const rows = await listMessageRefs(deps.tiers.oltp, c.get('tenantId'), {
           emailAccountId: q.email_account_id,
           campaignId: q.campaign_id,
+          leadId: q.lead_id,
           direction: q.direction,
           before: cursorToId(q.cursor),
           limit: q.limit,

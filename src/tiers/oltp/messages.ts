@@ -24,12 +24,22 @@ export interface MessageRefRow {
 
 export type NewMessageRef = Omit<MessageRefRow, 'processed' | 'content_state' | 'created' | 'updated'>
 
-const COLUMNS = `id, tenant_id, email_account_id, campaign_id, sequence_step_id, lead_id, parent_message_id,
-  direction, message_type, from_email, to_email, subject, status, processed, content_storage_key,
-  content_state, rfc822_message_id, created, updated`
+const PLAIN = `id, tenant_id, email_account_id, campaign_id, sequence_step_id, lead_id, parent_message_id,
+  direction, message_type, from_email, to_email, subject, status, processed, content_state, rfc822_message_id,
+  created, updated`.split(',').map((c) => c.trim())
 
-/** COLUMNS with a table alias, for queries that join. */
-const qualified = (alias: string) => COLUMNS.split(',').map((c) => `${alias}.${c.trim()}`).join(', ')
+/**
+ * The ref's columns, with a table alias for queries that join. The storage key is stored only
+ * when it is not the default one derived from the ids (storageKeyFor): 79 bytes a row otherwise.
+ */
+function columns(alias?: string) {
+  const a = alias ? `${alias}.` : ''
+  return [
+    ...PLAIN.map((c) => `${a}${c}`),
+    `coalesce(${a}content_storage_key, ${a}tenant_id::text || '/msg/' || ${a}id::text) AS content_storage_key`,
+  ].join(', ')
+}
+const COLUMNS = columns()
 
 export async function insertMessageRef(q: Queryable, r: NewMessageRef): Promise<MessageRefRow> {
   const rows = await q.query<MessageRefRow>(
@@ -86,22 +96,24 @@ export async function getMessageRef(q: Queryable, tenantId: string, id: string):
 export interface MessageFilter {
   emailAccountId?: string
   campaignId?: string
+  leadId?: string
   direction?: 'inbound' | 'outbound'
   before?: string
   limit: number
 }
 
-/** Newest first; the account and campaign filters each have an index ending in id DESC. */
+/** Newest first; the account, campaign and lead filters each have an index ending in id DESC. */
 export function listMessageRefs(q: Queryable, tenantId: string, f: MessageFilter): Promise<MessageRefRow[]> {
   return q.query<MessageRefRow>(
     `SELECT ${COLUMNS} FROM oltp.inbox_message_refs
       WHERE tenant_id = $1
         AND ($2::uuid IS NULL OR email_account_id = $2::uuid)
         AND ($3::uuid IS NULL OR campaign_id = $3::uuid)
-        AND ($4::text IS NULL OR direction = $4::text)
-        AND ($5::uuid IS NULL OR id < $5::uuid)
-      ORDER BY id DESC LIMIT $6`,
-    [tenantId, f.emailAccountId ?? null, f.campaignId ?? null, f.direction ?? null, f.before ?? null, f.limit + 1],
+        AND ($4::uuid IS NULL OR lead_id = $4::uuid)
+        AND ($5::text IS NULL OR direction = $5::text)
+        AND ($6::uuid IS NULL OR id < $6::uuid)
+      ORDER BY id DESC LIMIT $7`,
+    [tenantId, f.emailAccountId ?? null, f.campaignId ?? null, f.leadId ?? null, f.direction ?? null, f.before ?? null, f.limit + 1],
   )
 }
 
@@ -160,7 +172,7 @@ export function getThread(q: Queryable, tenantId: string, id: string): Promise<M
           JOIN down ON c.tenant_id = $1 AND c.parent_message_id = down.id
          WHERE down.depth < 1000
       )
-      SELECT ${qualified('m')} FROM oltp.inbox_message_refs m
+      SELECT ${columns('m')} FROM oltp.inbox_message_refs m
         JOIN down ON m.tenant_id = $1 AND m.id = down.id
        ORDER BY m.id`,
     [tenantId, id],

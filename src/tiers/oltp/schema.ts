@@ -170,7 +170,7 @@ export const inboxMessageRefs = oltp.table(
     foreignKey({ columns: [t.tenantId, t.parentMessageId], foreignColumns: [t.tenantId, t.id] }),
     index('inbox_message_refs_account').on(t.tenantId, t.emailAccountId, t.id.desc()),
     index('inbox_message_refs_campaign').on(t.tenantId, t.campaignId, t.id.desc()).where(sql`${t.campaignId} is not null`),
-    index('inbox_message_refs_lead').on(t.tenantId, t.leadId).where(sql`${t.leadId} is not null`),
+    index('inbox_message_refs_lead').on(t.tenantId, t.leadId, t.id.desc()).where(sql`${t.leadId} is not null`),
     index('inbox_message_refs_parent').on(t.tenantId, t.parentMessageId).where(sql`${t.parentMessageId} is not null`),
     index('inbox_message_refs_rfc822').on(t.tenantId, t.rfc822MessageId).where(sql`${t.rfc822MessageId} is not null`),
     check('inbox_message_refs_direction', sql`${t.direction} in ('inbound', 'outbound')`),

@@ -1,0 +1,2 @@
+DROP INDEX "oltp"."inbox_message_refs_lead";--> statement-breakpoint
+CREATE INDEX "inbox_message_refs_lead" ON "oltp"."inbox_message_refs" USING btree ("tenant_id","lead_id","id" DESC NULLS LAST) WHERE "oltp"."inbox_message_refs"."lead_id" is not null;
