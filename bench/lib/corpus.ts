@@ -18,19 +18,24 @@ const SYLLABLES = ['ra', 'to', 'mi', 'ken', 'lo', 'pra', 'des', 'vi', 'qua', 'so
 const FIRST = ['Jane', 'Ahmed', 'Lucía', 'Wei', 'Olga', 'Tom', 'Priya', 'Kofi', 'Mia', 'Jonas', 'Aiko', 'Mateo']
 const COMPANIES = ['Northwind', 'Contoso', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Vandelay', 'Soylent', 'Acme', 'Stark']
 
-export function corpus(count: number, seed = 42) {
-  const rand = prng(seed)
+/** Words and sentences with a Zipf-like vocabulary: common words far more often than rare ones, as in real text. */
+export function writer(rand: () => number) {
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!
   const vocabulary = Array.from({ length: 3000 }, () =>
     Array.from({ length: 1 + Math.floor(rand() * 3) }, () => pick(SYLLABLES)).join(''),
   )
-  // Zipf-like: common words far more often than rare ones, as in real text.
   const word = () => vocabulary[Math.floor(vocabulary.length * rand() ** 3)]!
   const sentence = () => {
     const n = 6 + Math.floor(rand() * 14)
     const s = Array.from({ length: n }, word).join(' ')
     return `${s[0]!.toUpperCase()}${s.slice(1)}.`
   }
+  return { pick, word, sentence, firstName: () => pick(FIRST), company: () => pick(COMPANIES) }
+}
+
+export function corpus(count: number, seed = 42) {
+  const rand = prng(seed)
+  const { pick, word, sentence } = writer(rand)
   const bodies: { text: string; html: string }[] = []
   for (let i = 0; i < count; i++) {
     const name = pick(FIRST)

@@ -6,7 +6,7 @@ import type { Db } from '../../src/db/types.ts'
 
 export const BENCH_PG_URL = process.env.BENCH_PG_URL ?? process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
-function urlFor(database: string) {
+export function databaseUrl(database: string) {
   const u = new URL(BENCH_PG_URL)
   u.pathname = `/${database}`
   return u.toString()
@@ -17,7 +17,7 @@ export async function benchDatabase(name: string, poolMax = 20): Promise<{ tiers
   const admin = postgresDb(BENCH_PG_URL, { max: 1 })
   await admin.exec(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
   await admin.exec(`CREATE DATABASE "${name}"`)
-  const db = postgresDb(urlFor(name), { max: poolMax, applicationName: 'edp-bench' })
+  const db = postgresDb(databaseUrl(name), { max: poolMax, applicationName: 'edp-bench' })
   const dbs = Object.fromEntries(TIER_NAMES.map((t) => [t, db])) as Record<TierName, Db>
   await migrateAll(dbs)
   return {

@@ -1,0 +1,367 @@
+/**
+ * Loads one generated world into both designs in the same PostgreSQL database: the 4-tier
+ * tables (OLTP refs, content objects with zstd bodies, deduplicated attachment blobs, analytics
+ * through the same apply_events the workers call) and the legacy `emails` table with bodies
+ * inline. Rows stream in with COPY, a chunk of messages at a time, every table's COPY of a chunk
+ * running while the next chunk is generated. Indexes are in place throughout, as in production.
+ */
+import { createHash } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import postgres from 'postgres'
+import { packBody } from '../../src/content/codec.ts'
+import { storageKeyFor } from '../../src/content/keys.ts'
+import { migrateAll } from '../../src/db/migrate.ts'
+import { postgresDb } from '../../src/db/postgres.ts'
+import { TIER_NAMES, type TierName } from '../../src/db/tier-names.ts'
+import type { Db } from '../../src/db/types.ts'
+import { LEGACY_DDL } from '../legacy/schema.ts'
+import { BENCH_PG_URL, databaseUrl } from '../lib/pg.ts'
+import { progress } from '../lib/progress.ts'
+import { attachmentBytes, buildPools, copyEscape, fill, type Pools } from './bodies.ts'
+import { World, type GenMessage, type GenOptions, type Tenant } from './model.ts'
+
+/** Bump when the generated data changes, so a cached dataset of an older shape is rebuilt. */
+export const GENERATOR_VERSION = 1
+const POOL_SIZE = 256
+const CHUNK = 1000
+const RETENTION_MS = 730 * 86_400_000
+
+export interface DatasetInfo {
+  database: string
+  url: string
+  options: GenOptions
+  generator_version: number
+  load_seconds: number
+  analytics_seconds: number
+  loaded_at: string
+  /** What was loaded, by table. */
+  rows: Record<string, number>
+  /** Raw body + header bytes generated (what a client would have sent). */
+  raw_bytes: number
+}
+
+const N = '\\N'
+const opt = (v: string | null | undefined) => (v == null ? N : v)
+const iso = (d: Date) => d.toISOString()
+const line = (cells: readonly (string | number)[]) => `${cells.join('\t')}\n`
+const hexBytea = (b: Uint8Array | null) => (b ? `\\\\x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}` : N)
+
+/** Lines joined into writes of about 1 MB: one socket write per line costs more than the copy. */
+function* batches(lines: string[]) {
+  let out = ''
+  for (const l of lines) {
+    out += l
+    if (out.length >= 1 << 20) {
+      yield out
+      out = ''
+    }
+  }
+  if (out) yield out
+}
+
+/** Seconds spent in each table's COPY (they overlap: three run at once). */
+const copySeconds: Record<string, number> = {}
+
+async function copyIn(sql: postgres.Sql, table: string, columns: readonly string[], lines: string[]) {
+  if (lines.length === 0) return
+  const started = performance.now()
+  const writable = await sql.unsafe(`COPY ${table} (${columns.join(', ')}) FROM STDIN`).writable()
+  if (process.env.GEN_DEBUG) console.error("start", table, lines.length)
+  await pipeline(Readable.from(batches(lines)), writable)
+  if (process.env.GEN_DEBUG) console.error("end", table)
+  copySeconds[table] = (copySeconds[table] ?? 0) + (performance.now() - started) / 1000
+}
+
+/** The dataset database is kept between runs; bench_meta.dataset says what it holds. */
+export async function readDatasetInfo(database: string): Promise<DatasetInfo | undefined> {
+  const admin = postgres(BENCH_PG_URL, { max: 1, onnotice: () => {} })
+  try {
+    const [exists] = await admin`SELECT 1 FROM pg_database WHERE datname = ${database}`
+    if (!exists) return undefined
+  } finally {
+    await admin.end()
+  }
+  const sql = postgres(databaseUrl(database), { max: 1, onnotice: () => {} })
+  try {
+    const rows = await sql<{ info: DatasetInfo }[]>`SELECT info FROM bench_meta.dataset`.catch(() => [])
+    return rows[0]?.info
+  } finally {
+    await sql.end()
+  }
+}
+
+export function matches(info: DatasetInfo | undefined, o: GenOptions): info is DatasetInfo {
+  return (
+    info !== undefined &&
+    info.generator_version === GENERATOR_VERSION &&
+    info.options.messages === o.messages &&
+    info.options.tenants === o.tenants &&
+    info.options.seed === o.seed
+  )
+}
+
+async function entities(sql: postgres.Sql, tenants: Tenant[]) {
+  const cols = {
+    tenants: ['id', 'name', 'created'],
+    api_keys: ['id', 'tenant_id', 'key_hash', 'prefix', 'name'],
+    email_accounts: ['tenant_id', 'id', 'email_address'],
+    campaigns: ['tenant_id', 'id', 'name', 'status'],
+    sequence_steps: ['tenant_id', 'id', 'campaign_id', 'step_number'],
+    leads: ['tenant_id', 'id', 'email', 'first_name', 'last_name'],
+  }
+  const rows: Record<keyof typeof cols, string[]> = { tenants: [], api_keys: [], email_accounts: [], campaigns: [], sequence_steps: [], leads: [] }
+  for (const t of tenants) {
+    rows.tenants.push(line([t.id, t.name, iso(new Date(Number.parseInt(t.id.replace(/-/g, '').slice(0, 12), 16)))]))
+    rows.api_keys.push(line([t.id, t.id, t.keyHash, t.apiKey.slice(0, 12), 'bench']))
+    for (const m of t.mailboxes) rows.email_accounts.push(line([t.id, m.id, m.address]))
+    for (const c of t.campaigns) {
+      rows.campaigns.push(line([t.id, c.id, c.name, 'active']))
+      c.steps.forEach((s, k) => rows.sequence_steps.push(line([t.id, s, c.id, k + 1])))
+    }
+    for (const l of t.leads) rows.leads.push(line([t.id, l.id, l.email, l.first, l.last]))
+  }
+  for (const table of Object.keys(cols) as (keyof typeof cols)[]) await copyIn(sql, `oltp.${table}`, cols[table], rows[table])
+  return Object.fromEntries(Object.entries(rows).map(([k, v]) => [`oltp.${k}`, v.length]))
+}
+
+const REF_COLUMNS = [
+  'tenant_id', 'id', 'email_account_id', 'campaign_id', 'sequence_step_id', 'lead_id', 'parent_message_id', 'direction',
+  'message_type', 'from_email', 'to_email', 'subject', 'status', 'content_storage_key', 'rfc822_message_id', 'created', 'updated',
+]
+const CONTENT_COLUMNS = [
+  'storage_key', 'tenant_id', 'kind', 'content_text_packed', 'content_html_packed', 'headers', 'raw_size_bytes',
+  'stored_size_bytes', 'compression_type', 'created', 'expires',
+]
+const BLOB_COLUMNS = ['tenant_id', 'sha256', 'size_bytes', 'content', 'created']
+const ATTACHMENT_COLUMNS = ['id', 'tenant_id', 'parent_storage_key', 'filename', 'mime_type', 'size_bytes', 'sha256', 'blob_sha256', 'storage_disposition', 'created']
+const LEGACY_COLUMNS = [
+  'id', 'tenant_id', 'email_account_id', 'campaign_id', 'sequence_step_id', 'lead_id', 'parent_message_id', 'direction',
+  'message_type', 'from_email', 'to_email', 'subject', 'status', 'message_id', 'content_text', 'content_html', 'headers', 'created', 'updated',
+]
+const LEGACY_ATTACHMENT_COLUMNS = ['id', 'email_id', 'filename', 'mime_type', 'size_bytes', 'content', 'created']
+
+interface Chunk {
+  refs: string[]
+  content: string[]
+  blobs: string[]
+  attachments: string[]
+  legacy: string[]
+  legacyAttachments: string[]
+  /** Per message: its parent is in this chunk too. */
+  parentInChunk: boolean[]
+  rawBytes: number
+}
+
+interface AttachmentFile {
+  bytes: Uint8Array
+  sha: string
+  /** COPY-ready bytea, kept for shared files so 10,000 legacy copies cost one encode. */
+  copy: string
+}
+
+export class ChunkBuilder {
+  private readonly seenBlobs = new Set<string>()
+  private readonly brochures = new Map<string, AttachmentFile>()
+
+  constructor(private readonly pools: Pools) {}
+
+  private file(m: GenMessage): AttachmentFile {
+    const make = (identity: number): AttachmentFile => {
+      const bytes = attachmentBytes(this.pools, identity, m.attachmentSize)
+      return { bytes, sha: createHash('sha256').update(bytes).digest('hex'), copy: hexBytea(bytes) }
+    }
+    if (!m.attachmentShared) return make(m.index + 1)
+    const key = `${m.tenant.id}/${m.campaignIndex}`
+    let f = this.brochures.get(key)
+    if (!f) this.brochures.set(key, (f = make(-(this.brochures.size + 1))))
+    return f
+  }
+
+  build(messages: GenMessage[]): Chunk {
+    const { pools } = this
+    const c: Chunk = { refs: [], content: [], blobs: [], attachments: [], legacy: [], legacyAttachments: [], parentInChunk: [], rawBytes: 0 }
+    const ids = new Set(messages.map((m) => m.id))
+    for (const m of messages) {
+      c.parentInChunk.push(m.parentId !== null && ids.has(m.parentId))
+      const t = m.tenant
+      const created = iso(m.created)
+      const token = m.id.slice(24)
+      const name = m.lead?.first ?? 'there'
+      const text = pools.text[m.text]!
+      const html = pools.html[m.html]!
+      const headers = pools.headers[m.headers]!
+      const bodyValues = [name, token]
+      const headerValues = [m.rfc822Id, m.to, m.created.toUTCString(), token]
+      const rawText = fill(text, text.raw, bodyValues)
+      const rawHtml = fill(html, html.raw, bodyValues)
+      const rawHeaders = fill(headers, headers.raw, headerValues)
+      const copyHeaders = fill(headers, headers.copy, headerValues)
+      const packed = packBody(rawText, rawHtml, 1024)
+      c.rawBytes += packed.raw_size_bytes + rawHeaders.length
+      const key = storageKeyFor(t.id, m.id)
+      const campaign = m.campaignIndex === null ? null : t.campaigns[m.campaignIndex]!.id
+      const subject = copyEscape(m.subject)
+      const meta = [campaign, m.stepId, m.lead?.id, m.parentId].map(opt)
+      c.refs.push(line([t.id, m.id, m.mailbox.id, ...meta, m.direction, m.messageType, m.from, m.to, subject, m.status, key, m.rfc822Id, created, created]))
+      c.content.push(
+        line([
+          key, t.id, m.direction, hexBytea(packed.text_packed), hexBytea(packed.html_packed), copyHeaders, packed.raw_size_bytes,
+          packed.stored_size_bytes, packed.compression_type, created, iso(new Date(m.created.getTime() + RETENTION_MS)),
+        ]),
+      )
+      c.legacy.push(
+        line([
+          m.id, t.id, m.mailbox.id, ...meta, m.direction, m.messageType, m.from, m.to, subject, m.status, m.rfc822Id,
+          fill(text, text.copy, bodyValues), fill(html, html.copy, bodyValues), copyHeaders, created, created,
+        ]),
+      )
+      if (m.attachmentSize > 0) {
+        const f = this.file(m)
+        const filename = m.attachmentShared ? 'brochure.pdf' : `scan-${m.index}.pdf`
+        const attachmentId = `${m.id.slice(0, 24)}${(m.index % 0xffffffffffff).toString(16).padStart(12, 'a')}`
+        if (!this.seenBlobs.has(`${t.id}/${f.sha}`)) {
+          this.seenBlobs.add(`${t.id}/${f.sha}`)
+          c.blobs.push(line([t.id, f.sha, f.bytes.length, f.copy, created]))
+        }
+        c.attachments.push(line([attachmentId, t.id, key, filename, 'application/pdf', f.bytes.length, f.sha, f.sha, 'attachment', created]))
+        c.legacyAttachments.push(line([attachmentId, m.id, filename, 'application/pdf', f.bytes.length, f.copy, created]))
+      }
+    }
+    return c
+  }
+}
+
+/** Applies the generated history's events through analytics.apply_events, as the workers would, then refreshes the views. */
+async function loadAnalytics(sql: postgres.Sql, messages: number) {
+  const bar = progress('analytics events', messages, 'messages')
+  let after = '00000000-0000-0000-0000-000000000000'
+  for (;;) {
+    const [r] = await sql.unsafe<{ last: string | null; n: number }[]>(
+      `WITH batch AS (
+         SELECT * FROM oltp.inbox_message_refs WHERE id > $1 ORDER BY id LIMIT 5000
+       ), events AS (
+         SELECT jsonb_build_object('tenant_id', b.tenant_id, 'event_id', 'gen:sent:' || b.id, 'message_id', b.id, 'type', 'sent',
+                  'occurred_at', b.created, 'email_account_id', b.email_account_id, 'campaign_id', b.campaign_id,
+                  'sequence_step_id', b.sequence_step_id) AS e
+           FROM batch b WHERE b.direction = 'outbound'
+         UNION ALL
+         SELECT jsonb_build_object('tenant_id', b.tenant_id, 'event_id', 'gen:answer:' || b.id, 'message_id', p.id,
+                  'type', CASE b.message_type WHEN 'bounce' THEN 'bounced' WHEN 'auto_reply' THEN 'auto_replied' ELSE 'replied' END,
+                  'occurred_at', b.created, 'email_account_id', p.email_account_id, 'campaign_id', p.campaign_id,
+                  'sequence_step_id', p.sequence_step_id)
+           FROM batch b JOIN oltp.inbox_message_refs p ON p.tenant_id = b.tenant_id AND p.id = b.parent_message_id
+          WHERE b.direction = 'inbound' AND p.direction = 'outbound'
+       )
+       SELECT (SELECT max(id::text) FROM batch) AS last, (SELECT count(*) FROM batch)::int AS n,
+              (SELECT applied FROM analytics.apply_events((SELECT coalesce(jsonb_agg(e), '[]') FROM events), interval '1 hour')) AS applied`,
+      [after],
+    )
+    if (!r?.last) break
+    after = r.last
+    bar.tick(r.n)
+  }
+  bar.stop()
+  for (const view of ['campaign_analytics', 'mailbox_analytics', 'sequence_step_analytics']) {
+    await sql.unsafe(`REFRESH MATERIALIZED VIEW analytics.${view}`)
+  }
+  await sql.unsafe(`UPDATE analytics.refresh_state SET dirty_since = NULL, scheduled_at = NULL, as_of = now(), refreshed_at = now() WHERE id = 1`)
+}
+
+/** Drops and recreates `database`, migrates every tier into it, adds the legacy schema and loads the world. */
+export async function generate(options: GenOptions, database: string): Promise<DatasetInfo> {
+  const admin = postgres(BENCH_PG_URL, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`)
+  await admin.unsafe(`CREATE DATABASE "${database}"`)
+  await admin.end()
+  const url = databaseUrl(database)
+  const db: Db = postgresDb(url, { max: 2, applicationName: 'edp-gen' })
+  await migrateAll(Object.fromEntries(TIER_NAMES.map((t) => [t, db])) as Record<TierName, Db>)
+  await db.exec(LEGACY_DDL)
+  await db.exec(`CREATE SCHEMA bench_meta; CREATE TABLE bench_meta.dataset (info jsonb NOT NULL)`)
+  await db.close()
+
+  const sql = postgres(url, { max: 8, onnotice: () => {}, connection: { application_name: 'edp-gen' } })
+  // A second client for the second legacy stream: two COPYs in flight on one postgres.js
+  // client stalled here (both backends waiting for data that never came).
+  const sql2 = postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: 'edp-gen' } })
+  const started = performance.now()
+  try {
+    const world = new World(options, POOL_SIZE)
+    const rows: Record<string, number> = await entities(sql, world.tenants)
+    const builder = new ChunkBuilder(buildPools(options.seed, POOL_SIZE))
+    const count = (k: string, n: number) => (rows[k] = (rows[k] ?? 0) + n)
+    let rawBytes = 0
+    let inFlight: Promise<unknown> = Promise.resolve()
+    const bar = progress('messages (both designs)', options.messages, 'messages')
+    for (;;) {
+      const batch: GenMessage[] = []
+      for (let m: GenMessage | undefined; batch.length < CHUNK && (m = world.next()); ) batch.push(m)
+      if (batch.length === 0) break
+      const c = builder.build(batch)
+      rawBytes += c.rawBytes
+      await inFlight
+      bar.tick(batch.length)
+      // The content tier's tables in FK order, the refs, and the legacy tables in FK order, at once.
+      inFlight = Promise.all([
+        (async () => {
+          await copyIn(sql, 'content.attachment_blobs', BLOB_COLUMNS, c.blobs)
+          await copyIn(sql, 'content.content_objects', CONTENT_COLUMNS, c.content)
+          await copyIn(sql, 'content.attachments', ATTACHMENT_COLUMNS, c.attachments)
+        })(),
+        copyIn(sql, 'oltp.inbox_message_refs', REF_COLUMNS, c.refs),
+        // The legacy rows in two streams: PostgreSQL's pglz compresses them on the server, and
+        // one backend doing that for 40 KB rows would leave the other core idle. A reply's parent
+        // must be committed before its foreign key is checked, so replies to this chunk wait.
+        (async () => {
+          await Promise.all([
+            copyIn(sql, 'legacy.emails', LEGACY_COLUMNS, c.legacy.filter((_, k) => k % 2 === 0 && !c.parentInChunk[k])),
+            copyIn(sql2, 'legacy.emails', LEGACY_COLUMNS, c.legacy.filter((_, k) => k % 2 === 1 && !c.parentInChunk[k])),
+          ])
+          await copyIn(sql, 'legacy.emails', LEGACY_COLUMNS, c.legacy.filter((_, k) => c.parentInChunk[k]))
+          await copyIn(sql, 'legacy.email_attachments', LEGACY_ATTACHMENT_COLUMNS, c.legacyAttachments)
+        })(),
+      ])
+      count('oltp.inbox_message_refs', c.refs.length)
+      count('content.content_objects', c.content.length)
+      count('content.attachment_blobs', c.blobs.length)
+      count('content.attachments', c.attachments.length)
+      count('legacy.emails', c.legacy.length)
+      count('legacy.email_attachments', c.legacyAttachments.length)
+    }
+    await inFlight
+    bar.stop()
+    console.error(Object.entries(copySeconds).map(([t, s]) => `${t} ${s.toFixed(1)} s`).join(', '))
+    const loadSeconds = (performance.now() - started) / 1000
+    const analyticsStarted = performance.now()
+    await loadAnalytics(sql, options.messages)
+    const analyticsSeconds = (performance.now() - analyticsStarted) / 1000
+    console.error('vacuum analyze…')
+    await sql.unsafe(`VACUUM ANALYZE`)
+    const info: DatasetInfo = {
+      database,
+      url: url.replace(/:[^:@/]*@/, ':***@'),
+      options,
+      generator_version: GENERATOR_VERSION,
+      load_seconds: Math.round(loadSeconds),
+      analytics_seconds: Math.round(analyticsSeconds),
+      loaded_at: new Date().toISOString(),
+      rows,
+      raw_bytes: rawBytes,
+    }
+    await sql`INSERT INTO bench_meta.dataset (info) VALUES (${sql.json(info as never)})`
+    return info
+  } finally {
+    await Promise.all([sql.end(), sql2.end()])
+  }
+}
+
+/** The dataset for these options, generated unless the database already holds exactly it. */
+export async function ensureDataset(options: GenOptions, database: string): Promise<DatasetInfo> {
+  const info = await readDatasetInfo(database)
+  if (matches(info, options)) {
+    console.error(`dataset ${database}: reusing ${options.messages.toLocaleString('en')} messages loaded ${info.loaded_at}`)
+    return info
+  }
+  return generate(options, database)
+}
