@@ -9,7 +9,8 @@ import { benchAnalytics } from './analytics.ts'
 import { benchInbound } from './inbound.ts'
 import { benchCompression } from './compression.ts'
 import { benchContent } from './content.ts'
-import { benchStorage } from './storage.ts'
+import { benchOltp } from './oltp.ts'
+import { benchWrite } from './write.ts'
 import { writeResults, type Section } from './lib/report.ts'
 
 const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Section>> = {
@@ -18,7 +19,8 @@ const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Section>> = 
   inbound: benchInbound,
   compression: benchCompression,
   content: benchContent,
-  storage: benchStorage,
+  oltp: benchOltp,
+  write: benchWrite,
 }
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } })

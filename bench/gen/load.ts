@@ -67,9 +67,7 @@ async function copyIn(sql: postgres.Sql, table: string, columns: readonly string
   if (lines.length === 0) return
   const started = performance.now()
   const writable = await sql.unsafe(`COPY ${table} (${columns.join(', ')}) FROM STDIN`).writable()
-  if (process.env.GEN_DEBUG) console.error("start", table, lines.length)
   await pipeline(Readable.from(batches(lines)), writable)
-  if (process.env.GEN_DEBUG) console.error("end", table)
   copySeconds[table] = (copySeconds[table] ?? 0) + (performance.now() - started) / 1000
 }
 

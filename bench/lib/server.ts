@@ -1,4 +1,4 @@
-/** Starts the real API + workers (`src/main.ts`) as a child process against the bench database. */
+/** Starts the real API + workers (`src/main.ts`), or another entry point, as a child process against the bench database. */
 import { join } from 'node:path'
 
 export interface RunningServer {
@@ -6,8 +6,8 @@ export interface RunningServer {
   stop(): Promise<void>
 }
 
-export async function startServer(databaseUrl: string, env: Record<string, string> = {}): Promise<RunningServer> {
-  const proc = Bun.spawn([process.execPath, 'src/main.ts'], {
+export async function startServer(databaseUrl: string, env: Record<string, string> = {}, entry = 'src/main.ts'): Promise<RunningServer> {
+  const proc = Bun.spawn([process.execPath, entry], {
     cwd: join(import.meta.dir, '..', '..'),
     env: {
       ...process.env,
@@ -15,6 +15,7 @@ export async function startServer(databaseUrl: string, env: Record<string, strin
       CONTENT_DATABASE_URL: databaseUrl,
       ANALYTICS_DATABASE_URL: databaseUrl,
       QUEUE_DATABASE_URL: databaseUrl,
+      DATABASE_URL: databaseUrl,
       ADMIN_TOKEN: 'bench-admin-token-0123456789',
       WORKERS_IN_PROCESS: 'true',
       PORT: '0',
