@@ -122,9 +122,9 @@ async function insertRaw(db: Db, tenantId: string, accountId: string, p: ReturnT
     [key, tenantId, p.text_packed, p.html_packed, p.raw_size_bytes, p.stored_size_bytes, p.compression_type],
   )
   await db.query(
-    `INSERT INTO oltp.inbox_message_refs (tenant_id, id, email_account_id, direction, from_email, to_email, subject, status, content_storage_key)
-     VALUES ($1, $2, $3, 'outbound', 'sales@bench.test', $4, $5, 'sent', $6)`,
-    [tenantId, id, accountId, `lead${i}@example.com`, `Quarterly plan ${i}`, key],
+    `INSERT INTO oltp.inbox_message_refs (tenant_id, id, email_account_id, direction, from_email, to_email, subject, status)
+     VALUES ($1, $2, $3, 'outbound', 'sales@bench.test', $4, $5, 'sent')`,
+    [tenantId, id, accountId, `lead${i}@example.com`, `Quarterly plan ${i}`],
   )
 }
 

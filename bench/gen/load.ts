@@ -201,7 +201,7 @@ export class ChunkBuilder {
       const campaign = m.campaignIndex === null ? null : t.campaigns[m.campaignIndex]!.id
       const subject = copyEscape(m.subject)
       const meta = [campaign, m.stepId, m.lead?.id, m.parentId].map(opt)
-      c.refs.push(line([t.id, m.id, m.mailbox.id, ...meta, m.direction, m.messageType, m.from, m.to, subject, m.status, key, m.rfc822Id, created, created]))
+      c.refs.push(line([t.id, m.id, m.mailbox.id, ...meta, m.direction, m.messageType, m.from, m.to, subject, m.status, N, m.rfc822Id, created, created]))
       c.content.push(
         line([
           key, t.id, m.direction, hexBytea(packed.text_packed), hexBytea(packed.html_packed), copyHeaders, packed.raw_size_bytes,

@@ -4,6 +4,9 @@ import { useSystem } from '../support/system.ts'
 import { call, createTenant, messageBody, type TenantFixture } from '../support/api.ts'
 import { getContentObject } from '../../src/tiers/content/objects.ts'
 import { packBody, unpackBody } from '../../src/content/codec.ts'
+import { storageKeyFor } from '../../src/content/keys.ts'
+import { newId } from '../../src/ids.ts'
+import { getMessageRef, insertMessageRef } from '../../src/tiers/oltp/messages.ts'
 
 const sys = useSystem()
 
@@ -99,6 +102,28 @@ describe('message round trip', () => {
     expect(again.raw.length).toBe(0)
     const stale = await call(sys, 'GET', `/v1/messages/${m.body.id}/content`, { token: t.key, headers: { 'if-none-match': '"x"' } })
     expect(stale.status).toBe(200)
+  })
+})
+
+describe('storage keys', () => {
+  test('a default key is derived from the ids, not stored; any other key is stored and read back', async () => {
+    const t = await createTenant(sys, 'keys')
+    const made = await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId) })
+    expect(made.body.content_storage_key).toBe(storageKeyFor(t.id, made.body.id))
+    const stored = async (id: string) =>
+      (await sys.tiers.oltp.query<{ k: string | null }>(`SELECT content_storage_key AS k FROM oltp.inbox_message_refs WHERE id = $1`, [id]))[0]!.k
+    expect(await stored(made.body.id)).toBeNull()
+
+    const id = newId()
+    const elsewhere = `${t.id}/moved/${id}`
+    await insertMessageRef(sys.tiers.oltp, {
+      ...(await getMessageRef(sys.tiers.oltp, t.id, made.body.id))!,
+      id,
+      rfc822_message_id: null,
+      content_storage_key: elsewhere,
+    })
+    expect(await stored(id)).toBe(elsewhere)
+    expect((await getMessageRef(sys.tiers.oltp, t.id, id))!.content_storage_key).toBe(elsewhere)
   })
 })
 

@@ -26,11 +26,14 @@ export async function insertLead(
   return rows[0]
 }
 
+/** By email it is a lookup on the unique (tenant_id, lower(email)) index; as with messages, only the filters given are in the SQL. */
 export function listLeads(q: Queryable, tenantId: string, limit: number, before?: string, email?: string) {
+  const params: unknown[] = [tenantId]
+  const where = ['tenant_id = $1']
+  if (before !== undefined) where.push(`id < $${params.push(before)}::uuid`)
+  if (email !== undefined) where.push(`lower(email) = lower($${params.push(email)})`)
   return q.query<LeadRow>(
-    `SELECT ${COLUMNS} FROM oltp.leads
-      WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id < $2::uuid) AND ($3::text IS NULL OR lower(email) = lower($3))
-      ORDER BY id DESC LIMIT $4`,
-    [tenantId, before ?? null, email ?? null, limit + 1],
+    `SELECT ${COLUMNS} FROM oltp.leads WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.push(limit + 1)}`,
+    params,
   )
 }

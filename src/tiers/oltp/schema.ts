@@ -153,7 +153,8 @@ export const inboxMessageRefs = oltp.table(
     subject: varchar('subject', { length: 500 }).notNull().default(''),
     status: varchar('status', { length: 50 }).notNull(),
     processed: timestamp('processed', { withTimezone: true }),
-    contentStorageKey: varchar('content_storage_key', { length: 500 }).notNull(),
+    /** NULL when the key is the default storageKeyFor(tenant_id, id); reads derive it (columns() in messages.ts). */
+    contentStorageKey: varchar('content_storage_key', { length: 500 }),
     /** present | expired: an expired body leaves the ref in place and says so here. */
     contentState: varchar('content_state', { length: 20 }).notNull().default('present'),
     /** The RFC 5322 Message-ID, with its angle brackets; replies and bounces are threaded by it. */
@@ -172,7 +173,8 @@ export const inboxMessageRefs = oltp.table(
     index('inbox_message_refs_campaign').on(t.tenantId, t.campaignId, t.id.desc()).where(sql`${t.campaignId} is not null`),
     index('inbox_message_refs_lead').on(t.tenantId, t.leadId, t.id.desc()).where(sql`${t.leadId} is not null`),
     index('inbox_message_refs_parent').on(t.tenantId, t.parentMessageId).where(sql`${t.parentMessageId} is not null`),
-    index('inbox_message_refs_rfc822').on(t.tenantId, t.rfc822MessageId).where(sql`${t.rfc822MessageId} is not null`),
+    // A hash index: 4-byte hashes instead of copies of 40-100 byte Message-IDs; lookups are by equality only.
+    index('inbox_message_refs_rfc822').using('hash', t.rfc822MessageId).where(sql`${t.rfc822MessageId} is not null`),
     check('inbox_message_refs_direction', sql`${t.direction} in ('inbound', 'outbound')`),
     check('inbox_message_refs_message_type', sql`${t.messageType} in ('email', 'bounce', 'auto_reply')`),
     check('inbox_message_refs_content_state', sql`${t.contentState} in ('present', 'expired')`),
