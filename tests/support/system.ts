@@ -48,7 +48,9 @@ export function useSystem(config?: Config): TestSystem {
     system.tiers = tiers
     system.deps = makeDeps(tiers, config)
     system.app = createApp(system.deps)
-  })
+    // The first file of a run on a fresh clone builds the migrated snapshot (about 5 s on 2 cores),
+    // longer than bun's default hook timeout.
+  }, 60_000)
   return system
 }
 
