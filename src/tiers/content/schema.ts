@@ -110,7 +110,7 @@ export const transactionalEmails = content.table(
     created: createdAt(),
     expires: timestamp('expires', { withTimezone: true }),
   },
-  (t) => [index('transactional_emails_tenant').on(t.tenantId, t.id.desc())],
+  (t) => [index('transactional_emails_tenant').on(t.tenantId, t.id.desc().nullsFirst())],
 )
 
 export const notifications = content.table(
@@ -127,5 +127,5 @@ export const notifications = content.table(
     created: createdAt(),
     expires: timestamp('expires', { withTimezone: true }),
   },
-  (t) => [index('notifications_tenant').on(t.tenantId, t.id.desc())],
+  (t) => [index('notifications_tenant').on(t.tenantId, t.id.desc().nullsFirst())],
 )

@@ -169,9 +169,11 @@ export const inboxMessageRefs = oltp.table(
     foreignKey({ columns: [t.tenantId, t.sequenceStepId], foreignColumns: [sequenceSteps.tenantId, sequenceSteps.id] }),
     foreignKey({ columns: [t.tenantId, t.leadId], foreignColumns: [leads.tenantId, leads.id] }),
     foreignKey({ columns: [t.tenantId, t.parentMessageId], foreignColumns: [t.tenantId, t.id] }),
-    index('inbox_message_refs_account').on(t.tenantId, t.emailAccountId, t.id.desc()),
-    index('inbox_message_refs_campaign').on(t.tenantId, t.campaignId, t.id.desc()).where(sql`${t.campaignId} is not null`),
-    index('inbox_message_refs_lead').on(t.tenantId, t.leadId, t.id.desc()).where(sql`${t.leadId} is not null`),
+    // DESC NULLS FIRST is what ORDER BY id DESC means; an index built DESC NULLS LAST (drizzle's
+    // default for desc()) cannot supply that order, so every listing sorted the whole mailbox.
+    index('inbox_message_refs_account').on(t.tenantId, t.emailAccountId, t.id.desc().nullsFirst()),
+    index('inbox_message_refs_campaign').on(t.tenantId, t.campaignId, t.id.desc().nullsFirst()).where(sql`${t.campaignId} is not null`),
+    index('inbox_message_refs_lead').on(t.tenantId, t.leadId, t.id.desc().nullsFirst()).where(sql`${t.leadId} is not null`),
     index('inbox_message_refs_parent').on(t.tenantId, t.parentMessageId).where(sql`${t.parentMessageId} is not null`),
     // A hash index: 4-byte hashes instead of copies of 40-100 byte Message-IDs; lookups are by equality only.
     index('inbox_message_refs_rfc822').using('hash', t.rfc822MessageId).where(sql`${t.rfc822MessageId} is not null`),
