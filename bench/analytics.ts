@@ -152,7 +152,7 @@ export async function benchAnalytics({ quick = false } = {}): Promise<Section> {
     freshness.push(await freshnessRun(server.url, 500, quick ? 5 : 60))
     if (!quick) {
       for (const rate of [1_000, 2_000, 4_000, 8_000, 16_000]) {
-        const r = await freshnessRun(server.url, rate, 20)
+        const r = await freshnessRun(server.url, rate, 10)
         freshness.push(r)
         if (r.p99_s > TARGET_P99_S || r.achieved_rate < rate * 0.9) break
       }

@@ -89,7 +89,7 @@ export async function benchInbound({ quick = false } = {}): Promise<Section> {
     const pdf = randomBytes(12_000)
     const png = randomBytes(6_000)
     const sample = rawMime(0, message(0, pdf, png))
-    const seconds = quick ? 2 : 15
+    const seconds = quick ? 2 : 10
     const inbound = await drive(seconds, (i) =>
       fetch(`${server.url}/v1/inbound?email_account_id=${f.accountId}`, {
         method: 'POST',

@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: every benchmark, side by side with its baseline, written to
  * bench/results/latest.json and latest.md. `-- --quick` runs each once on small data (CI keeps it
- * working; CI does not judge timings). `-- --only queue` runs one.
+ * working; CI does not judge timings). `-- --only queue` runs one. `-- --compare FILE` sets this
+ * run's ratios beside those of an earlier results file (the committed one is
+ * bench/results/baseline.json).
  */
 import { parseArgs } from 'node:util'
 import { benchQueue } from './queue.ts'
@@ -11,7 +13,7 @@ import { benchCompression } from './compression.ts'
 import { benchContent } from './content.ts'
 import { benchOltp } from './oltp.ts'
 import { benchWrite } from './write.ts'
-import { writeResults, type Section } from './lib/report.ts'
+import { compareWith, postgresVersion, writeResults, type Section } from './lib/report.ts'
 
 const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Section>> = {
   queue: benchQueue,
@@ -23,7 +25,10 @@ const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Section>> = 
   write: benchWrite,
 }
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } })
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, compare: { type: 'string' } },
+})
+const started = performance.now()
 const names = values.only ? values.only.split(',') : Object.keys(BENCHMARKS)
 const sections: Section[] = []
 for (const name of names) {
@@ -34,5 +39,10 @@ for (const name of names) {
   sections.push(section)
   console.log(JSON.stringify(section.data))
 }
-const { path, table } = await writeResults(values.quick ? 'quick' : 'latest', sections, { quick: values.quick })
+const { path, table } = await writeResults(values.quick ? 'quick' : 'latest', sections, {
+  quick: values.quick,
+  postgres: await postgresVersion(),
+  seconds: Math.round((performance.now() - started) / 1000),
+})
 console.log(`\n${table}\n\nwritten to ${path}`)
+if (values.compare) console.log(`\n${await compareWith(values.compare, sections)}`)

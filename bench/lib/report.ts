@@ -1,6 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { postgresDb } from '../../src/db/postgres.ts'
+import { BENCH_PG_URL } from './pg.ts'
 
 export const RESULTS_DIR = join(import.meta.dir, '..', 'results')
 
@@ -46,4 +48,32 @@ export async function writeResults(file: string, sections: Section[], extra: Rec
   const table = markdownTable(Object.values(merged).flatMap((s) => s.rows))
   await writeFile(join(RESULTS_DIR, `${file}.md`), `${table}\n`)
   return { path, table }
+}
+
+export async function postgresVersion(): Promise<string> {
+  const db = postgresDb(BENCH_PG_URL, { max: 1 })
+  try {
+    const [r] = await db.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)
+    return r!.v
+  } finally {
+    await db.close()
+  }
+}
+
+/** This run's rows beside the same rows (benchmark + case) of an earlier results file. */
+export async function compareWith(file: string, sections: readonly Section[]): Promise<string> {
+  const before = JSON.parse(await readFile(file, 'utf8')) as { date: string; sections: Record<string, Section> }
+  const earlier = new Map(Object.values(before.sections).flatMap((s) => s.rows.map((r) => [`${r.benchmark}|${r.case}`, r] as const)))
+  const lines = [
+    `Compared with ${file} (${before.date}):`,
+    '',
+    '| benchmark | case | ours then | ours now | ratio then | ratio now |',
+    '|---|---|---|---|---|---|',
+  ]
+  const x = (r: number | null | undefined) => (r == null ? '–' : `${r.toFixed(2)}x`)
+  for (const r of sections.flatMap((s) => s.rows)) {
+    const then = earlier.get(`${r.benchmark}|${r.case}`)
+    lines.push(`| ${r.benchmark} | ${r.case} | ${then?.ours ?? 'not in that run'} | ${r.ours} | ${x(then?.ratio)} | ${x(r.ratio)} |`)
+  }
+  return lines.join('\n')
 }
