@@ -9,7 +9,8 @@ import { migrateAll } from '../src/db/migrate.ts'
 import { postgresDb } from '../src/db/postgres.ts'
 import { TIER_NAMES, type TierName } from '../src/db/tier-names.ts'
 import type { Db } from '../src/db/types.ts'
-import { unpackBody, type CompressionType } from '../src/content/codec.ts'
+import { unpackBody } from '../src/content/codec.ts'
+import { getContentObject } from '../src/tiers/content/objects.ts'
 import { getThread, listMessageRefs, getMessageRef } from '../src/tiers/oltp/messages.ts'
 import { ensureDataset, type DatasetInfo } from './gen/load.ts'
 import { World } from './gen/model.ts'
@@ -46,20 +47,10 @@ interface Op {
   path: (k: Sample) => string
 }
 
+/** The 4-tier message fetch: the ref, then its content object through the content tier's own query. */
 async function ourMessage(db: Db, k: Sample) {
   const ref = await getMessageRef(db, k.tenant_id, k.id)
-  const [row] = await db.query<{
-    compression_type: CompressionType
-    content_text: string | null
-    content_html: string | null
-    content_text_packed: Uint8Array | null
-    content_html_packed: Uint8Array | null
-    headers: unknown
-  }>(
-    `SELECT compression_type, content_text, content_html, content_text_packed, content_html_packed, headers
-       FROM content.content_objects WHERE storage_key = $1`,
-    [ref!.content_storage_key],
-  )
+  const row = await getContentObject(db, k.tenant_id, ref!.content_storage_key)
   return { ref, content: unpackBody(row!), headers: row!.headers }
 }
 

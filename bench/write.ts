@@ -57,7 +57,7 @@ export async function benchWrite({ quick = false } = {}): Promise<Section> {
   const server = await startServer(url, { WORKERS_IN_PROCESS: 'true' })
   try {
     const f = await httpFixture(server.url, 0)
-    const [tenantId, accountId] = [await tenantOf(bench.db, f.accountId), f.accountId]
+    const { tenantId, accountId } = f
     for (const clients of [1, 16]) {
       let http: number | null = null
       if (hasWrk()) {
@@ -106,11 +106,6 @@ export async function benchWrite({ quick = false } = {}): Promise<Section> {
     await bench.dispose()
   }
   return { name: 'write', rows, data }
-}
-
-async function tenantOf(db: Db, accountId: string) {
-  const [r] = await db.query<{ tenant_id: string }>(`SELECT tenant_id FROM oltp.email_accounts WHERE id = $1`, [accountId])
-  return r!.tenant_id
 }
 
 async function insertRaw(db: Db, tenantId: string, accountId: string, p: ReturnType<typeof packBody>, i: number) {

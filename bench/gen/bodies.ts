@@ -122,5 +122,3 @@ export function attachmentBytes(pools: Pools, identity: number, size: number): U
   out.set(pools.noise.subarray(start, start + size - 16), 16)
   return out
 }
-
-export { logUniform }

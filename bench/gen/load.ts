@@ -158,7 +158,7 @@ interface AttachmentFile {
   copy: string
 }
 
-export class ChunkBuilder {
+class ChunkBuilder {
   private readonly seenBlobs = new Set<string>()
   private readonly brochures = new Map<string, AttachmentFile>()
 

@@ -22,5 +22,5 @@ export async function httpFixture(base: string, messages: number) {
     })
     ids.push(m.id)
   }
-  return { key, accountId: account.id as string, campaignId: campaign.id as string, messageIds: ids }
+  return { key, tenantId: tenant.id as string, accountId: account.id as string, campaignId: campaign.id as string, messageIds: ids }
 }

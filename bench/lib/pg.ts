@@ -32,6 +32,6 @@ export async function benchDatabase(name: string, poolMax = 20): Promise<{ tiers
 }
 
 export async function serverVersion(db: Db): Promise<string> {
-  const [r] = await db.query<{ v: string }>(`SHOW server_version`)
+  const [r] = await db.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)
   return r!.v
 }

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { postgresDb } from '../../src/db/postgres.ts'
-import { BENCH_PG_URL } from './pg.ts'
+import { BENCH_PG_URL, serverVersion } from './pg.ts'
 
 export const RESULTS_DIR = join(import.meta.dir, '..', 'results')
 
@@ -53,8 +53,7 @@ export async function writeResults(file: string, sections: Section[], extra: Rec
 export async function postgresVersion(): Promise<string> {
   const db = postgresDb(BENCH_PG_URL, { max: 1 })
   try {
-    const [r] = await db.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)
-    return r!.v
+    return await serverVersion(db)
   } finally {
     await db.close()
   }
