@@ -4,7 +4,7 @@
  * PostgreSQL server (BENCH_PG_URL). `npm run bench` reuses it when the options match.
  */
 import { parseArgs } from 'node:util'
-import { generate } from './gen/load.ts'
+import { generate } from './dataset/load.ts'
 
 const { values } = parseArgs({
   options: {

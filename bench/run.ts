@@ -6,13 +6,13 @@
  * bench/results/baseline.json).
  */
 import { parseArgs } from 'node:util'
-import { benchQueue } from './queue.ts'
-import { benchAnalytics } from './analytics.ts'
-import { benchInbound } from './inbound.ts'
-import { benchCompression } from './compression.ts'
-import { benchContent } from './content.ts'
-import { benchOltp } from './oltp.ts'
-import { benchWrite } from './write.ts'
+import { benchQueue } from './sections/queue.ts'
+import { benchAnalytics } from './sections/analytics.ts'
+import { benchInbound } from './sections/inbound.ts'
+import { benchCompression } from './sections/compression.ts'
+import { benchContent } from './sections/content.ts'
+import { benchOltp } from './sections/oltp.ts'
+import { benchWrite } from './sections/write.ts'
 import { compareWith, postgresVersion, writeResults, type Section } from './lib/report.ts'
 
 const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Section>> = {

@@ -43,6 +43,8 @@ export const configSchema = z.object({
   WORKER_VISIBILITY_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(30),
   /** How long shutdown waits for in-flight jobs before releasing them back to the queue. */
   WORKER_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Seconds between runs of the periodic maintenance jobs (orphans, expiry, archive), across all worker processes. */
+  MAINTENANCE_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(600),
   /** Seconds between the first event that makes the analytics views stale and their refresh. */
   ANALYTICS_REFRESH_DEBOUNCE_S: z.coerce.number().int().min(0).max(300).default(1),
 }).refine((c) => c.WORKER_MIN_CONCURRENCY <= c.WORKER_MAX_CONCURRENCY, {

@@ -1,14 +1,16 @@
 import type { Logger } from 'pino'
+import type { Clock } from './clock.ts'
 import type { Config } from './config.ts'
 import type { Tiers } from './db/tiers.ts'
-import type { OutboxRelay } from './events/outbox-relay.ts'
+import type { OutboxRelay } from './services/outbox.ts'
 
-/** Everything a route, service or job needs, built once at start (tests build it over PGlite). */
+/** Everything a route, service or job needs, built once at start by buildDeps (tests and benchmarks too). */
 export interface Deps {
   config: Config
   tiers: Tiers
   log: Logger
-  /** The token for operator routes; always set (generated in embedded mode when unset). */
+  /** The token for operator routes; empty in a process that serves no HTTP. */
   adminToken: string
   outbox: OutboxRelay
+  clock: Clock
 }

@@ -4,6 +4,9 @@ import { resolveAdminToken } from '../src/admin-token.ts'
 import { mkdtemp, readFile, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { useLeakCheck } from './support/leaks.ts'
+
+useLeakCheck()
 
 describe('config', () => {
   test('defaults give embedded mode on ./data', () => {

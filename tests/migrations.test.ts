@@ -9,6 +9,9 @@ import { loadMigrations, migrateAll, MigrationError, migrateTier, pendingMigrati
 import { TIER_NAMES, type TierName } from '../src/db/tier-names.ts'
 import type { Db } from '../src/db/types.ts'
 import { createPgDatabase, dropPgDatabases, engine } from './support/databases.ts'
+import { useLeakCheck } from './support/leaks.ts'
+
+useLeakCheck()
 
 const sameDb = (db: Db) => Object.fromEntries(TIER_NAMES.map((t) => [t, db])) as Record<TierName, Db>
 

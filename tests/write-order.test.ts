@@ -7,15 +7,16 @@ import { describe, expect, test } from 'bun:test'
 import { makeDeps, useSystem } from './support/system.ts'
 import { createTenant, messageBody } from './support/api.ts'
 import { faultyDb } from './support/faults.ts'
+import { depth } from './support/queues.ts'
 import { createMessage, type CreateMessageInput } from '../src/services/messages.ts'
 import { findOrphanContent } from '../src/services/orphans.ts'
-import { tiersFrom, type Tiers } from '../src/db/tiers.ts'
+import { tiersFrom } from '../src/db/tiers.ts'
 import { getMessageRef } from '../src/tiers/oltp/messages.ts'
 import { getContentObject } from '../src/tiers/content/objects.ts'
 import { countOutbox } from '../src/tiers/oltp/outbox.ts'
-import { metrics } from '../src/tiers/queue/pgmq.ts'
-import { OutboxRelay } from '../src/events/outbox-relay.ts'
-import { storageKeyFor } from '../src/content/keys.ts'
+import { QUEUES } from '../src/tiers/queue/queues.ts'
+import { OutboxRelay } from '../src/services/outbox.ts'
+import { messageIdOfKey, messageKey } from '../src/storage-keys.ts'
 
 const sys = useSystem()
 
@@ -26,13 +27,14 @@ const input = (accountId: string, extra: Partial<CreateMessageInput> = {}): Crea
   ...extra,
 })
 
-const queued = async (tiers: Tiers) => Number((await metrics(tiers.queue, 'events')).queue_length)
+const queued = () => depth(sys.tiers, QUEUES.events)
 const soon = () => new Date(Date.now() + 60_000)
+const orphansOf = async (tenantId: string) => (await findOrphanContent(sys.deps, soon())).filter((o) => o.tenant_id === tenantId)
+const refsOf = (tenantId: string) => sys.tiers.oltp.query(`SELECT id FROM oltp.inbox_message_refs WHERE tenant_id = $1`, [tenantId])
 
 describe('content first, ref second', () => {
   test('a crash after the content write leaves an orphan that the scan finds, and no ref', async () => {
     const t = await createTenant(sys, 'crash')
-    let storageKey = ''
     const crash = createMessage(sys.deps, t.id, input(t.accountId, { content_text: 'lost?' }), {
       afterContentWrite: () => {
         throw new Error('process killed here')
@@ -40,33 +42,42 @@ describe('content first, ref second', () => {
     })
     await expect(crash).rejects.toThrow('process killed here')
 
-    const orphans = await findOrphanContent(sys.tiers, soon())
-    const mine = orphans.filter((o) => o.tenant_id === t.id)
+    const mine = await orphansOf(t.id)
     expect(mine).toHaveLength(1)
-    storageKey = mine[0]!.storage_key
-    const messageId = storageKey.split('/').pop()!
-    expect(await getMessageRef(sys.tiers.oltp, t.id, messageId)).toBeUndefined()
+    const storageKey = mine[0]!.storage_key
+    expect(await getMessageRef(sys.tiers.oltp, t.id, messageIdOfKey(storageKey)!)).toBeUndefined()
     expect(await getContentObject(sys.tiers.content, t.id, storageKey)).toBeDefined()
 
     // A completed write is never reported as an orphan.
     const ok = await createMessage(sys.deps, t.id, input(t.accountId))
-    const after = (await findOrphanContent(sys.tiers, soon())).map((o) => o.storage_key)
-    expect(after).toContain(storageKey)
+    const after = (await orphansOf(t.id)).map((o) => o.storage_key)
+    expect(after).toEqual([storageKey])
     expect(after).not.toContain(ok.content_storage_key)
   })
 
-  test('a failed ref write never leaves a ref pointing at missing content', async () => {
+  test('a failed ref write leaves no ref, and its content is an orphan the scan finds', async () => {
+    const t = await createTenant(sys, 'reffail')
+    // The ref insert itself fails (a constraint, a lost connection): the OLTP transaction rolls back.
+    const oltp = faultyDb(sys.tiers.oltp, (s) => s.includes('INSERT INTO oltp.inbox_message_refs'))
+    const shared = sys.tiers.oltp === sys.tiers.queue
+    const deps = makeDeps(tiersFrom({ ...sys.tiers, oltp, queue: shared ? oltp : sys.tiers.queue }))
+    await expect(createMessage(deps, t.id, input(t.accountId, { content_text: 'written first' }))).rejects.toThrow('injected fault')
+    expect(await refsOf(t.id)).toHaveLength(0)
+    const [orphan] = await orphansOf(t.id)
+    expect(orphan).toBeDefined()
+    expect((await getContentObject(sys.tiers.content, t.id, orphan!.storage_key))?.content_text).toBe('written first')
+  })
+
+  test('a failed content write writes no ref and leaves no content behind', async () => {
     const t = await createTenant(sys, 'contentfail')
     const tiers = tiersFrom({ ...sys.tiers, content: faultyDb(sys.tiers.content, (s) => s.includes('content.attachments')) })
-    const deps = makeDeps(tiers)
-    const attempt = createMessage(deps, t.id, input(t.accountId, {
+    const attempt = createMessage(makeDeps(tiers), t.id, input(t.accountId, {
       attachments: [{ filename: 'a.bin', mime_type: 'application/octet-stream', bytes: new Uint8Array([1, 2, 3]), storage_disposition: 'attachment' }],
     }))
     await expect(attempt).rejects.toThrow('injected fault')
-    // The content transaction rolled back as a whole, and no ref was written after it.
-    expect(await findOrphanContent(sys.tiers, soon())).not.toContainEqual(expect.objectContaining({ tenant_id: t.id }))
-    const refs = await sys.tiers.oltp.query(`SELECT id FROM oltp.inbox_message_refs WHERE tenant_id = $1`, [t.id])
-    expect(refs).toHaveLength(0)
+    // The content transaction rolled back as a whole (body and attachment), and no ref was written after it.
+    expect(await orphansOf(t.id)).toEqual([])
+    expect(await refsOf(t.id)).toHaveLength(0)
   })
 })
 
@@ -77,11 +88,10 @@ describe('the ref and its event', () => {
     const oltp = faultyDb(sys.tiers.oltp, (s) => s.includes('pgmq.send') || s.includes('oltp.outbox'))
     const shared = sys.tiers.oltp === sys.tiers.queue
     const tiers = tiersFrom({ ...sys.tiers, oltp, queue: shared ? oltp : sys.tiers.queue })
-    const before = await queued(sys.tiers)
+    const before = await queued()
     await expect(createMessage(makeDeps(tiers), t.id, input(t.accountId))).rejects.toThrow('injected fault')
-    const refs = await sys.tiers.oltp.query(`SELECT id FROM oltp.inbox_message_refs WHERE tenant_id = $1`, [t.id])
-    expect(refs).toHaveLength(0)
-    expect(await queued(sys.tiers)).toBe(before)
+    expect(await refsOf(t.id)).toHaveLength(0)
+    expect(await queued()).toBe(before)
   })
 
   test('separate databases: a crash before the relay loses nothing; the sweep delivers it', async () => {
@@ -90,26 +100,28 @@ describe('the ref and its event', () => {
     const tiers = tiersFrom({ ...sys.tiers, queue: faultyDb(sys.tiers.queue) })
     const deps = makeDeps(tiers)
     deps.outbox = { kick: async () => 0 } as unknown as OutboxRelay // the process dies before relaying
-    const before = await queued(sys.tiers)
+    await new OutboxRelay(sys.tiers, sys.deps.log).kick() // whatever earlier writes left is relayed first
+    const before = await queued()
     const ref = await createMessage(deps, t.id, input(t.accountId))
     expect(await countOutbox(sys.tiers.oltp)).toBe(1)
-    expect(await queued(sys.tiers)).toBe(before)
+    expect(await queued()).toBe(before)
 
     const moved = await new OutboxRelay(tiers, deps.log).kick()
     expect(moved).toBe(1)
     expect(await countOutbox(sys.tiers.oltp)).toBe(0)
-    expect(await queued(sys.tiers)).toBe(before + 1)
+    expect(await queued()).toBe(before + 1)
     const [msg] = await sys.tiers.queue.query<{ message: any }>(`SELECT message FROM pgmq.q_events ORDER BY msg_id DESC LIMIT 1`)
     expect(msg!.message).toMatchObject({ job: 'message.created', payload: { message_id: ref.id, tenant_id: t.id } })
   })
 
   test('the default deployment enqueues on commit, with nothing left in the outbox', async () => {
     const t = await createTenant(sys, 'direct')
-    const before = await queued(sys.tiers)
+    await sys.deps.outbox.kick()
+    const before = await queued()
     const ref = await createMessage(sys.deps, t.id, input(t.accountId))
     await sys.deps.outbox.kick()
     expect(await countOutbox(sys.tiers.oltp)).toBe(0)
-    expect(await queued(sys.tiers)).toBe(before + 1)
-    expect(ref.content_storage_key).toBe(storageKeyFor(t.id, ref.id))
+    expect(await queued()).toBe(before + 1)
+    expect(ref.content_storage_key).toBe(messageKey(t.id, ref.id))
   })
 })

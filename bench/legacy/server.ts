@@ -11,7 +11,8 @@ import { requestId } from 'hono/request-id'
 import { Histogram, Registry } from 'prom-client'
 import { postgresDb } from '../../src/db/postgres.ts'
 import { router } from '../../src/http/env.ts'
-import { ApiError, problemBody } from '../../src/http/errors.ts'
+import { AppError } from '../../src/errors.ts'
+import { onError } from '../../src/http/problem.ts'
 import { ListMessagesQuery, MessageParams } from '../../src/http/routes/message-schemas.ts'
 import { sha256Hex } from '../../src/ids.ts'
 import { createLogger } from '../../src/system.ts'
@@ -37,15 +38,11 @@ app.use(async (c, next) => {
   await next()
   latency.observe({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) }, (performance.now() - started) / 1000)
 })
-app.onError((err, c) => {
-  const e = err instanceof ApiError ? err : new ApiError('internal', 'something went wrong')
-  if (!(err instanceof ApiError)) c.get('log').error({ err }, 'unhandled error')
-  return c.json(problemBody(e, c.get('requestId')), e.status)
-})
+app.onError((err, c) => onError(err, c, log))
 app.use('/v1/*', async (c, next) => {
   const key = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1]
   const tenantId = key && (await findTenantIdByKeyHash(db, sha256Hex(key)))
-  if (!tenantId) throw new ApiError('unauthorized', 'unknown or revoked API key')
+  if (!tenantId) throw new AppError('unauthorized', 'unknown or revoked API key')
   c.set('tenantId', tenantId)
   await next()
 })
@@ -66,7 +63,7 @@ app.openapi(createRoute({ method: 'get', path: '/v1/messages/{id}/thread', reque
 )
 app.openapi(createRoute({ method: 'get', path: '/v1/messages/{id}', request: { params: MessageParams }, responses: ok('A message') }), async (c) => {
   const row = await legacyQueries.message(db, c.get('tenantId'), c.req.valid('param').id)
-  if (!row) throw new ApiError('not_found', 'no such message')
+  if (!row) throw new AppError('not_found', 'no such message')
   return c.json(row, 200)
 })
 app.openapi(

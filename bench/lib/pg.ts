@@ -3,6 +3,8 @@ import { migrateAll } from '../../src/db/migrate.ts'
 import { TIER_NAMES, type TierName } from '../../src/db/tier-names.ts'
 import { tiersFrom, type Tiers } from '../../src/db/tiers.ts'
 import type { Db } from '../../src/db/types.ts'
+import { loadConfig } from '../../src/config.ts'
+import { buildDeps } from '../../src/system.ts'
 
 export const BENCH_PG_URL = process.env.BENCH_PG_URL ?? process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
@@ -35,3 +37,6 @@ export async function serverVersion(db: Db): Promise<string> {
   const [r] = await db.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)
   return r!.v
 }
+
+/** The one Deps the benchmarks build over their tiers: silent logs, no HTTP. */
+export const benchDeps = (tiers: Tiers) => buildDeps(tiers, { config: loadConfig({ LOG_LEVEL: 'silent' }) })

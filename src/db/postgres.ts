@@ -1,4 +1,5 @@
 import postgres from 'postgres'
+import { holdHandle } from '../open-handles.ts'
 import type { Db, Queryable } from './types.ts'
 
 export interface PostgresOptions {
@@ -51,16 +52,25 @@ export function postgresDb(url: string, options: PostgresOptions = {}): Db {
     },
   })
   const base = queryable(sql)
+  const label = redactUrl(url)
+  const release = holdHandle('pool', label)
   return {
     engine: 'postgres',
-    label: redactUrl(url),
+    label,
     query: base.query,
     exec: base.exec,
     transaction: (fn) => sql.begin((tx) => fn(queryable(tx))) as Promise<never>,
     async listen(channel, onNotify) {
       const sub = await sql.listen(channel, onNotify)
-      return () => sub.unlisten()
+      const unlistened = holdHandle('listen', `${label} ${channel}`)
+      return async () => {
+        unlistened()
+        await sub.unlisten()
+      }
     },
-    close: () => sql.end({ timeout: 5 }),
+    async close() {
+      release()
+      await sql.end({ timeout: 5 })
+    },
   }
 }

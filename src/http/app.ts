@@ -1,13 +1,12 @@
-import { HTTPException } from 'hono/http-exception'
 import { bodyLimit } from 'hono/body-limit'
 import { requestId } from 'hono/request-id'
-import type { Context } from 'hono'
 import type { Deps } from '../deps.ts'
-import { router, type AppEnv } from './env.ts'
-import { ApiError, problemBody } from './errors.ts'
+import { AppError } from '../errors.ts'
+import { router } from './env.ts'
+import { onError, problem } from './problem.ts'
 import { adminAuth, tenantAuth } from './auth.ts'
-import { healthRoutes } from './routes/health.ts'
 import { createMetrics } from './metrics.ts'
+import { healthRoutes } from './routes/health.ts'
 import { tenantRoutes } from './routes/tenants.ts'
 import { emailAccountRoutes } from './routes/email-accounts.ts'
 import { campaignRoutes } from './routes/campaigns.ts'
@@ -22,26 +21,9 @@ import { transactionalEmailRoutes } from './routes/transactional-emails.ts'
 import { notificationRoutes } from './routes/notifications.ts'
 import { analyticsRoutes } from './routes/analytics.ts'
 
-function problem(c: Context<AppEnv>, err: ApiError) {
-  return c.body(JSON.stringify(problemBody(err, c.get('requestId') ?? '')), err.status, {
-    'content-type': 'application/problem+json',
-  })
-}
-
-/** Maps anything thrown to a problem response; driver text and stacks stay in the log. */
-function toApiError(err: unknown): ApiError | undefined {
-  if (err instanceof ApiError) return err
-  if (err instanceof HTTPException) {
-    if (err.status === 400) return new ApiError('bad_request', err.message || 'malformed request')
-    if (err.status === 413) return new ApiError('payload_too_large', 'request body too large')
-    if (err.status === 415) return new ApiError('unsupported_media_type', err.message)
-    if (err.status === 401) return new ApiError('unauthorized', err.message)
-    if (err.status === 404) return new ApiError('not_found', err.message || 'not found')
-  }
-  return undefined
-}
-
 export function createApp(deps: Deps) {
+  // Operator routes compare against it: an app without one would have no way in, or a trivial one.
+  if (deps.adminToken.length < 16) throw new Error('the HTTP app needs an admin token of at least 16 characters')
   const app = router()
   const metrics = createMetrics(deps)
 
@@ -60,18 +42,13 @@ export function createApp(deps: Deps) {
     bodyLimit({
       maxSize: deps.config.MAX_BODY_BYTES,
       onError: () => {
-        throw new ApiError('payload_too_large', `request body exceeds ${deps.config.MAX_BODY_BYTES} bytes`)
+        throw new AppError('payload_too_large', `request body exceeds ${deps.config.MAX_BODY_BYTES} bytes`)
       },
     }),
   )
 
-  app.onError((err, c) => {
-    const known = toApiError(err)
-    if (known) return problem(c, known)
-    ;(c.get('log') ?? deps.log).error({ err, method: c.req.method, path: c.req.path }, 'unhandled error')
-    return problem(c, new ApiError('internal', `something went wrong; quote request id ${c.get('requestId')}`))
-  })
-  app.notFound((c) => problem(c, new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)))
+  app.onError((err, c) => onError(err, c, deps.log))
+  app.notFound((c) => problem(c, new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`)))
 
   app.route('/', healthRoutes(deps))
   app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.registry.contentType }))

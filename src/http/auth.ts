@@ -1,22 +1,22 @@
 import { createMiddleware } from 'hono/factory'
 import { timingSafeEqual } from 'node:crypto'
 import type { Deps } from '../deps.ts'
+import { AppError } from '../errors.ts'
 import { sha256Hex } from '../ids.ts'
-import { findTenantIdByKeyHash } from '../tiers/oltp/tenants.ts'
+import { tenantForApiKey } from '../services/tenants.ts'
 import type { AppEnv } from './env.ts'
-import { ApiError } from './errors.ts'
 
 function bearer(header: string | undefined): string {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')
-  if (!m) throw new ApiError('unauthorized', 'send Authorization: Bearer <api key>')
+  if (!m) throw new AppError('unauthorized', 'send Authorization: Bearer <api key>')
   return m[1]!
 }
 
 /** Resolves the API key to its tenant; every /v1 query is then scoped to that tenant. */
 export const tenantAuth = (deps: Deps) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const tenantId = await findTenantIdByKeyHash(deps.tiers.oltp, sha256Hex(bearer(c.req.header('authorization'))))
-    if (!tenantId) throw new ApiError('unauthorized', 'unknown or revoked API key')
+    const tenantId = await tenantForApiKey(deps, bearer(c.req.header('authorization')))
+    if (!tenantId) throw new AppError('unauthorized', 'unknown or revoked API key')
     c.set('tenantId', tenantId)
     await next()
   })
@@ -26,6 +26,6 @@ export const adminAuth = (deps: Deps) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const given = Buffer.from(sha256Hex(bearer(c.req.header('authorization'))))
     const expected = Buffer.from(sha256Hex(deps.adminToken))
-    if (!timingSafeEqual(given, expected)) throw new ApiError('unauthorized', 'this route needs the admin token')
+    if (!timingSafeEqual(given, expected)) throw new AppError('unauthorized', 'this route needs the admin token')
     await next()
   })

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { ZodError } from 'zod'
-import { ApiError, type FieldError } from './errors.ts'
+import { AppError, type FieldError } from '../errors.ts'
 
 /** Per-request context every route can read. */
 export interface AppEnv {
@@ -46,12 +46,12 @@ export function router() {
       if (result.success) {
         const field = nulPath(result.data)
         if (field === undefined) return
-        throw new ApiError('validation_failed', `invalid ${where}: ${field}`, [
+        throw new AppError('validation_failed', `invalid ${where}: ${field}`, [
           { field, message: 'must not contain NUL (U+0000) characters' },
         ])
       }
       const errors = fieldErrors(result.error)
-      throw new ApiError('validation_failed', `invalid ${where}: ${errors.map((e) => e.field).join(', ')}`, errors)
+      throw new AppError('validation_failed', `invalid ${where}: ${errors.map((e) => e.field).join(', ')}`, errors)
     },
   })
 }

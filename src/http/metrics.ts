@@ -1,12 +1,10 @@
 /**
  * Prometheus metrics. Queue and analytics figures are read from the tiers when scraped (one
- * queueStats call per scrape), so every process reports the same truth whatever it runs.
+ * service call per scrape), so every process reports the same truth whatever it runs.
  */
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import type { Deps } from '../deps.ts'
-import { queueStats } from '../services/queue-stats.ts'
-import { viewsAsOf } from '../services/analytics.ts'
-import { getRefreshState } from '../tiers/analytics/refresh.ts'
+import { monitoringSnapshot } from '../services/operations.ts'
 
 export function createMetrics(deps: Deps) {
   const registry = new Registry()
@@ -34,12 +32,8 @@ export function createMetrics(deps: Deps) {
     },
     /** Reads the tiers and renders the exposition text. */
     async render(): Promise<string> {
-      const [stats, asOf, state] = await Promise.all([
-        queueStats(deps.tiers),
-        viewsAsOf(deps.tiers),
-        getRefreshState(deps.tiers.analytics),
-      ])
-      for (const s of stats) {
+      const { queues, analytics } = await monitoringSnapshot(deps)
+      for (const s of queues) {
         depth.set({ queue: s.queue }, s.depth)
         oldest.set({ queue: s.queue }, s.oldest_age_seconds ?? 0)
         processed.set({ queue: s.queue }, s.processed_per_second)
@@ -47,8 +41,8 @@ export function createMetrics(deps: Deps) {
         dead.set({ queue: s.queue }, s.dead_letters)
       }
       freshness.reset()
-      if (asOf) freshness.set((Date.now() - asOf.getTime()) / 1000)
-      refreshMs.set(state.duration_ms ?? 0)
+      if (analytics.freshness_seconds !== null) freshness.set(analytics.freshness_seconds)
+      refreshMs.set(analytics.duration_ms ?? 0)
       return registry.metrics()
     },
   }

@@ -1,10 +1,10 @@
 /**
  * Raw RFC 5322 → the parts we store and classify, through postal-mime (see the README for why
  * that library). Limits bound what hostile input can cost: MIME nesting, header size and how deep
- * attached messages are opened. A message the parser cannot read is a 422, never a 500.
+ * attached messages are opened. A message the parser cannot read is a validation error, never a server fault.
  */
 import PostalMime, { type Address, type Email } from 'postal-mime'
-import { ApiError } from '../http/errors.ts'
+import { invalid } from '../errors.ts'
 
 export interface ParsedPart {
   filename: string
@@ -52,9 +52,7 @@ export async function parseMail(raw: Uint8Array): Promise<ParsedMail> {
   try {
     email = await PostalMime.parse(raw, { ...LIMITS, rfc822Attachments: true, attachmentEncoding: 'arraybuffer' })
   } catch (err) {
-    throw new ApiError('validation_failed', `the message could not be parsed: ${(err as Error).message}`, [
-      { field: '(body)', message: 'not a readable RFC 5322 message' },
-    ])
+    throw invalid(`the message could not be parsed: ${(err as Error).message}`, '(body)', 'not a readable RFC 5322 message')
   }
   const from = email.from && !email.from.group ? email.from.address : ''
   let deliveryStatus: string | null = null

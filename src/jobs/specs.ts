@@ -1,10 +1,10 @@
 /**
- * The one registry of job payloads: name → queue, zod schema, attempts. Producers enqueue through
- * enqueue() (which checks the payload here); workers/jobs/* implement the handlers.
+ * The one registry of jobs: name → queue, payload schema, attempts. Producers enqueue through
+ * src/jobs/enqueue.ts (which checks the payload here); workers/handlers/<job>.ts run them.
  */
 import { z } from 'zod'
-import { QUEUES } from '../events/envelope.ts'
-import { EVENT_TYPES } from '../tiers/analytics/apply.ts'
+import { analyticsEventSchema, BOUNCE_TYPES } from '../tiers/analytics/events.ts'
+import { QUEUES } from '../tiers/queue/queues.ts'
 
 export interface JobSpec<S extends z.ZodType = z.ZodType> {
   queue: string
@@ -14,20 +14,6 @@ export interface JobSpec<S extends z.ZodType = z.ZodType> {
 }
 
 const spec = <S extends z.ZodType>(s: JobSpec<S>) => s
-
-/** An event on its way to the analytics tier, its message's dimensions resolved from OLTP. */
-const analyticsEvent = z.object({
-  tenant_id: z.uuid(),
-  event_id: z.string().min(1).max(200),
-  message_id: z.uuid(),
-  type: z.enum(EVENT_TYPES),
-  bounce_type: z.enum(['hard', 'soft']).nullable(),
-  occurred_at: z.iso.datetime({ offset: true }),
-  email_account_id: z.uuid().nullable(),
-  campaign_id: z.uuid().nullable(),
-  sequence_step_id: z.uuid().nullable(),
-  metadata: z.unknown(),
-})
 
 export const JOB_SPECS = {
   'message.created': spec({
@@ -51,7 +37,7 @@ export const JOB_SPECS = {
           email_account_id: z.uuid(),
           campaign_id: z.uuid().nullable(),
           sequence_step_id: z.uuid().nullable(),
-          bounce_type: z.enum(['hard', 'soft']).nullable(),
+          bounce_type: z.enum(BOUNCE_TYPES).nullable(),
         })
         .nullish(),
     }),
@@ -59,7 +45,7 @@ export const JOB_SPECS = {
   'events.apply': spec({
     queue: QUEUES.events,
     maxAttempts: 10,
-    schema: z.object({ events: z.array(analyticsEvent).min(1).max(1000) }),
+    schema: z.object({ events: z.array(analyticsEventSchema).min(1).max(1000) }),
   }),
   'analytics.refresh': spec({ queue: QUEUES.jobs, maxAttempts: 10, schema: z.object({}) }),
   'content.collect_orphans': spec({ queue: QUEUES.jobs, maxAttempts: 5, schema: z.object({}) }),

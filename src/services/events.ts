@@ -4,33 +4,33 @@
  * An event is accepted once its queue message commits; the 202 means it will be counted.
  */
 import type { Deps } from '../deps.ts'
+import type { ErrorCode } from '../errors.ts'
 import { envelopeFor } from '../jobs/enqueue.ts'
-import { sendBatch } from '../tiers/queue/pgmq.ts'
+import type { AnalyticsEvent, BounceType, EventType } from '../tiers/analytics/events.ts'
 import { messageDimensions } from '../tiers/oltp/messages.ts'
-import type { AnalyticsEvent, EventType } from '../tiers/analytics/apply.ts'
+import { sendBatch } from '../tiers/queue/pgmq.ts'
+import { QUEUES } from '../tiers/queue/queues.ts'
+import { sentEventId } from './analytics.ts'
 
 export interface IncomingEvent {
   event_id: string
   message_id: string
   type: EventType
   occurred_at: string
-  bounce_type?: 'hard' | 'soft'
+  bounce_type?: BounceType
   metadata?: Record<string, unknown>
 }
 
 export interface Rejection {
   event_id: string
-  status: number
+  code: ErrorCode
   detail: string
 }
-
-/** The one id a message's `sent` event has, whoever reports it. */
-export const sentEventId = (messageId: string) => `${messageId}:sent`
 
 /** Events per queue message: big enough to apply efficiently, small enough to retry cheaply. */
 const CHUNK = 100
 
-function bounceType(e: IncomingEvent): 'hard' | 'soft' | null {
+function bounceType(e: IncomingEvent): BounceType | null {
   if (e.type !== 'bounced') return null
   const fromMetadata = e.metadata?.bounce_type
   // A bounce that does not say otherwise is permanent: retrying a dead address hurts reputation.
@@ -44,7 +44,7 @@ export async function acceptEvents(deps: Deps, tenantId: string, incoming: reado
   for (const e of incoming) {
     const m = dims.get(e.message_id)
     if (!m) {
-      rejected.push({ event_id: e.event_id, status: 404, detail: `message ${e.message_id} not found` })
+      rejected.push({ event_id: e.event_id, code: 'not_found', detail: `message ${e.message_id} not found` })
       continue
     }
     accepted.push({
@@ -66,6 +66,6 @@ export async function acceptEvents(deps: Deps, tenantId: string, incoming: reado
   for (let i = 0; i < accepted.length; i += CHUNK) {
     envelopes.push(envelopeFor('events.apply', { events: accepted.slice(i, i + CHUNK) }).envelope)
   }
-  await sendBatch(deps.tiers.queue, 'events', envelopes)
+  await sendBatch(deps.tiers.queue, QUEUES.events, envelopes)
   return { accepted: incoming.filter((e) => dims.has(e.message_id)).map((e) => e.event_id), rejected }
 }

@@ -1,16 +1,17 @@
 /**
- * Inbound mail: parse, classify, find the mailbox and the conversation, and store it like any
- * message (content tier first, then the ref) with direction = inbound. A reply, auto-reply or
- * bounce of one of our outbound messages carries that meaning into its message.created event,
- * so the analytics fact commits with the ref; a bounce also marks the outbound message bounced.
+ * Inbound mail: parse, classify, find the mailbox and the conversation, and store it through the
+ * write path with direction = inbound. A reply, auto-reply or bounce of one of our outbound
+ * messages carries that meaning into its message.created job, so the analytics fact commits with
+ * the ref; a bounce also marks the outbound message bounced.
  */
 import type { Deps } from '../deps.ts'
-import { ApiError, notFound } from '../http/errors.ts'
+import { AppError, invalid, notFound } from '../errors.ts'
+import { newId } from '../ids.ts'
 import { classify, type Classification } from '../inbound/classify.ts'
 import { parseMail, type ParsedMail } from '../inbound/parse.ts'
 import { emailAccountExists, findEmailAccountsByAddress } from '../tiers/oltp/email-accounts.ts'
 import { findByRfc822Ids, type MessageRefRow } from '../tiers/oltp/messages.ts'
-import { createMessage, type CreateMessageInput } from './messages.ts'
+import { writeMessage, type Answer } from './message-write.ts'
 
 /** PostgreSQL text cannot hold U+0000, which hostile mail can carry in any decoded field. */
 const clean = (s: string, max = Number.POSITIVE_INFINITY) => s.replaceAll('\u0000', '\uFFFD').slice(0, max)
@@ -24,9 +25,7 @@ async function mailboxFor(deps: Deps, tenantId: string, mail: ParsedMail, explic
   }
   const [match] = await findEmailAccountsByAddress(deps.tiers.oltp, tenantId, mail.recipients)
   if (!match) {
-    throw new ApiError('validation_failed', 'none of the recipients is one of your mailboxes', [
-      { field: 'email_account_id', message: 'name the mailbox, or send to one of your addresses' },
-    ])
+    throw invalid('none of the recipients is one of your mailboxes', 'email_account_id', 'name the mailbox, or send to one of your addresses')
   }
   return match.id
 }
@@ -44,6 +43,9 @@ export async function ingestInbound(
   raw: Uint8Array,
   opts: { emailAccountId?: string } = {},
 ): Promise<InboundResult> {
+  const max = deps.config.INBOUND_MAX_BYTES
+  if (raw.length > max) throw new AppError('payload_too_large', `the message exceeds ${max} bytes`)
+  if (raw.length === 0) throw invalid('empty message', '(body)', 'empty')
   const mail = await parseMail(raw)
   const classification = classify(mail)
   const emailAccountId = await mailboxFor(deps, tenantId, mail, opts.emailAccountId)
@@ -58,37 +60,41 @@ export async function ingestInbound(
   const known = await findByRfc822Ids(deps.tiers.oltp, tenantId, [...candidates, ...(mail.messageId ? [mail.messageId] : [])])
   const already = known.find((r) => r.rfc822_message_id === mail.messageId && r.direction === 'inbound')
   if (already) return { ref: already, classification, created: false }
-  const parent: MessageRefRow | undefined = candidates.map((id) => known.find((r) => r.rfc822_message_id === id)).find(Boolean)
+  const parent = candidates.map((id) => known.find((r) => r.rfc822_message_id === id)).find(Boolean)
 
-  const input: CreateMessageInput = {
-    email_account_id: emailAccountId,
-    from_email: clean(mail.from, 254),
-    to_email: clean(mail.recipients[0] ?? '', 254),
-    subject: clean(mail.subject, 500),
-    content_text: mail.text === null ? null : clean(mail.text),
-    content_html: mail.html === null ? null : clean(mail.html),
-    headers: mail.headers.map((h) => ({ name: clean(h.name, 200), value: clean(h.value) })),
-    direction: 'inbound',
-    message_type: classification.type,
-    campaign_id: parent?.campaign_id ?? null,
-    sequence_step_id: parent?.sequence_step_id ?? null,
-    lead_id: parent?.lead_id ?? null,
-    parent_message_id: parent?.id ?? null,
-    rfc822_message_id: mail.messageId ? clean(mail.messageId, 998) : null,
-    attachments: mail.attachments.map((a) => ({
-      filename: clean(a.filename, 255),
-      mime_type: clean(a.mimeType, 100),
-      bytes: a.bytes,
-      storage_disposition: a.disposition,
-    })),
-    answers:
-      parent?.direction === 'outbound'
-        ? {
-            ref: parent,
-            type: ANSWER[classification.type],
-            bounce_type: classification.type === 'bounce' ? classification.bounce.kind : null,
-          }
-        : undefined,
-  }
-  return { ref: await createMessage(deps, tenantId, input), classification, created: true }
+  // Every id below is the tenant's: the mailbox was just checked, the rest come from its parent's ref.
+  const answers: Answer | undefined =
+    parent?.direction === 'outbound'
+      ? { original: parent, type: ANSWER[classification.type], bounce_type: classification.type === 'bounce' ? classification.bounce.kind : null }
+      : undefined
+  const ref = await writeMessage(
+    deps,
+    tenantId,
+    {
+      id: newId(),
+      email_account_id: emailAccountId,
+      campaign_id: parent?.campaign_id ?? null,
+      sequence_step_id: parent?.sequence_step_id ?? null,
+      lead_id: parent?.lead_id ?? null,
+      parent_message_id: parent?.id ?? null,
+      direction: 'inbound',
+      message_type: classification.type,
+      status: 'received',
+      from_email: clean(mail.from, 254),
+      to_email: clean(mail.recipients[0] ?? '', 254),
+      subject: clean(mail.subject, 500),
+      content_text: mail.text === null ? null : clean(mail.text),
+      content_html: mail.html === null ? null : clean(mail.html),
+      headers: mail.headers.map((h) => ({ name: clean(h.name, 200), value: clean(h.value) })),
+      rfc822_message_id: mail.messageId ? clean(mail.messageId, 998) : null,
+      attachments: mail.attachments.map((a) => ({
+        filename: clean(a.filename, 255),
+        mime_type: clean(a.mimeType, 100),
+        bytes: a.bytes,
+        storage_disposition: a.disposition,
+      })),
+    },
+    { answers },
+  )
+  return { ref, classification, created: true }
 }

@@ -4,10 +4,10 @@
  * Collection waits out a grace period; the write path refuses to commit a ref whose content is
  * older than half of it, so a ref that commits late always finds its content still there.
  */
-import type { Tiers } from '../db/tiers.ts'
+import type { Deps } from '../deps.ts'
+import { messageIdOfKey } from '../storage-keys.ts'
 import { deleteContentObjects, listContentTenants, listMessageContentKeysBefore } from '../tiers/content/objects.ts'
 import { existingMessageIds } from '../tiers/oltp/messages.ts'
-import { messageIdFromStorageKey } from '../content/keys.ts'
 
 const BATCH = 500
 
@@ -18,15 +18,16 @@ export interface Orphan {
 }
 
 /** Message content older than `olderThan` that no ref points to. */
-export async function findOrphanContent(tiers: Tiers, olderThan: Date, limit = 1_000): Promise<Orphan[]> {
+export async function findOrphanContent(deps: Deps, olderThan: Date, limit = 1_000): Promise<Orphan[]> {
+  const { oltp, content } = deps.tiers
   const orphans: Orphan[] = []
-  for (const { tenant_id } of await listContentTenants(tiers.content)) {
+  for (const { tenant_id } of await listContentTenants(content)) {
     let after = ''
     while (orphans.length < limit) {
-      const keys = await listMessageContentKeysBefore(tiers.content, tenant_id, olderThan, BATCH, after)
+      const keys = await listMessageContentKeysBefore(content, tenant_id, olderThan, BATCH, after)
       if (keys.length === 0) break
-      const ids = keys.map((k) => messageIdFromStorageKey(k.storage_key) ?? '')
-      const existing = await existingMessageIds(tiers.oltp, tenant_id, ids.filter(Boolean))
+      const ids = keys.map((k) => messageIdOfKey(k.storage_key) ?? '')
+      const existing = await existingMessageIds(oltp, tenant_id, ids.filter(Boolean))
       keys.forEach((k, i) => {
         if (!existing.has(ids[i]!)) orphans.push({ tenant_id, ...k })
       })
@@ -36,13 +37,13 @@ export async function findOrphanContent(tiers: Tiers, olderThan: Date, limit = 1
   return orphans.slice(0, limit)
 }
 
-/** Deletes up to `limit` orphans older than the grace period; returns how many it removed. */
-export async function collectOrphanContent(tiers: Tiers, graceSeconds: number, limit = 500): Promise<number> {
-  const cutoff = new Date(Date.now() - graceSeconds * 1000)
-  const orphans = await findOrphanContent(tiers, cutoff, limit)
+/** Deletes up to `limit` orphans older than the grace period (CONTENT_ORPHAN_GRACE_S); returns how many it removed. */
+export async function collectOrphanContent(deps: Deps, limit = 500): Promise<number> {
+  const cutoff = new Date(deps.clock.now() - deps.config.CONTENT_ORPHAN_GRACE_S * 1000)
+  const orphans = await findOrphanContent(deps, cutoff, limit)
   let removed = 0
   for (const [tenantId, list] of Map.groupBy(orphans, (o) => o.tenant_id)) {
-    removed += await deleteContentObjects(tiers.content, tenantId, list.map((o) => o.storage_key), cutoff)
+    removed += await deleteContentObjects(deps.tiers.content, tenantId, list.map((o) => o.storage_key), cutoff)
   }
   return removed
 }

@@ -3,14 +3,14 @@
  * the record commit in one content transaction, and retention treats them as their own kind.
  */
 import type { Deps } from '../deps.ts'
-import { packBody, unpackBody } from '../content/codec.ts'
-import { notFound } from '../http/errors.ts'
+import { notFound } from '../errors.ts'
 import { newId } from '../ids.ts'
+import { cursorId, pageOf, type PageRequest } from '../pagination.ts'
+import { transactionalKey } from '../storage-keys.ts'
+import { packBody, unpackBody } from '../tiers/content/codec.ts'
 import { getContentObject, insertContentObject } from '../tiers/content/objects.ts'
-import { getTransactionalEmail, insertTransactionalEmail } from '../tiers/content/transactional.ts'
-import { getPolicy } from '../tiers/content/retention.ts'
-import { expiresAt } from '../content/retention.ts'
-import type { HeaderField } from './messages.ts'
+import { getTransactionalEmail, insertTransactionalEmail, listTransactionalEmails } from '../tiers/content/transactional.ts'
+import type { HeaderField } from './message-write.ts'
 
 export interface NewTransactionalEmail {
   to_email: string
@@ -24,11 +24,10 @@ export interface NewTransactionalEmail {
 
 export async function createTransactionalEmail(deps: Deps, tenantId: string, input: NewTransactionalEmail) {
   const id = newId()
-  const storageKey = `${tenantId}/tx/${id}`
+  const storageKey = transactionalKey(tenantId, id)
   const body = packBody(input.content_text ?? null, input.content_html ?? null, deps.config.COMPRESS_MIN_BYTES)
   return deps.tiers.content.transaction(async (tx) => {
-    const expires = expiresAt(await getPolicy(tx, tenantId), 'transactional')
-    await insertContentObject(tx, { storageKey, tenantId, kind: 'transactional', body, headers: input.headers, expires })
+    await insertContentObject(tx, { storageKey, tenantId, kind: 'transactional', body, headers: input.headers })
     return insertTransactionalEmail(tx, {
       id,
       tenant_id: tenantId,
@@ -41,15 +40,18 @@ export async function createTransactionalEmail(deps: Deps, tenantId: string, inp
   })
 }
 
+export async function listTransactional(deps: Deps, tenantId: string, page: PageRequest) {
+  const rows = await listTransactionalEmails(deps.tiers.content, tenantId, { before: cursorId(page.cursor), limit: page.limit })
+  return pageOf(rows, page.limit)
+}
+
+/** The record with its content; content is null once retention expired it. */
 export async function readTransactionalEmail(deps: Deps, tenantId: string, id: string) {
   const row = await getTransactionalEmail(deps.tiers.content, tenantId, id)
   if (!row) throw notFound('transactional email')
   const content = row.content_storage_key ? await getContentObject(deps.tiers.content, tenantId, row.content_storage_key) : undefined
   return {
     ...row,
-    content:
-      content && content.content_state === 'present'
-        ? { ...unpackBody(content), headers: (content.headers ?? []) as HeaderField[] }
-        : null,
+    content: content && content.content_state === 'present' ? { ...unpackBody(content), headers: content.headers ?? [] } : null,
   }
 }

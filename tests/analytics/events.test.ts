@@ -6,13 +6,13 @@
 import { describe, expect, test } from 'bun:test'
 import { testConfig, makeDeps, useSystem } from '../support/system.ts'
 import { call, createTenant, messageBody, type TenantFixture } from '../support/api.ts'
-import { drainWorkers } from '../support/analytics.ts'
+import { drainQueues } from '../support/queues.ts'
 import { faultyDb } from '../support/faults.ts'
 import { rowCounts } from '../support/databases.ts'
 import { tiersFrom } from '../../src/db/tiers.ts'
 import { Worker } from '../../workers/runtime/worker.ts'
-import { JOBS } from '../../workers/registry.ts'
-import { QUEUES } from '../../src/events/envelope.ts'
+import { HANDLERS } from '../../workers/handlers/index.ts'
+import { QUEUES } from '../../src/tiers/queue/queues.ts'
 import { read, send, setVt } from '../../src/tiers/queue/pgmq.ts'
 
 const sys = useSystem(testConfig({ ANALYTICS_REFRESH_DEBOUNCE_S: '0' }))
@@ -71,10 +71,10 @@ describe('events API', () => {
       { event_id: 'x1', status: 404, detail: expect.stringContaining('not found') },
       { event_id: 'x2', status: 404, detail: expect.stringContaining('not found') },
     ])
-    await drainWorkers(sys)
+    await drainQueues(sys)
     // Redelivered by the provider, and redelivered by the queue: nothing changes.
     await post(a, events.slice(0, 4))
-    await drainWorkers(sys)
+    await drainQueues(sys)
 
     const report = await campaign(a)
     expect(report.status).toBe(200)
@@ -134,7 +134,7 @@ describe('counting', () => {
       event('u1', s.messages[1]!, 'unsubscribed'),
       event('k1', s.messages[1]!, 'complained'),
     ])
-    await drainWorkers(sys)
+    await drainQueues(sys)
     expect((await campaign(s)).body).toMatchObject({
       sent: 2,
       bounced: 2,
@@ -154,9 +154,9 @@ describe('counting', () => {
   test('an earlier open arriving later moves the unique open to its own day', async () => {
     const s = await setup('order', 1)
     await post(s, [event('late', s.messages[0]!, 'opened', '2026-11-22T09:00:00Z')])
-    await drainWorkers(sys)
+    await drainQueues(sys)
     await post(s, [event('early', s.messages[0]!, 'opened', '2026-11-20T09:00:00Z')])
-    await drainWorkers(sys)
+    await drainQueues(sys)
     const day = async (d: string) => (await campaign(s, `?from=${d}&to=${d}`)).body
     expect(await day('2026-11-20')).toMatchObject({ opened: 1, unique_opened: 1 })
     expect(await day('2026-11-22')).toMatchObject({ opened: 1, unique_opened: 0 })
@@ -165,24 +165,24 @@ describe('counting', () => {
 
   test('a worker that dies after the analytics commit but before the archive changes nothing on redelivery', async () => {
     const s = await setup('crash', 1)
-    await drainWorkers(sys)
+    await drainQueues(sys)
     await post(s, [event('once', s.messages[0]!, 'clicked')])
     // The settle call (archive + job log) fails as if the process died right after the commit.
     const queue = faultyDb(sys.tiers.queue, (q) => q.includes('queue.complete_jobs'), 'killed before archive')
-    const dying = new Worker(makeDeps(tiersFrom({ ...sys.tiers, queue })), { queues: [QUEUES.events], jobs: JOBS })
+    const dying = new Worker(makeDeps(tiersFrom({ ...sys.tiers, queue })), { queues: [QUEUES.events], jobs: HANDLERS })
     await expect(dying.runOnce(QUEUES.events)).rejects.toThrow('killed before archive')
     // The message is still there; make it visible now instead of waiting out its timeout.
     const pending = await sys.tiers.queue.query<{ msg_id: string }>(`SELECT msg_id FROM pgmq.q_events`)
     expect(pending).toHaveLength(1)
     await setVt(sys.tiers.queue, QUEUES.events, pending[0]!.msg_id, 0)
-    await drainWorkers(sys)
+    await drainQueues(sys)
     expect((await campaign(s)).body).toMatchObject({ clicked: 1, unique_clicked: 1 })
     // And a queue-level duplicate of an already-applied message is harmless too.
     const [archived] = await sys.tiers.queue.query<{ message: unknown }>(
       `SELECT message FROM pgmq.a_events WHERE message->>'job' = 'events.apply' ORDER BY msg_id DESC LIMIT 1`,
     )
     await send(sys.tiers.queue, QUEUES.events, archived!.message)
-    await drainWorkers(sys)
+    await drainQueues(sys)
     expect((await campaign(s)).body).toMatchObject({ clicked: 1, unique_clicked: 1 })
     expect(await read(sys.tiers.queue, QUEUES.events, 0, 10)).toEqual([])
   })

@@ -6,7 +6,7 @@ import { expect, test } from 'bun:test'
 import fc from 'fast-check'
 import { testConfig, useSystem } from '../support/system.ts'
 import { call, createTenant, messageBody } from '../support/api.ts'
-import { drainWorkers } from '../support/analytics.ts'
+import { drainQueues } from '../support/queues.ts'
 import { COUNT_COLUMNS } from '../../src/tiers/analytics/views.ts'
 
 const sys = useSystem(testConfig({ ANALYTICS_REFRESH_DEBOUNCE_S: '0' }))
@@ -128,7 +128,7 @@ test('the views equal a brute-force recount of the raw events', async () => {
           const r = await call(sys, 'POST', '/v1/events', { token: t.key, body: { events: batch } })
           if (r.status !== 202) throw new Error(`POST /v1/events: ${r.status}`)
         }
-        await drainWorkers(sys)
+        await drainQueues(sys)
         expect(Object.fromEntries(await fromViews(t.id))).toEqual(Object.fromEntries(bruteForce(msgs, events)))
       },
     ),

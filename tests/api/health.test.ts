@@ -2,6 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { makeDeps, useSystem } from '../support/system.ts'
 import { call } from '../support/api.ts'
 import { faultyDb } from '../support/faults.ts'
+import { emptyQueues } from '../support/queues.ts'
 import { tiersFrom } from '../../src/db/tiers.ts'
 import { createApp } from '../../src/http/app.ts'
 import { loadMigrations } from '../../src/db/migrate.ts'
@@ -52,6 +53,7 @@ describe('health and readiness', () => {
 
 describe('metrics', () => {
   test('/metrics exposes queue, analytics and HTTP figures in Prometheus text', async () => {
+    await emptyQueues(sys.tiers)
     await call(sys, 'GET', '/v1/messages/not-a-uuid', { token: 'edp_nope' }) // refused by the auth middleware
     await sys.tiers.queue.query(`SELECT pgmq.send('jobs', '{"job":"x","payload":{}}'::jsonb)`)
     const r = await call(sys, 'GET', '/metrics')

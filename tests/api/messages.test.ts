@@ -1,19 +1,18 @@
 import { describe, expect, test } from 'bun:test'
 import { randomBytes } from 'node:crypto'
 import { useSystem } from '../support/system.ts'
-import { call, createTenant, messageBody, type TenantFixture } from '../support/api.ts'
+import { call, createTenant, messageBody } from '../support/api.ts'
 import { getContentObject } from '../../src/tiers/content/objects.ts'
-import { packBody, unpackBody } from '../../src/content/codec.ts'
-import { storageKeyFor } from '../../src/content/keys.ts'
+import { packBody, unpackBody } from '../../src/tiers/content/codec.ts'
+import { messageKey } from '../../src/storage-keys.ts'
 import { newId } from '../../src/ids.ts'
 import { getMessageRef, insertMessageRef } from '../../src/tiers/oltp/messages.ts'
 
 const sys = useSystem()
 
 describe('message round trip', () => {
-  let t: TenantFixture
   test('stores content and attachments and returns them byte for byte', async () => {
-    t = await createTenant(sys, 'roundtrip')
+    const t = await createTenant(sys, 'roundtrip')
     const pdf = randomBytes(70_000)
     const png = randomBytes(3_000)
     const html = `<html><body>${'<p>Hi Jane, following up on our call — ünïcödé ✓</p>'.repeat(400)}</body></html>`
@@ -65,6 +64,7 @@ describe('message round trip', () => {
   })
 
   test('compresses large bodies, keeps small ones plain, and says which honestly', async () => {
+    const t = await createTenant(sys, 'compression')
     const big = 'Dear customer, your invoice is attached. '.repeat(200)
     const large = await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId, { content_text: big }) })
     const small = await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId, { content_text: 'ok' }) })
@@ -93,6 +93,7 @@ describe('message round trip', () => {
   })
 
   test('content has a strong ETag and If-None-Match answers 304', async () => {
+    const t = await createTenant(sys, 'etag')
     const m = await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId) })
     const first = await call(sys, 'GET', `/v1/messages/${m.body.id}/content`, { token: t.key })
     const etag = first.headers.get('etag')!
@@ -109,7 +110,7 @@ describe('storage keys', () => {
   test('a default key is derived from the ids, not stored; any other key is stored and read back', async () => {
     const t = await createTenant(sys, 'keys')
     const made = await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId) })
-    expect(made.body.content_storage_key).toBe(storageKeyFor(t.id, made.body.id))
+    expect(made.body.content_storage_key).toBe(messageKey(t.id, made.body.id))
     const stored = async (id: string) =>
       (await sys.tiers.oltp.query<{ k: string | null }>(`SELECT content_storage_key AS k FROM oltp.inbox_message_refs WHERE id = $1`, [id]))[0]!.k
     expect(await stored(made.body.id)).toBeNull()

@@ -2,7 +2,7 @@
  * Invariant 5: bad input gets a clear 4xx problem naming the field, never a 5xx, and changes
  * nothing in any tier.
  */
-import { describe, expect, test } from 'bun:test'
+import { beforeAll, describe, expect, test } from 'bun:test'
 import { ADMIN_TOKEN, useSystem } from '../support/system.ts'
 import { call, createTenant, messageBody, type TenantFixture } from '../support/api.ts'
 import { rowCounts } from '../support/databases.ts'
@@ -68,16 +68,17 @@ const cases: Case[] = [
 ]
 
 describe('bad input', () => {
+  // One tenant with a campaign, a step, a lead and a message for every case to aim at.
   let f: Fixture
-  test('set up one tenant with a campaign, a step, a lead and a message', async () => {
+  beforeAll(async () => {
     const t = await createTenant(sys, 'validation')
     const campaign = await call(sys, 'POST', '/v1/campaigns', { token: t.key, body: { name: 'c' } })
     await call(sys, 'POST', `/v1/campaigns/${campaign.body.id}/steps`, { token: t.key, body: { step_number: 1 } })
     await call(sys, 'POST', '/v1/email-accounts', { token: t.key, body: { email_address: 'dup@validation.test' } })
     await call(sys, 'POST', '/v1/leads', { token: t.key, body: { email: 'lead@validation.test' } })
     const m = await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId) })
+    if (m.status !== 201) throw new Error(`fixture message: ${m.status}`)
     f = { ...t, campaignId: campaign.body.id, messageId: m.body.id }
-    expect(m.status).toBe(201)
   })
 
   for (const c of cases) {

@@ -2,20 +2,17 @@
 import { describe, expect, test } from 'bun:test'
 import { useSystem } from '../support/system.ts'
 import { call, createTenant, messageBody } from '../support/api.ts'
+import { runVisible } from '../support/queues.ts'
 import { enqueue } from '../../src/jobs/enqueue.ts'
-import { Worker } from '../../workers/runtime/worker.ts'
-import { JOBS } from '../../workers/registry.ts'
-import { QUEUES } from '../../src/events/envelope.ts'
 import { getContentObject } from '../../src/tiers/content/objects.ts'
-import { corpus } from '../../bench/lib/corpus.ts'
-import { DEFAULT_POLICY } from '../../src/content/retention.ts'
+import { DEFAULT_POLICY } from '../../src/tiers/content/retention.ts'
+import { corpus } from '../../datagen/corpus.ts'
 
 const sys = useSystem()
 
 async function archiveNow() {
   await enqueue(sys.tiers.queue, 'content.archive', { batch_size: 200 })
-  const worker = new Worker(sys.deps, { queues: [QUEUES.jobs], jobs: JOBS })
-  while ((await worker.runOnce(QUEUES.jobs)) > 0);
+  await runVisible(sys)
 }
 
 const backdate = (tenantId: string, days: number) =>

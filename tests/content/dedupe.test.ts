@@ -6,10 +6,8 @@ import { describe, expect, test } from 'bun:test'
 import { randomBytes } from 'node:crypto'
 import { ADMIN_TOKEN, useSystem } from '../support/system.ts'
 import { call, createTenant, messageBody, type TenantFixture } from '../support/api.ts'
+import { runVisible } from '../support/queues.ts'
 import { enqueue } from '../../src/jobs/enqueue.ts'
-import { Worker } from '../../workers/runtime/worker.ts'
-import { JOBS } from '../../workers/registry.ts'
-import { QUEUES } from '../../src/events/envelope.ts'
 
 const sys = useSystem()
 const file = randomBytes(100_000)
@@ -24,12 +22,11 @@ async function send(t: TenantFixture, bytes?: Buffer) {
 const storage = async (t: TenantFixture) => (await call(sys, 'GET', '/v1/storage', { token: t.key })).body.attachments
 const age = (key: string) => sys.tiers.content.query(`UPDATE content.content_objects SET expires = now() - interval '1 minute' WHERE storage_key = $1`, [key])
 
+/** A message's own pending event protects its content: events are applied first, then expiry runs. */
 async function expireNow() {
-  await sys.deps.outbox.kick()
-  const worker = new Worker(sys.deps, { queues: [QUEUES.events, QUEUES.jobs], jobs: JOBS })
-  while ((await worker.runOnce(QUEUES.events)) > 0);
+  await runVisible(sys)
   await enqueue(sys.tiers.queue, 'content.expire', { batch_size: 500 })
-  while ((await worker.runOnce(QUEUES.jobs)) > 0);
+  await runVisible(sys)
 }
 
 async function download(t: TenantFixture, messageId: string) {
@@ -48,7 +45,7 @@ describe('attachment dedupe', () => {
     expect(await storage(a)).toEqual({ count: 30, unique_blobs: 1, raw_bytes: 3_000_000, stored_bytes: 100_000 })
     expect(await storage(b)).toEqual({ count: 1, unique_blobs: 1, raw_bytes: 100_000, stored_bytes: 100_000 })
     expect((await call(sys, 'GET', '/v1/admin/storage', { token: ADMIN_TOKEN })).body.attachments.unique_blobs).toBe(2)
-  })
+  }, 60_000) // 31 messages of 100 KB: seconds on a loaded machine
 
   test('expiring one message keeps the bytes another still references; the last one frees them', async () => {
     const t = await createTenant(sys, 'dedupe-expire')
@@ -76,5 +73,5 @@ describe('attachment dedupe', () => {
     for (const m of fresh) expect((await download(t, m.id)) as Buffer).toEqual(bytes)
     for (const m of old) expect(await download(t, m.id)).toBe(410)
     expect(await storage(t)).toMatchObject({ count: 18, unique_blobs: 1, stored_bytes: 20_000 })
-  })
+  }, 60_000)
 })

@@ -1,27 +1,34 @@
 /**
  * Invariant 6: unreferenced content is collected after the grace period, in bounded batches;
- * referenced content never is, and a ref that would commit too late is refused instead.
+ * referenced content never is, and a ref that would commit too late is refused instead. Time is
+ * moved on a test clock, never waited for.
  */
 import { describe, expect, test } from 'bun:test'
-import { testConfig, useSystem } from '../support/system.ts'
+import { makeDeps, testConfig, useSystem } from '../support/system.ts'
 import { call, createTenant, messageBody } from '../support/api.ts'
+import { TestClock } from '../support/clock.ts'
+import { runVisible } from '../support/queues.ts'
 import { createMessage, type CreateMessageInput } from '../../src/services/messages.ts'
 import { collectOrphanContent, findOrphanContent } from '../../src/services/orphans.ts'
 import { getContentObject } from '../../src/tiers/content/objects.ts'
 import { enqueue } from '../../src/jobs/enqueue.ts'
-import { Worker } from '../../workers/runtime/worker.ts'
-import { JOBS } from '../../workers/registry.ts'
-import { QUEUES } from '../../src/events/envelope.ts'
 
-const GRACE_S = 2
-const sys = useSystem(testConfig({ CONTENT_ORPHAN_GRACE_S: String(GRACE_S) }))
+const GRACE_S = 3600
+const config = testConfig({ CONTENT_ORPHAN_GRACE_S: String(GRACE_S) })
+const sys = useSystem(config)
+
+/** A Deps of the test's own, on a clock it moves. */
+function withClock() {
+  const clock = new TestClock()
+  return { clock, deps: makeDeps(sys.tiers, { config, clock }) }
+}
 
 const input = (accountId: string): CreateMessageInput => ({ ...messageBody(accountId), direction: 'outbound', message_type: 'email' })
 const crash = () => {
   throw new Error('killed between the two writes')
 }
 const orphansOf = async (tenantId: string) =>
-  (await findOrphanContent(sys.tiers, new Date(Date.now() + 60_000))).filter((o) => o.tenant_id === tenantId)
+  (await findOrphanContent(sys.deps, new Date(Date.now() + 60_000))).filter((o) => o.tenant_id === tenantId)
 
 describe('orphan collection', () => {
   test('only after the grace period, never referenced content, and through the queue job', async () => {
@@ -31,11 +38,12 @@ describe('orphan collection', () => {
     const [orphan] = await orphansOf(t.id)
     expect(orphan).toBeDefined()
 
-    expect(await collectOrphanContent(sys.tiers, GRACE_S)).toBe(0) // too young
-    await Bun.sleep(GRACE_S * 1000 + 100)
+    const { clock, deps } = withClock()
+    expect(await collectOrphanContent(deps)).toBe(0) // too young
+    clock.advance(GRACE_S * 1000 + 1_000)
 
     await enqueue(sys.tiers.queue, 'content.collect_orphans', {})
-    await new Worker(sys.deps, { queues: [QUEUES.jobs], jobs: JOBS }).runOnce(QUEUES.jobs)
+    await runVisible({ ...sys, deps })
     expect(await getContentObject(sys.tiers.content, t.id, orphan!.storage_key)).toBeUndefined()
     expect(await orphansOf(t.id)).toEqual([])
     const content = await call(sys, 'GET', `/v1/messages/${kept.body.id}/content`, { token: t.key })
@@ -45,8 +53,9 @@ describe('orphan collection', () => {
 
   test('a ref that would commit after half the grace period is refused, so it never points at collected content', async () => {
     const t = await createTenant(sys, 'late')
-    const late = createMessage(sys.deps, t.id, input(t.accountId), {
-      afterContentWrite: () => Bun.sleep((GRACE_S * 1000) / 2 + 200), // the process stalls here
+    const { clock, deps } = withClock()
+    const late = createMessage(deps, t.id, input(t.accountId), {
+      afterContentWrite: () => clock.advance((GRACE_S * 1000) / 2 + 1_000), // the process stalls here
     })
     await expect(late).rejects.toThrow('too late')
     const refs = await sys.tiers.oltp.query(`SELECT 1 FROM oltp.inbox_message_refs WHERE tenant_id = $1`, [t.id])
@@ -54,16 +63,25 @@ describe('orphan collection', () => {
     expect(await orphansOf(t.id)).toHaveLength(1) // left for collection
   })
 
+  test('a ref that commits within half the grace period is stored', async () => {
+    const t = await createTenant(sys, 'in-time')
+    const { clock, deps } = withClock()
+    const ref = await createMessage(deps, t.id, input(t.accountId), { afterContentWrite: () => clock.advance((GRACE_S * 1000) / 2 - 1_000) })
+    expect(ref.tenant_id).toBe(t.id)
+    expect(await orphansOf(t.id)).toEqual([])
+  })
+
   test('collection runs in bounded batches', async () => {
     const t = await createTenant(sys, 'batches')
     for (let i = 0; i < 3; i++) {
       await expect(createMessage(sys.deps, t.id, input(t.accountId), { afterContentWrite: crash })).rejects.toThrow()
     }
-    await Bun.sleep(GRACE_S * 1000 + 100)
-    const all = async () => (await findOrphanContent(sys.tiers, new Date(Date.now() + 60_000))).length
+    const { clock, deps } = withClock()
+    clock.advance(GRACE_S * 1000 + 1_000)
+    const all = async () => (await findOrphanContent(sys.deps, new Date(Date.now() + 60_000))).length
     const before = await all()
     expect(before).toBeGreaterThanOrEqual(3)
-    expect(await collectOrphanContent(sys.tiers, GRACE_S, 2)).toBe(2)
+    expect(await collectOrphanContent(deps, 2)).toBe(2)
     expect(await all()).toBe(before - 2)
   })
 })

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { testConfig, useSystem } from '../support/system.ts'
 import { call, type Reply } from '../support/api.ts'
 import { ADMIN_TOKEN } from '../support/system.ts'
-import { drainWorkers } from '../support/analytics.ts'
+import { drainQueues } from '../support/queues.ts'
 
 const sys = useSystem(testConfig({ ANALYTICS_REFRESH_DEBOUNCE_S: '0' }))
 const FIXTURES = join(import.meta.dir, '..', 'fixtures', 'inbound')
@@ -16,6 +16,7 @@ const FIXTURES = join(import.meta.dir, '..', 'fixtures', 'inbound')
 let key = ''
 let campaignId = ''
 const outbound = new Map<string, string>() // rfc822 id → message id
+const stored = new Map<string, Reply>() // fixture file → the answer to posting it
 
 const ingest = async (file: string, query = ''): Promise<Reply> =>
   call(sys, 'POST', `/v1/inbound${query}`, {
@@ -23,6 +24,22 @@ const ingest = async (file: string, query = ''): Promise<Reply> =>
     rawBody: await readFile(join(FIXTURES, file)),
     headers: { 'content-type': 'message/rfc822' },
   })
+
+const expectations: [file: string, type: string, parent: string | null, bounce?: object][] = [
+  ['reply-plain.eml', 'email', '<out-1@acme.test>'],
+  ['reply-html.eml', 'email', '<out-1@acme.test>'],
+  ['dsn-postfix.eml', 'bounce', '<out-2@acme.test>', { recipient: 'nobody@example.com', status: '5.1.1', kind: 'hard' }],
+  ['dsn-exim.eml', 'bounce', '<out-3@acme.test>', { recipient: 'ghost@example.net', status: '5.1.1', kind: 'hard' }],
+  ['dsn-exchange.eml', 'bounce', '<out-4@acme.test>', { recipient: 'gone@contoso.com', status: '5.1.10', kind: 'hard' }],
+  ['dsn-gmail-mailbox-full.eml', 'bounce', '<out-5@acme.test>', { recipient: 'full@gmail.test', status: '5.2.2', kind: 'soft' }],
+  ['dsn-qmail-yahoo.eml', 'bounce', '<out-8@acme.test>', { recipient: 'nobody@yahoo.test', status: '554', kind: 'hard' }],
+  ['ooo-auto-submitted.eml', 'auto_reply', '<out-1@acme.test>'],
+  ['ooo-subject-only.eml', 'auto_reply', '<out-6@acme.test>'],
+  ['mailing-list.eml', 'email', null],
+  ['multipart-attachments.eml', 'email', '<out-7@acme.test>'],
+  ['latin1.eml', 'email', null],
+  ['cp1252.eml', 'email', null],
+]
 
 beforeAll(async () => {
   const t = await call(sys, 'POST', '/v1/tenants', { token: ADMIN_TOKEN, body: { name: 'acme' } })
@@ -44,28 +61,14 @@ beforeAll(async () => {
     })
     outbound.set(`<out-${i}@acme.test>`, m.body.id)
   }
-})
-
-const expectations: [file: string, type: string, parent: string | null, bounce?: object][] = [
-  ['reply-plain.eml', 'email', '<out-1@acme.test>'],
-  ['reply-html.eml', 'email', '<out-1@acme.test>'],
-  ['dsn-postfix.eml', 'bounce', '<out-2@acme.test>', { recipient: 'nobody@example.com', status: '5.1.1', kind: 'hard' }],
-  ['dsn-exim.eml', 'bounce', '<out-3@acme.test>', { recipient: 'ghost@example.net', status: '5.1.1', kind: 'hard' }],
-  ['dsn-exchange.eml', 'bounce', '<out-4@acme.test>', { recipient: 'gone@contoso.com', status: '5.1.10', kind: 'hard' }],
-  ['dsn-gmail-mailbox-full.eml', 'bounce', '<out-5@acme.test>', { recipient: 'full@gmail.test', status: '5.2.2', kind: 'soft' }],
-  ['dsn-qmail-yahoo.eml', 'bounce', '<out-8@acme.test>', { recipient: 'nobody@yahoo.test', status: '554', kind: 'hard' }],
-  ['ooo-auto-submitted.eml', 'auto_reply', '<out-1@acme.test>'],
-  ['ooo-subject-only.eml', 'auto_reply', '<out-6@acme.test>'],
-  ['mailing-list.eml', 'email', null],
-  ['multipart-attachments.eml', 'email', '<out-7@acme.test>'],
-  ['latin1.eml', 'email', null],
-  ['cp1252.eml', 'email', null],
-]
+  // The whole corpus arrives once, in this order; each test below reads what it needs of it.
+  for (const [file] of expectations) stored.set(file, await ingest(file))
+}, 60_000)
 
 describe('fixture corpus', () => {
   for (const [file, type, parent, bounce] of expectations) {
-    test(`${file}: ${type}${parent ? `, threaded to ${parent}` : ''}`, async () => {
-      const r = await ingest(file)
+    test(`${file}: ${type}${parent ? `, threaded to ${parent}` : ''}`, () => {
+      const r = stored.get(file)!
       expect(r.status).toBe(201)
       expect(r.body.direction).toBe('inbound')
       expect(r.body.message_type).toBe(type)
@@ -89,7 +92,7 @@ describe('fixture corpus', () => {
   })
 
   test('replies, auto-replies and bounces are counted against the campaign', async () => {
-    await drainWorkers(sys)
+    await drainQueues(sys)
     const r = await call(sys, 'GET', `/v1/analytics/campaigns/${campaignId}`, { token: key })
     expect(r.body).toMatchObject({
       sent: 8,

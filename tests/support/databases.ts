@@ -39,7 +39,7 @@ export async function migratedSnapshot(): Promise<Blob> {
   const db = pgliteDb(pg)
   await migrateAll({ oltp: db, content: db, analytics: db, queue: db })
   const dump = await pg.dumpDataDir('gzip')
-  await pg.close()
+  await db.close()
   await mkdir(dir, { recursive: true })
   await writeFile(path, new Uint8Array(await dump.arrayBuffer()))
   return dump

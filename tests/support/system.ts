@@ -4,12 +4,14 @@
  */
 import { beforeAll } from 'bun:test'
 import pino from 'pino'
+import type { Clock } from '../../src/clock.ts'
 import { loadConfig, type Config } from '../../src/config.ts'
+import type { Tiers } from '../../src/db/tiers.ts'
 import type { Deps } from '../../src/deps.ts'
 import { createApp } from '../../src/http/app.ts'
 import { buildDeps } from '../../src/system.ts'
-import type { Tiers } from '../../src/db/tiers.ts'
 import { openTestDatabases, truncateAll, type TestDatabases } from './databases.ts'
+import { useLeakCheck } from './leaks.ts'
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789'
 
@@ -29,8 +31,9 @@ export function testConfig(overrides: Partial<Record<keyof Config, string>> = {}
   return loadConfig({ DATA_DIR: '/nonexistent', LOG_LEVEL: 'silent', MAX_BODY_BYTES: String(2 * 1024 * 1024), ...overrides })
 }
 
-export function makeDeps(tiers: Tiers, config = testConfig()): Deps {
-  return buildDeps(config, tiers, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), ADMIN_TOKEN)
+/** The one way tests build a Deps: silent logs, the test admin token, and any clock the test moves. */
+export function makeDeps(tiers: Tiers, { config = testConfig(), clock }: { config?: Config; clock?: Clock } = {}): Deps {
+  return buildDeps(tiers, { config, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), adminToken: ADMIN_TOKEN, clock })
 }
 
 export interface TestSystem {
@@ -39,18 +42,22 @@ export interface TestSystem {
   app: ReturnType<typeof createApp>
 }
 
-/** Registers a beforeAll that empties the databases; the returned object fills in before tests run. */
+/**
+ * Registers the file's setup: the databases emptied, a Deps and app over them, and the leak check
+ * after the file's last test. The returned object fills in before the first test runs.
+ */
 export function useSystem(config?: Config): TestSystem {
   const system = {} as TestSystem
   beforeAll(async () => {
     const { tiers } = await testDatabases()
     await truncateAll(tiers)
     system.tiers = tiers
-    system.deps = makeDeps(tiers, config)
+    system.deps = makeDeps(tiers, { config })
     system.app = createApp(system.deps)
-    // The first file of a run on a fresh clone builds the migrated snapshot (about 5 s on 2 cores),
-    // longer than bun's default hook timeout.
-  }, 60_000)
+    // The first file of a run on a fresh clone builds the migrated snapshot: seconds on a busy
+    // machine, longer than bun's default hook timeout.
+  }, 120_000)
+  useLeakCheck()
   return system
 }
 

@@ -7,12 +7,12 @@ import { loadConfig } from '../../src/config.ts'
 import { openTiers } from '../../src/db/tiers.ts'
 import { buildDeps } from '../../src/system.ts'
 import { Worker } from '../../workers/runtime/worker.ts'
-import { QUEUES } from '../../src/events/envelope.ts'
+import { QUEUES } from '../../src/tiers/queue/queues.ts'
 import { testJobs } from './test-jobs.ts'
 
 const config = loadConfig()
 const tiers = await openTiers(config, 'edp-test-worker')
-const deps = buildDeps(config, tiers, pino({ level: 'silent' }), 'unused-admin-token')
+const deps = buildDeps(tiers, { config, log: pino({ level: 'silent' }) })
 const worker = new Worker(deps, {
   queues: [QUEUES.jobs],
   jobs: testJobs((key) => console.log(`ran ${key}`)),

@@ -1,5 +1,8 @@
 import { describe, expect, test } from 'bun:test'
 import { backoffSeconds, targetConcurrency, type ScaleInput } from '../../workers/runtime/policy.ts'
+import { useLeakCheck } from '../support/leaks.ts'
+
+useLeakCheck()
 
 describe('backoff', () => {
   test('doubles per attempt within its jitter band, never below 1 s, capped', () => {

@@ -8,12 +8,14 @@ import { z } from 'zod'
 import { useSystem } from '../support/system.ts'
 import { createTenant, messageBody, call } from '../support/api.ts'
 import { createEffectTables, testJobs } from '../support/test-jobs.ts'
+import { eventually } from '../support/eventually.ts'
+import { depth as queueDepth, emptyQueues } from '../support/queues.ts'
 import { Worker } from '../../workers/runtime/worker.ts'
-import { JOBS } from '../../workers/registry.ts'
+import { HANDLERS } from '../../workers/handlers/index.ts'
 import { jobMap, type JobDefinition } from '../../workers/job.ts'
-import { listEventsForMessage } from '../../src/tiers/analytics/apply.ts'
-import { metrics, read, send, sendBatch, setVt } from '../../src/tiers/queue/pgmq.ts'
-import { QUEUES } from '../../src/events/envelope.ts'
+import { listEventsForMessage } from '../../src/tiers/analytics/events.ts'
+import { read, send, sendBatch, setVt } from '../../src/tiers/queue/pgmq.ts'
+import { QUEUES } from '../../src/tiers/queue/queues.ts'
 import { enqueue } from '../../src/jobs/enqueue.ts'
 
 const sys = useSystem()
@@ -24,25 +26,29 @@ const jobLogs = (queue: string) =>
     `SELECT msg_id, job, attempt, outcome, error FROM queue.job_logs WHERE queue = $1 AND job <> 'analytics.refresh' ORDER BY id`,
     [queue],
   )
-/** Each test below starts from an empty jobs queue. */
-const emptyJobsQueue = () => sys.tiers.queue.query(`SELECT pgmq.purge_queue('jobs')`)
-const depth = async (queue: string) => Number((await metrics(sys.tiers.queue, queue)).queue_length)
+const depth = (queue: string) => queueDepth(sys.tiers, queue)
+
+// Each test starts from empty work queues: the counts below are of its own messages.
+beforeEach(async () => {
+  await sys.deps.outbox.kick()
+  await emptyQueues(sys.tiers)
+})
 
 describe('message.created', () => {
   test('becomes exactly one `sent` fact, however often it is delivered', async () => {
     const t = await createTenant(sys, 'workers')
     const m = await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId) })
     await sys.deps.outbox.kick()
-    const [original] = await sys.tiers.queue.query<{ message: unknown }>(`SELECT message FROM pgmq.q_events`)
+    const [original] = await sys.tiers.queue.query<{ message: unknown }>(`SELECT message FROM pgmq.q_events WHERE message->'payload'->>'message_id' = $1`, [m.body.id])
     // At-least-once delivery: the same event arrives again.
     await send(sys.tiers.queue, QUEUES.events, original!.message)
 
-    const worker = new Worker(sys.deps, { queues: [QUEUES.events], jobs: JOBS })
+    const worker = new Worker(sys.deps, { queues: [QUEUES.events], jobs: HANDLERS })
     expect(await worker.runOnce(QUEUES.events)).toBe(2)
     const events = await listEventsForMessage(sys.tiers.analytics, t.id, m.body.id)
     expect(events.map((e) => [e.type, e.email_account_id])).toEqual([['sent', t.accountId]])
     expect(await depth(QUEUES.events)).toBe(0)
-    const logs = await jobLogs(QUEUES.events)
+    const logs = (await jobLogs(QUEUES.events)).slice(-2)
     expect(logs.map((l) => [l.job, l.outcome, l.attempt])).toEqual([
       ['message.created', 'succeeded', 1],
       ['message.created', 'succeeded', 1],
@@ -51,8 +57,10 @@ describe('message.created', () => {
 })
 
 describe('failures', () => {
-  beforeEach(emptyJobsQueue)
   let calls = 0
+  beforeEach(() => {
+    calls = 0
+  })
   const flaky: JobDefinition = {
     name: 'test.flaky',
     queue: QUEUES.jobs,
@@ -81,7 +89,7 @@ describe('failures', () => {
     expect(await depth(QUEUES.jobs)).toBe(0)
     const [dead] = await sys.tiers.queue.query<{ message: any }>(`SELECT message FROM pgmq.q_dead_letters`)
     expect(dead!.message).toMatchObject({ queue: 'jobs', msg_id: msgId, job: 'test.flaky', error: 'downstream unavailable' })
-    expect((await jobLogs(QUEUES.jobs)).map((l) => [l.outcome, l.attempt, l.error])).toEqual([
+    expect((await jobLogs(QUEUES.jobs)).filter((l) => l.msg_id === msgId).map((l) => [l.outcome, l.attempt, l.error])).toEqual([
       ['retrying', 1, 'downstream unavailable'],
       ['dead', 2, 'downstream unavailable'],
     ])
@@ -89,7 +97,6 @@ describe('failures', () => {
 
   test('an invalid payload or an unknown job is dead at once, without running anything', async () => {
     const worker = new Worker(sys.deps, { queues: [QUEUES.jobs], jobs })
-    calls = 0
     await send(sys.tiers.queue, QUEUES.jobs, { job: 'test.flaky', payload: { n: 'not a number' } })
     await send(sys.tiers.queue, QUEUES.jobs, { job: 'no.such.job', payload: {} })
     await send(sys.tiers.queue, QUEUES.jobs, 'not an envelope')
@@ -108,18 +115,14 @@ describe('failures', () => {
 describe('wake-up', () => {
   test('a started worker picks up a new message through NOTIFY, long before its poll interval', async () => {
     const t = await createTenant(sys, 'wake')
-    const worker = new Worker(sys.deps, { queues: [QUEUES.events], jobs: JOBS, pollIntervalMs: 60_000 })
+    const worker = new Worker(sys.deps, { queues: [QUEUES.events], jobs: HANDLERS, pollIntervalMs: 60_000 })
     await worker.start()
     try {
-      await Bun.sleep(50) // let the first (empty) read settle into waiting
       const m = await call(sys, 'POST', '/v1/messages', { token: t.key, body: messageBody(t.accountId) })
       await sys.deps.outbox.kick()
-      let events: unknown[] = []
-      for (let i = 0; i < 100 && events.length === 0; i++) {
-        await Bun.sleep(20)
-        events = await listEventsForMessage(sys.tiers.analytics, t.id, m.body.id)
-      }
-      expect(events).toHaveLength(1)
+      // Well within the 60 s poll interval: only the insert notification can have woken it.
+      const events = await eventually(async () => (await listEventsForMessage(sys.tiers.analytics, t.id, m.body.id)).length, 'the sent event', 20_000)
+      expect(events).toBe(1)
     } finally {
       await worker.stop()
     }
@@ -127,19 +130,20 @@ describe('wake-up', () => {
 })
 
 describe('leases and shutdown', () => {
-  beforeEach(emptyJobsQueue)
   test('a handler running past its visibility timeout keeps the message leased', async () => {
     await createEffectTables(sys.tiers.queue)
-    const worker = new Worker(sys.deps, { queues: [QUEUES.jobs], jobs: testJobs(), visibilityTimeout: 1 })
-    await send(sys.tiers.queue, QUEUES.jobs, { job: 'test.effect', payload: { key: 'slow', sleep_ms: 2_500 } })
+    const worker = new Worker(sys.deps, { queues: [QUEUES.jobs], jobs: testJobs(), visibilityTimeout: 2 })
+    await send(sys.tiers.queue, QUEUES.jobs, { job: 'test.effect', payload: { key: 'slow', sleep_ms: 5_000 } })
     const running = worker.runOnce(QUEUES.jobs)
-    await Bun.sleep(1_700) // past the 1 s timeout: without the lease extension another read gets it
+    // Past the 2 s timeout the message is still hidden: the runtime extended its lease (every
+    // second, by 2 s), or another read would take it now.
+    await Bun.sleep(3_500)
     expect(await read(sys.tiers.queue, QUEUES.jobs, 30, 10)).toHaveLength(0)
     expect(await running).toBe(1)
     const runs = await sys.tiers.queue.query(`SELECT key FROM public.test_runs`)
     expect(runs).toHaveLength(1)
     expect(await depth(QUEUES.jobs)).toBe(0)
-  })
+  }, 30_000)
 
   test('stop() waits for in-flight work within its bound, then releases what is left at once', async () => {
     await createEffectTables(sys.tiers.queue)
@@ -149,17 +153,18 @@ describe('leases and shutdown', () => {
       { job: 'test.effect', payload: { key: 'also-stuck', sleep_ms: 1_500 } },
     ])
     await worker.start()
-    await Bun.sleep(200) // both read and running
-    const t0 = performance.now()
+    const hidden = async () => Number((await sys.tiers.queue.query<{ n: string }>(`SELECT count(*) AS n FROM pgmq.q_jobs WHERE vt > now()`))[0]!.n)
+    await eventually(async () => (await hidden()) === 2, 'both messages read')
+    // Handlers still have over a second to run: a stop that waited for them would release none.
     const released = await worker.stop({ timeoutMs: 300 })
-    expect(performance.now() - t0).toBeLessThan(2_000)
     expect(released).toBe(2)
     // Visible again right away, for the next worker, as a second delivery.
     const again = await read(sys.tiers.queue, QUEUES.jobs, 30, 10)
     expect(again.map((m) => m.read_ct)).toEqual([2, 2])
-    await Bun.sleep(1_600) // the abandoned handlers finish; their batch is not settled by the stopped worker
+    // The abandoned handlers finish, and the stopped worker settles nothing for them.
+    await eventually(async () => (await sys.tiers.queue.query(`SELECT 1 FROM public.test_runs`)).length === 2, 'the abandoned handlers to finish')
     expect(await depth(QUEUES.jobs)).toBe(2)
-  })
+  }, 30_000)
 
   test('stop() with nothing in flight returns promptly and releases nothing', async () => {
     const worker = new Worker(sys.deps, { queues: [QUEUES.jobs], jobs: testJobs(), pollIntervalMs: 60_000 })

@@ -1,7 +1,7 @@
 /** Runs one queue message through its job and says what should happen to it; writes nothing itself. */
 import type { Logger } from 'pino'
 import type { Deps } from '../../src/deps.ts'
-import { envelopeSchema } from '../../src/events/envelope.ts'
+import { envelopeSchema } from '../../src/jobs/envelope.ts'
 import type { QueueMessage } from '../../src/tiers/queue/pgmq.ts'
 import type { JobMap } from '../job.ts'
 import { backoffSeconds } from './policy.ts'

@@ -2,11 +2,10 @@
  * Writes the outcome of a batch back to the queue tier in as few round trips as possible: one
  * call archives every success and logs every attempt; retries and dead letters (rare) add theirs.
  */
-import type { Queryable } from '../../src/db/types.ts'
-import { QUEUES } from '../../src/events/envelope.ts'
-import { archive, sendBatch, setVt, type QueueMessage } from '../../src/tiers/queue/pgmq.ts'
+import type { Db, Queryable } from '../../src/db/types.ts'
 import { completeJobs, type JobOutcome } from '../../src/tiers/queue/job-logs.ts'
-import type { Db } from '../../src/db/types.ts'
+import { archive, sendBatch, setVt, type QueueMessage } from '../../src/tiers/queue/pgmq.ts'
+import { QUEUES } from '../../src/tiers/queue/queues.ts'
 
 export interface Outcome {
   msg: QueueMessage

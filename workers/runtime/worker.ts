@@ -9,6 +9,7 @@
  */
 import { hostname } from 'node:os'
 import type { Deps } from '../../src/deps.ts'
+import { holdHandle } from '../../src/open-handles.ts'
 import { ensureNotifyInsert, insertChannel, metrics, read, setVt } from '../../src/tiers/queue/pgmq.ts'
 import type { JobMap } from '../job.ts'
 import { targetConcurrency } from './policy.ts'
@@ -54,11 +55,14 @@ export class Worker {
   /** Every loop not yet finished, including ones told to stop by a scale-down. */
   readonly #running = new Set<Promise<void>>()
   readonly #waiters = new Map<string, (() => void)[]>()
+  /** Queues that were woken while no loop was waiting: the next loop to sleep reads again at once. */
+  readonly #woken = new Set<string>()
   readonly #inFlight = new Map<string, Set<string>>()
   readonly #counters = new Map<string, QueueCounters>()
   #unlisten: (() => Promise<void>)[] = []
   #scaler: ReturnType<typeof setInterval> | undefined
   #stopping = false
+  #released: (() => void) | undefined
 
   constructor(
     private readonly deps: Deps,
@@ -99,6 +103,7 @@ export class Worker {
   }
 
   async start(): Promise<void> {
+    this.#released = holdHandle('worker', `worker ${this.id} on ${this.#o.queues.join(', ')}`)
     for (const queue of this.#o.queues) {
       if (await ensureNotifyInsert(this.deps.tiers.queue, queue)) {
         this.deps.log.warn({ queue }, 'insert notifications were off (reset by a crash?); turned them back on')
@@ -121,10 +126,13 @@ export class Worker {
     clearInterval(this.#scaler)
     for (const loops of this.#loops.values()) for (const l of loops) l.stopping = true
     for (const q of this.#o.queues) this.#wake(q)
+    let bound: ReturnType<typeof setTimeout> | undefined
     const finished = await Promise.race([
       Promise.all(this.#running).then(() => true),
-      new Promise<false>((r) => setTimeout(() => r(false), timeoutMs).unref?.()),
-    ])
+      new Promise<false>((r) => {
+        bound = setTimeout(() => r(false), timeoutMs)
+      }),
+    ]).finally(() => clearTimeout(bound))
     let released = 0
     if (!finished) {
       this.#abort.abort(new Error('worker shutting down'))
@@ -138,6 +146,7 @@ export class Worker {
     }
     await Promise.all(this.#unlisten.map((u) => u().catch(() => {})))
     this.#unlisten = []
+    this.#released?.()
     this.deps.log.info({ worker: this.id, released }, 'worker stopped')
     return released
   }
@@ -191,10 +200,13 @@ export class Worker {
   #wake(queue: string) {
     const waiting = this.#waiters.get(queue) ?? []
     this.#waiters.set(queue, [])
+    // A notification that lands while every loop is mid-read would otherwise be lost until the poll.
+    if (waiting.length === 0) this.#woken.add(queue)
     for (const w of waiting) w()
   }
 
   #sleep(queue: string): Promise<void> {
+    if (this.#woken.delete(queue) && !this.#stopping) return Promise.resolve()
     return new Promise((resolve) => {
       const timer = setTimeout(done, this.#o.pollIntervalMs)
       function done() {

@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
-import { queueStats } from '../../services/queue-stats.ts'
-import { storageReport } from '../../tiers/content/storage.ts'
+import { queueStats, storageReport } from '../../services/operations.ts'
 import { StorageReportSchema } from './storage.ts'
 import { router } from '../env.ts'
 import { commonErrors, json, security } from '../schemas.ts'
@@ -29,7 +28,7 @@ export function adminRoutes(deps: Deps) {
       security,
       responses: { 200: json('Per-queue figures', z.object({ data: z.array(QueueStats) })), 401: commonErrors[401] },
     }),
-    async (c) => c.json({ data: await queueStats(deps.tiers) }, 200),
+    async (c) => c.json({ data: await queueStats(deps) }, 200),
   ).openapi(
     createRoute({
       method: 'get',
@@ -39,6 +38,6 @@ export function adminRoutes(deps: Deps) {
       security,
       responses: { 200: json('The report', StorageReportSchema), 401: commonErrors[401] },
     }),
-    async (c) => c.json(await storageReport(deps.tiers.content, null), 200),
+    async (c) => c.json(await storageReport(deps, null), 200),
   )
 }

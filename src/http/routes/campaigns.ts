@@ -1,17 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
-import { newId } from '../../ids.ts'
-import {
-  campaignExists,
-  insertCampaign,
-  insertSequenceStep,
-  listCampaigns,
-  listSequenceSteps,
-} from '../../tiers/oltp/campaigns.ts'
-import { toPage } from '../../tiers/oltp/page.ts'
+import { addStep, createCampaign, listCampaigns, listSteps } from '../../services/campaigns.ts'
 import { router } from '../env.ts'
-import { conflict, notFound } from '../errors.ts'
-import { cursorToId } from '../pagination.ts'
 import { commonErrors, IdParam, json, jsonBody, PageQuery, pageOf, Timestamp, Uuid, security } from '../schemas.ts'
 
 const CreateCampaign = z.object({ name: z.string().trim().min(1).max(200) })
@@ -38,7 +28,6 @@ const SequenceStep = z
   .openapi('SequenceStep')
 
 export function campaignRoutes(deps: Deps) {
-  const oltp = deps.tiers.oltp
   return router()
     .openapi(
       createRoute({
@@ -49,10 +38,7 @@ export function campaignRoutes(deps: Deps) {
         request: { body: jsonBody(CreateCampaign) },
         responses: { 201: json('The campaign', Campaign), ...commonErrors },
       }),
-      async (c) => {
-        const row = await insertCampaign(oltp, { tenantId: c.get('tenantId'), id: newId(), name: c.req.valid('json').name })
-        return c.json(row, 201)
-      },
+      async (c) => c.json(await createCampaign(deps, c.get('tenantId'), c.req.valid('json').name), 201),
     )
     .openapi(
       createRoute({
@@ -63,10 +49,7 @@ export function campaignRoutes(deps: Deps) {
         request: { query: PageQuery },
         responses: { 200: json('A page of campaigns, newest first', pageOf(Campaign)), ...commonErrors },
       }),
-      async (c) => {
-        const { limit, cursor } = c.req.valid('query')
-        return c.json(toPage(await listCampaigns(oltp, c.get('tenantId'), limit, cursorToId(cursor)), limit), 200)
-      },
+      async (c) => c.json(await listCampaigns(deps, c.get('tenantId'), c.req.valid('query')), 200),
     )
     .openapi(
       createRoute({
@@ -78,22 +61,7 @@ export function campaignRoutes(deps: Deps) {
         request: { params: IdParam, body: jsonBody(CreateStep) },
         responses: { 201: json('The step', SequenceStep), ...commonErrors },
       }),
-      async (c) => {
-        const tenantId = c.get('tenantId')
-        const { id } = c.req.valid('param')
-        const body = c.req.valid('json')
-        if (!(await campaignExists(oltp, tenantId, id))) throw notFound('campaign')
-        const row = await insertSequenceStep(oltp, {
-          tenantId,
-          id: newId(),
-          campaignId: id,
-          stepNumber: body.step_number,
-          subject: body.subject ?? null,
-          delayDays: body.delay_days,
-        })
-        if (!row) throw conflict('this campaign already has a step with that number', 'step_number')
-        return c.json(row, 201)
-      },
+      async (c) => c.json(await addStep(deps, c.get('tenantId'), c.req.valid('param').id, c.req.valid('json')), 201),
     )
     .openapi(
       createRoute({
@@ -104,11 +72,6 @@ export function campaignRoutes(deps: Deps) {
         request: { params: IdParam },
         responses: { 200: json('The steps in order', z.object({ data: z.array(SequenceStep) })), ...commonErrors },
       }),
-      async (c) => {
-        const tenantId = c.get('tenantId')
-        const { id } = c.req.valid('param')
-        if (!(await campaignExists(oltp, tenantId, id))) throw notFound('campaign')
-        return c.json({ data: await listSequenceSteps(oltp, tenantId, id) }, 200)
-      },
+      async (c) => c.json({ data: await listSteps(deps, c.get('tenantId'), c.req.valid('param').id) }, 200),
     )
 }

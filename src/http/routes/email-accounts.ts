@@ -1,11 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
-import { newId } from '../../ids.ts'
-import { insertEmailAccount, listEmailAccounts } from '../../tiers/oltp/email-accounts.ts'
-import { toPage } from '../../tiers/oltp/page.ts'
+import { createEmailAccount, listEmailAccounts } from '../../services/email-accounts.ts'
 import { router } from '../env.ts'
-import { conflict } from '../errors.ts'
-import { cursorToId } from '../pagination.ts'
 import { commonErrors, Email, json, jsonBody, PageQuery, pageOf, Timestamp, Uuid, security } from '../schemas.ts'
 
 const CreateEmailAccount = z.object({
@@ -40,17 +36,7 @@ export function emailAccountRoutes(deps: Deps) {
           ...commonErrors,
         },
       }),
-      async (c) => {
-        const body = c.req.valid('json')
-        const row = await insertEmailAccount(deps.tiers.oltp, {
-          tenantId: c.get('tenantId'),
-          id: newId(),
-          emailAddress: body.email_address,
-          displayName: body.display_name ?? null,
-        })
-        if (!row) throw conflict('this tenant already has that email address', 'email_address')
-        return c.json(row, 201)
-      },
+      async (c) => c.json(await createEmailAccount(deps, c.get('tenantId'), c.req.valid('json')), 201),
     )
     .openapi(
       createRoute({
@@ -62,10 +48,6 @@ export function emailAccountRoutes(deps: Deps) {
         request: { query: PageQuery },
         responses: { 200: json('A page of mailboxes', pageOf(EmailAccount)), ...commonErrors },
       }),
-      async (c) => {
-        const { limit, cursor } = c.req.valid('query')
-        const rows = await listEmailAccounts(deps.tiers.oltp, c.get('tenantId'), limit, cursorToId(cursor))
-        return c.json(toPage(rows, limit), 200)
-      },
+      async (c) => c.json(await listEmailAccounts(deps, c.get('tenantId'), c.req.valid('query')), 200),
     )
 }

@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { acceptEvents } from '../../services/events.ts'
-import { EVENT_TYPES } from '../../tiers/analytics/apply.ts'
+import { BOUNCE_TYPES, EVENT_TYPES } from '../../tiers/analytics/events.ts'
+import { statusOf } from '../problem.ts'
 import { router } from '../env.ts'
 import { commonErrors, json, jsonBody, security, Uuid } from '../schemas.ts'
 
@@ -10,7 +11,7 @@ const Event = z.object({
   message_id: Uuid,
   type: z.enum(EVENT_TYPES),
   occurred_at: z.iso.datetime({ offset: true }),
-  bounce_type: z.enum(['hard', 'soft']).optional(),
+  bounce_type: z.enum(BOUNCE_TYPES).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 })
 
@@ -35,6 +36,9 @@ export function eventRoutes(deps: Deps) {
       request: { body: jsonBody(EventBatch) },
       responses: { 202: json('Which events were accepted', Accepted), ...commonErrors },
     }),
-    async (c) => c.json(await acceptEvents(deps, c.get('tenantId'), c.req.valid('json').events), 202),
+    async (c) => {
+      const { accepted, rejected } = await acceptEvents(deps, c.get('tenantId'), c.req.valid('json').events)
+      return c.json({ accepted, rejected: rejected.map(({ code, ...r }) => ({ ...r, status: statusOf(code) })) }, 202)
+    },
   )
 }

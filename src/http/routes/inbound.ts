@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { ingestInbound } from '../../services/inbound.ts'
 import { router } from '../env.ts'
-import { ApiError } from '../errors.ts'
+import { AppError } from '../../errors.ts'
 import { commonErrors, json, security, Uuid } from '../schemas.ts'
 import { MessageRef } from './message-schemas.ts'
 
@@ -45,12 +45,9 @@ export function inboundRoutes(deps: Deps) {
     }),
     async (c) => {
       if (!/^message\/rfc822\b/i.test(c.req.header('content-type') ?? '')) {
-        throw new ApiError('unsupported_media_type', 'send the raw message with Content-Type: message/rfc822')
+        throw new AppError('unsupported_media_type', 'send the raw message with Content-Type: message/rfc822')
       }
       const raw = new Uint8Array(await c.req.arrayBuffer())
-      const max = deps.config.INBOUND_MAX_BYTES
-      if (raw.length > max) throw new ApiError('payload_too_large', `the message exceeds ${max} bytes`)
-      if (raw.length === 0) throw new ApiError('validation_failed', 'empty message', [{ field: '(body)', message: 'empty' }])
       const { ref, classification, created } = await ingestInbound(deps, c.get('tenantId'), raw, {
         emailAccountId: c.req.valid('query').email_account_id,
       })

@@ -1,11 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
-import { newId } from '../../ids.ts'
-import { insertLead, listLeads } from '../../tiers/oltp/leads.ts'
-import { toPage } from '../../tiers/oltp/page.ts'
+import { createLead, listLeads } from '../../services/leads.ts'
 import { router } from '../env.ts'
-import { conflict } from '../errors.ts'
-import { cursorToId } from '../pagination.ts'
 import { commonErrors, Email, json, jsonBody, PageQuery, pageOf, Timestamp, Uuid, security } from '../schemas.ts'
 
 const Name = z.string().trim().min(1).max(100).nullish()
@@ -24,7 +20,6 @@ const Lead = z
   .openapi('Lead')
 
 export function leadRoutes(deps: Deps) {
-  const oltp = deps.tiers.oltp
   return router()
     .openapi(
       createRoute({
@@ -35,18 +30,7 @@ export function leadRoutes(deps: Deps) {
         request: { body: jsonBody(CreateLead) },
         responses: { 201: json('The lead', Lead), ...commonErrors },
       }),
-      async (c) => {
-        const body = c.req.valid('json')
-        const row = await insertLead(oltp, {
-          tenantId: c.get('tenantId'),
-          id: newId(),
-          email: body.email,
-          firstName: body.first_name ?? null,
-          lastName: body.last_name ?? null,
-        })
-        if (!row) throw conflict('this tenant already has a lead with that email', 'email')
-        return c.json(row, 201)
-      },
+      async (c) => c.json(await createLead(deps, c.get('tenantId'), c.req.valid('json')), 201),
     )
     .openapi(
       createRoute({
@@ -59,8 +43,8 @@ export function leadRoutes(deps: Deps) {
         responses: { 200: json('A page of leads', pageOf(Lead)), ...commonErrors },
       }),
       async (c) => {
-        const { limit, cursor, email } = c.req.valid('query')
-        return c.json(toPage(await listLeads(oltp, c.get('tenantId'), limit, cursorToId(cursor), email), limit), 200)
+        const { email, ...page } = c.req.valid('query')
+        return c.json(await listLeads(deps, c.get('tenantId'), page, email), 200)
       },
     )
 }

@@ -3,16 +3,13 @@ import type { Deps } from '../../deps.ts'
 import { sha256Hex } from '../../ids.ts'
 import {
   createMessage,
-  readAttachment,
-  readAttachmentList,
-  readContent,
-  requireMessage,
+  getMessage,
+  getMessageAttachment,
+  getMessageContent,
+  getMessageThread,
+  listMessages,
 } from '../../services/messages.ts'
-import { getThread, listMessageRefs } from '../../tiers/oltp/messages.ts'
-import { toPage } from '../../tiers/oltp/page.ts'
 import { router } from '../env.ts'
-import { ApiError } from '../errors.ts'
-import { cursorToId } from '../pagination.ts'
 import { commonErrors, json, jsonBody, pageOf, security } from '../schemas.ts'
 import {
   AttachmentParams,
@@ -76,15 +73,8 @@ export function messageRoutes(deps: Deps) {
       }),
       async (c) => {
         const q = c.req.valid('query')
-        const rows = await listMessageRefs(deps.tiers.oltp, c.get('tenantId'), {
-          emailAccountId: q.email_account_id,
-          campaignId: q.campaign_id,
-          leadId: q.lead_id,
-          direction: q.direction,
-          before: cursorToId(q.cursor),
-          limit: q.limit,
-        })
-        return c.json(toPage(rows, q.limit), 200)
+        const filter = { emailAccountId: q.email_account_id, campaignId: q.campaign_id, leadId: q.lead_id, direction: q.direction }
+        return c.json(await listMessages(deps, c.get('tenantId'), filter, q), 200)
       },
     )
     .openapi(
@@ -97,11 +87,7 @@ export function messageRoutes(deps: Deps) {
         request: { params: MessageParams },
         responses: { 200: json('The message', MessageDetail), ...commonErrors, 410: gone },
       }),
-      async (c) => {
-        const ref = await requireMessage(deps, c.get('tenantId'), c.req.valid('param').id)
-        const [content, attachments] = await Promise.all([readContent(deps, ref), readAttachmentList(deps, ref)])
-        return c.json({ ...ref, content, attachments } as z.infer<typeof MessageDetail>, 200)
-      },
+      async (c) => c.json((await getMessage(deps, c.get('tenantId'), c.req.valid('param').id)) as z.infer<typeof MessageDetail>, 200),
     )
     .openapi(
       createRoute({
@@ -119,8 +105,7 @@ export function messageRoutes(deps: Deps) {
         },
       }),
       async (c) => {
-        const ref = await requireMessage(deps, c.get('tenantId'), c.req.valid('param').id)
-        const body = JSON.stringify(await readContent(deps, ref))
+        const body = JSON.stringify(await getMessageContent(deps, c.get('tenantId'), c.req.valid('param').id))
         const etag = `"${sha256Hex(body).slice(0, 32)}"`
         const headers = { etag, 'cache-control': 'private, max-age=3600' }
         const match = c.req.header('if-none-match')
@@ -142,9 +127,7 @@ export function messageRoutes(deps: Deps) {
       }),
       async (c) => {
         const { id, attachment_id } = c.req.valid('param')
-        const ref = await requireMessage(deps, c.get('tenantId'), id)
-        if (ref.content_state === 'expired') throw new ApiError('gone', 'the content of this message expired')
-        const a = await readAttachment(deps, ref, attachment_id)
+        const a = await getMessageAttachment(deps, c.get('tenantId'), id, attachment_id)
         return c.body(a.content as Uint8Array<ArrayBuffer>, 200, {
           'content-type': a.mime_type,
           'content-length': String(a.size_bytes),
@@ -164,10 +147,6 @@ export function messageRoutes(deps: Deps) {
         request: { params: MessageParams },
         responses: { 200: json('The thread', z.object({ data: z.array(MessageRef) })), ...commonErrors },
       }),
-      async (c) => {
-        const tenantId = c.get('tenantId')
-        const ref = await requireMessage(deps, tenantId, c.req.valid('param').id)
-        return c.json({ data: await getThread(deps.tiers.oltp, tenantId, ref.id) }, 200)
-      },
+      async (c) => c.json({ data: await getMessageThread(deps, c.get('tenantId'), c.req.valid('param').id) }, 200),
     )
 }

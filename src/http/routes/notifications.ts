@@ -1,12 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
-import { newId } from '../../ids.ts'
-import { insertNotification, listNotifications } from '../../tiers/content/notifications.ts'
-import { getPolicy } from '../../tiers/content/retention.ts'
-import { expiresAt } from '../../content/retention.ts'
-import { toPage } from '../../tiers/oltp/page.ts'
+import { createNotification, listNotifications } from '../../services/notifications.ts'
 import { router } from '../env.ts'
-import { cursorToId } from '../pagination.ts'
 import { commonErrors, json, jsonBody, PageQuery, pageOf, security, Timestamp, Uuid } from '../schemas.ts'
 
 const CreateNotification = z.object({
@@ -44,22 +39,7 @@ export function notificationRoutes(deps: Deps) {
         request: { body: jsonBody(CreateNotification) },
         responses: { 201: json('The notification', Notification), ...commonErrors },
       }),
-      async (c) => {
-        const b = c.req.valid('json')
-        const tenantId = c.get('tenantId')
-        const policy = await getPolicy(deps.tiers.content, tenantId)
-        const row = await insertNotification(deps.tiers.content, {
-          id: newId(),
-          tenantId,
-          expires: expiresAt(policy, 'notification'),
-          userId: b.user_id ?? null,
-          channel: b.channel,
-          title: b.title,
-          body: b.body ?? null,
-          data: b.data ?? undefined,
-        })
-        return c.json(row, 201)
-      },
+      async (c) => c.json(await createNotification(deps, c.get('tenantId'), c.req.valid('json')), 201),
     )
     .openapi(
       createRoute({
@@ -71,9 +51,8 @@ export function notificationRoutes(deps: Deps) {
         responses: { 200: json('A page, newest first', pageOf(Notification)), ...commonErrors },
       }),
       async (c) => {
-        const { limit, cursor, user_id } = c.req.valid('query')
-        const rows = await listNotifications(deps.tiers.content, c.get('tenantId'), limit, cursorToId(cursor), user_id)
-        return c.json(toPage(rows, limit), 200)
+        const { user_id, ...page } = c.req.valid('query')
+        return c.json(await listNotifications(deps, c.get('tenantId'), page, user_id), 200)
       },
     )
 }

@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
-import { enqueue } from '../../jobs/enqueue.ts'
-import { getPolicy, putPolicy } from '../../tiers/content/retention.ts'
+import { getPolicy, setPolicy } from '../../services/retention.ts'
 import { router } from '../env.ts'
 import { commonErrors, json, jsonBody, security } from '../schemas.ts'
 
@@ -26,7 +25,7 @@ export function retentionRoutes(deps: Deps) {
         security,
         responses: { 200: json('The policy', Policy), ...commonErrors },
       }),
-      async (c) => c.json(await getPolicy(deps.tiers.content, c.get('tenantId')), 200),
+      async (c) => c.json(await getPolicy(deps, c.get('tenantId')), 200),
     )
     .openapi(
       createRoute({
@@ -38,13 +37,6 @@ export function retentionRoutes(deps: Deps) {
         request: { body: jsonBody(Policy) },
         responses: { 200: json('The policy now in force', Policy), ...commonErrors },
       }),
-      async (c) => {
-        const tenantId = c.get('tenantId')
-        const policy = c.req.valid('json')
-        await putPolicy(deps.tiers.content, tenantId, policy)
-        // Recomputing every stored expiry can be large: a job does it in batches.
-        await enqueue(deps.tiers.queue, 'content.recompute_expiry', { tenant_id: tenantId })
-        return c.json(policy, 200)
-      },
+      async (c) => c.json(await setPolicy(deps, c.get('tenantId'), c.req.valid('json')), 200),
     )
 }

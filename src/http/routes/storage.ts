@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
-import { storageReport } from '../../tiers/content/storage.ts'
+import { storageReport } from '../../services/operations.ts'
 import { router } from '../env.ts'
 import { commonErrors, json, security } from '../schemas.ts'
 
@@ -31,6 +31,6 @@ export function storageRoutes(deps: Deps) {
       security,
       responses: { 200: json('The report', StorageReportSchema), ...commonErrors },
     }),
-    async (c) => c.json(await storageReport(deps.tiers.content, c.get('tenantId')), 200),
+    async (c) => c.json(await storageReport(deps, c.get('tenantId')), 200),
   )
 }

@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
-import { newApiKey, newId } from '../../ids.ts'
-import { insertApiKey, insertTenant } from '../../tiers/oltp/tenants.ts'
+import { createTenant } from '../../services/tenants.ts'
 import { router } from '../env.ts'
 import { commonErrors, json, jsonBody, Timestamp, Uuid, security } from '../schemas.ts'
 
@@ -24,14 +23,8 @@ export function tenantRoutes(deps: Deps) {
       },
     }),
     async (c) => {
-      const { name } = c.req.valid('json')
-      const key = newApiKey()
-      const tenant = await deps.tiers.oltp.transaction(async (tx) => {
-        const row = await insertTenant(tx, newId(), name)
-        await insertApiKey(tx, { id: newId(), tenantId: row.id, keyHash: key.hash, prefix: key.prefix, name: 'default' })
-        return row
-      })
-      return c.json({ id: tenant.id, tenant, api_key: key.key }, 201)
+      const { tenant, api_key } = await createTenant(deps, c.req.valid('json').name)
+      return c.json({ id: tenant.id, tenant, api_key }, 201)
     },
   )
 }

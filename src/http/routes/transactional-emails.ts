@@ -1,10 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
-import { createTransactionalEmail, readTransactionalEmail } from '../../services/transactional.ts'
-import { listTransactionalEmails } from '../../tiers/content/transactional.ts'
-import { toPage } from '../../tiers/oltp/page.ts'
+import { createTransactionalEmail, listTransactional, readTransactionalEmail } from '../../services/transactional.ts'
 import { router } from '../env.ts'
-import { cursorToId } from '../pagination.ts'
 import { commonErrors, Email, IdParam, json, jsonBody, PageQuery, pageOf, security, Timestamp, Uuid } from '../schemas.ts'
 import { HeadersInput, MessageContent, normaliseHeaders } from './message-schemas.ts'
 
@@ -60,11 +57,7 @@ export function transactionalEmailRoutes(deps: Deps) {
         request: { query: PageQuery },
         responses: { 200: json('A page, newest first (metadata only)', pageOf(TransactionalEmail)), ...commonErrors },
       }),
-      async (c) => {
-        const { limit, cursor } = c.req.valid('query')
-        const rows = await listTransactionalEmails(deps.tiers.content, c.get('tenantId'), limit, cursorToId(cursor))
-        return c.json(toPage(rows, limit), 200)
-      },
+      async (c) => c.json(await listTransactional(deps, c.get('tenantId'), c.req.valid('query')), 200),
     )
     .openapi(
       createRoute({

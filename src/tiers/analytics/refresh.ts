@@ -1,14 +1,9 @@
 import type { Db, Queryable } from '../../db/types.ts'
+import type { refreshState } from './schema.ts'
 
 export const VIEWS = ['campaign_analytics', 'mailbox_analytics', 'sequence_step_analytics'] as const
 
-export interface RefreshState {
-  dirty_since: Date | null
-  scheduled_at: Date | null
-  as_of: Date | null
-  refreshed_at: Date | null
-  duration_ms: number | null
-}
+export type RefreshState = Omit<typeof refreshState.$inferSelect, 'id'>
 
 export async function getRefreshState(q: Queryable): Promise<RefreshState> {
   const [row] = await q.query<RefreshState>(

@@ -11,20 +11,20 @@ export const analytics = pgSchema('analytics')
 export const events = analytics.table(
   'events',
   {
-    tenantId: uuid('tenant_id').notNull(),
-    eventId: varchar('event_id', { length: 200 }).notNull(),
-    messageId: uuid('message_id').notNull(),
-    type: varchar('type', { length: 32 }).notNull(),
+    tenant_id: uuid().notNull(),
+    event_id: varchar({ length: 200 }).notNull(),
+    message_id: uuid().notNull(),
+    type: varchar({ length: 32 }).notNull(),
     /** hard | soft, for bounces. */
-    bounceType: varchar('bounce_type', { length: 10 }),
-    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
-    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
-    emailAccountId: uuid('email_account_id'),
-    campaignId: uuid('campaign_id'),
-    sequenceStepId: uuid('sequence_step_id'),
-    metadata: jsonb('metadata'),
+    bounce_type: varchar({ length: 10 }),
+    occurred_at: timestamp({ withTimezone: true }).notNull(),
+    received_at: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    email_account_id: uuid(),
+    campaign_id: uuid(),
+    sequence_step_id: uuid(),
+    metadata: jsonb(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.eventId] }), index('events_message').on(t.tenantId, t.messageId)],
+  (t) => [primaryKey({ columns: [t.tenant_id, t.event_id] }), index('events_message').on(t.tenant_id, t.message_id)],
 )
 
 /**
@@ -34,28 +34,28 @@ export const events = analytics.table(
 export const rollupDaily = analytics.table(
   'rollup_daily',
   {
-    tenantId: uuid('tenant_id').notNull(),
-    dimension: varchar('dimension', { length: 10 }).notNull(),
-    dimId: uuid('dim_id').notNull(),
+    tenant_id: uuid().notNull(),
+    dimension: varchar({ length: 10 }).notNull(),
+    dim_id: uuid().notNull(),
     /** The campaign a step belongs to (for step rows); the campaign itself for campaign rows. */
-    campaignId: uuid('campaign_id'),
-    day: date('day').notNull(),
-    metric: varchar('metric', { length: 20 }).notNull(),
-    n: bigint('n', { mode: 'bigint' }).notNull(),
+    campaign_id: uuid(),
+    day: date().notNull(),
+    metric: varchar({ length: 20 }).notNull(),
+    n: bigint({ mode: 'bigint' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.dimension, t.dimId, t.day, t.metric] })],
+  (t) => [primaryKey({ columns: [t.tenant_id, t.dimension, t.dim_id, t.day, t.metric] })],
 )
 
 /** The earliest open, click and reply of each message: what makes a count unique. */
 export const messageFirsts = analytics.table(
   'message_firsts',
   {
-    tenantId: uuid('tenant_id').notNull(),
-    messageId: uuid('message_id').notNull(),
-    type: varchar('type', { length: 16 }).notNull(),
-    firstAt: timestamp('first_at', { withTimezone: true }).notNull(),
+    tenant_id: uuid().notNull(),
+    message_id: uuid().notNull(),
+    type: varchar({ length: 16 }).notNull(),
+    first_at: timestamp({ withTimezone: true }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.messageId, t.type] })],
+  (t) => [primaryKey({ columns: [t.tenant_id, t.message_id, t.type] })],
 )
 
 /**
@@ -65,12 +65,12 @@ export const messageFirsts = analytics.table(
 export const refreshState = analytics.table(
   'refresh_state',
   {
-    id: smallint('id').primaryKey().default(1),
-    dirtySince: timestamp('dirty_since', { withTimezone: true }),
-    scheduledAt: timestamp('scheduled_at', { withTimezone: true }),
-    asOf: timestamp('as_of', { withTimezone: true }),
-    refreshedAt: timestamp('refreshed_at', { withTimezone: true }),
-    durationMs: integer('duration_ms'),
+    id: smallint().primaryKey().default(1),
+    dirty_since: timestamp({ withTimezone: true }),
+    scheduled_at: timestamp({ withTimezone: true }),
+    as_of: timestamp({ withTimezone: true }),
+    refreshed_at: timestamp({ withTimezone: true }),
+    duration_ms: integer(),
   },
   (t) => [check('refresh_state_single_row', sql`${t.id} = 1`)],
 )

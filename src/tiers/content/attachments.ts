@@ -1,12 +1,7 @@
 import type { Queryable } from '../../db/types.ts'
+import type { attachments } from './schema.ts'
 
-export interface AttachmentMeta {
-  id: string
-  filename: string
-  mime_type: string
-  size_bytes: number
-  storage_disposition: string
-}
+export type AttachmentMeta = Pick<typeof attachments.$inferSelect, 'id' | 'filename' | 'mime_type' | 'size_bytes' | 'storage_disposition'>
 
 export interface NewAttachment {
   id: string

@@ -1,46 +1,52 @@
 import type { Queryable } from '../../db/types.ts'
-import type { CompressionType, PackedBody } from '../../content/codec.ts'
+import type { PackedBody } from './codec.ts'
+import { expiresOnCreate } from './retention.ts'
+import type { contentObjects } from './schema.ts'
 
-export type ContentKind = 'outbound' | 'inbound' | 'transactional' | 'notification'
+type ContentObject = typeof contentObjects.$inferSelect
 
-export interface ContentRow {
-  storage_key: string
-  tenant_id: string
-  compression_type: CompressionType
-  content_text: string | null
-  content_html: string | null
-  content_text_packed: Uint8Array | null
-  content_html_packed: Uint8Array | null
-  headers: Record<string, unknown> | unknown[] | null
-  raw_size_bytes: number
-  content_state: 'present' | 'expired'
-  expires: Date | null
-  archived: boolean
-}
+export type ContentKind = ContentObject['kind']
 
+export type ContentRow = Pick<
+  ContentObject,
+  | 'storage_key'
+  | 'tenant_id'
+  | 'compression_type'
+  | 'content_text'
+  | 'content_html'
+  | 'content_text_packed'
+  | 'content_html_packed'
+  | 'raw_size_bytes'
+  | 'content_state'
+  | 'expires'
+  | 'archived'
+> & { headers: { name: string; value: string }[] | null }
+
+/** Stores a body; its expiry comes from the tenant's retention policy in the same statement. */
 export async function insertContentObject(
   q: Queryable,
-  row: { storageKey: string; tenantId: string; kind: ContentKind; body: PackedBody; headers: unknown; expires: Date | null },
+  row: { storageKey: string; tenantId: string; kind: ContentKind; body: PackedBody; headers: unknown },
 ): Promise<void> {
   const b = row.body
+  const params: unknown[] = [
+    row.storageKey,
+    row.tenantId,
+    row.kind,
+    b.text,
+    b.html,
+    b.text_packed,
+    b.html_packed,
+    row.headers === null ? null : JSON.stringify(row.headers),
+    b.raw_size_bytes,
+    b.stored_size_bytes,
+    b.compression_type,
+  ]
+  const expires = expiresOnCreate(row.kind, row.tenantId, params)
   await q.query(
     `INSERT INTO content.content_objects (storage_key, tenant_id, kind, content_text, content_html, content_text_packed,
        content_html_packed, headers, raw_size_bytes, stored_size_bytes, compression_type, expires)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12)`,
-    [
-      row.storageKey,
-      row.tenantId,
-      row.kind,
-      b.text,
-      b.html,
-      b.text_packed,
-      b.html_packed,
-      row.headers === null ? null : JSON.stringify(row.headers),
-      b.raw_size_bytes,
-      b.stored_size_bytes,
-      b.compression_type,
-      row.expires,
-    ],
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, ${expires})`,
+    params,
   )
 }
 

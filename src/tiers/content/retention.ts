@@ -1,28 +1,79 @@
+/**
+ * How long content lives: the policy (per tenant, or the defaults), the one rule that turns a
+ * policy into an expiry, and the named queries of the content lifecycle (recompute, expire,
+ * archive). The rule is written once, as SQL, because every place that applies it is a query.
+ */
 import type { Queryable } from '../../db/types.ts'
-import { DEFAULT_POLICY, type RetentionPolicy } from '../../content/retention.ts'
+import { messageIdOfKeySql } from '../../storage-keys.ts'
+import type { CompressionType } from './codec.ts'
 import type { ContentKind } from './objects.ts'
 
-interface PolicyRow {
-  outbound_days: number | null
-  inbound_days: number | null
-  transactional_days: number | null
-  notification_days: number | null
-  attachments_days: number | null
+export interface RetentionPolicy {
+  /** Days a body lives, per kind; null keeps it forever. */
+  content_ttl_days: Record<ContentKind, number | null>
+  /** Days attachment bytes live; null keeps them as long as their message. */
+  attachments_ttl_days: number | null
+  /** Days before a body is recompressed into the warm archive; null never. */
   archive_after_days: number | null
 }
 
-/** The tenant's policy, or the defaults when it never set one. */
+/**
+ * For a tenant that set nothing: two years of correspondence, a quarter of transactional mail,
+ * a month of notifications, attachments for a year, archived after a month.
+ */
+export const DEFAULT_POLICY: RetentionPolicy = {
+  content_ttl_days: { outbound: 730, inbound: 730, transactional: 90, notification: 30 },
+  attachments_ttl_days: 365,
+  archive_after_days: 30,
+}
+
+const KIND_COLUMN = {
+  outbound: 'outbound_days',
+  inbound: 'inbound_days',
+  transactional: 'transactional_days',
+  notification: 'notification_days',
+} as const satisfies Record<ContentKind, string>
+
+type PolicyColumn = (typeof KIND_COLUMN)[ContentKind] | 'attachments_days' | 'archive_after_days'
+
+/**
+ * SQL: a tenant's days for one setting, from its policy row `p` (LEFT JOINed): the tenant's
+ * value, where NULL means forever, or the default when the tenant has no row.
+ */
+const days = (column: PolicyColumn, defaultParam: string) => `coalesce(p.${column}, CASE WHEN p.tenant_id IS NULL THEN ${defaultParam}::integer END)`
+
+/** SQL: the rule. Content created at `created` with `days` to live expires then; no days, never. */
+const expiry = (created: string, daysExpr: string) =>
+  `CASE WHEN (${daysExpr}) IS NULL THEN NULL ELSE ${created} + make_interval(days => (${daysExpr})) END`
+
+const policyOf = (tenantParam: string) =>
+  `(SELECT ${tenantParam}::uuid AS tenant_id) t LEFT JOIN content.retention_policies p ON p.tenant_id = t.tenant_id`
+
+/**
+ * SQL: when content of `kind` written now for a tenant expires. Pushes its parameters onto
+ * `params`; insert statements use it so new content gets its expiry in the same statement.
+ */
+export function expiresOnCreate(kind: ContentKind, tenantId: string, params: unknown[]): string {
+  const tenant = `$${params.push(tenantId)}`
+  const fallback = `$${params.push(DEFAULT_POLICY.content_ttl_days[kind])}`
+  return `(SELECT ${expiry('now()', days(KIND_COLUMN[kind], fallback))} FROM ${policyOf(tenant)})`
+}
+
+/** The tenant's policy in force: its own, or the defaults when it never set one. */
 export async function getPolicy(q: Queryable, tenantId: string): Promise<RetentionPolicy> {
-  const [r] = await q.query<PolicyRow>(
-    `SELECT outbound_days, inbound_days, transactional_days, notification_days, attachments_days, archive_after_days
-       FROM content.retention_policies WHERE tenant_id = $1`,
-    [tenantId],
+  const d = DEFAULT_POLICY
+  const t = d.content_ttl_days
+  const [r] = await q.query<Record<'outbound' | 'inbound' | 'transactional' | 'notification' | 'attachments' | 'archive', number | null>>(
+    `SELECT ${days('outbound_days', '$2')} AS outbound, ${days('inbound_days', '$3')} AS inbound,
+            ${days('transactional_days', '$4')} AS transactional, ${days('notification_days', '$5')} AS notification,
+            ${days('attachments_days', '$6')} AS attachments, ${days('archive_after_days', '$7')} AS archive
+       FROM ${policyOf('$1')}`,
+    [tenantId, t.outbound, t.inbound, t.transactional, t.notification, d.attachments_ttl_days, d.archive_after_days],
   )
-  if (!r) return DEFAULT_POLICY
   return {
-    content_ttl_days: { outbound: r.outbound_days, inbound: r.inbound_days, transactional: r.transactional_days, notification: r.notification_days },
-    attachments_ttl_days: r.attachments_days,
-    archive_after_days: r.archive_after_days,
+    content_ttl_days: { outbound: r!.outbound, inbound: r!.inbound, transactional: r!.transactional, notification: r!.notification },
+    attachments_ttl_days: r!.attachments,
+    archive_after_days: r!.archive,
   }
 }
 
@@ -39,39 +90,33 @@ export async function putPolicy(q: Queryable, tenantId: string, p: RetentionPoli
 }
 
 /**
- * Sets expires = created + days on one batch of a tenant's live content of a kind (keyset on
- * storage_key), for a policy change. Returns the last key, or null when the kind is done.
+ * Applies the tenant's policy in force to one batch of its live content of a kind (keyset on
+ * storage_key), after a policy change. Returns the last key, or null when the kind is done.
  */
-export async function recomputeExpiryBatch(
-  q: Queryable,
-  tenantId: string,
-  kind: ContentKind,
-  days: number | null,
-  afterKey: string,
-  limit: number,
-): Promise<string | null> {
+export async function recomputeExpiryBatch(q: Queryable, tenantId: string, kind: ContentKind, afterKey: string, limit: number) {
   const rows = await q.query<{ storage_key: string }>(
     `WITH batch AS (
        SELECT storage_key FROM content.content_objects
         WHERE tenant_id = $1 AND kind = $2 AND content_state = 'present' AND storage_key > $3
-        ORDER BY storage_key LIMIT $5)
+        ORDER BY storage_key LIMIT $4)
      UPDATE content.content_objects c
-        SET expires = CASE WHEN $4::integer IS NULL THEN NULL ELSE c.created + make_interval(days => $4::integer) END
-       FROM batch WHERE c.storage_key = batch.storage_key
+        SET expires = ${expiry('c.created', days(KIND_COLUMN[kind], '$5'))}
+       FROM batch, ${policyOf('$1')}
+      WHERE c.storage_key = batch.storage_key
      RETURNING c.storage_key`,
-    [tenantId, kind, afterKey, days, limit],
+    [tenantId, kind, afterKey, limit, DEFAULT_POLICY.content_ttl_days[kind]],
   )
   return rows.length < limit ? null : rows.map((r) => r.storage_key).sort().at(-1)!
 }
 
 /**
  * Live content past its expiry, oldest first, leaving out the messages that pending work still
- * names (a message body's key ends in its message id).
+ * names (by the message id in a message body's key).
  */
 export function dueForExpiry(q: Queryable, limit: number, keepMessageIds: readonly string[]) {
   return q.query<{ storage_key: string; tenant_id: string; kind: ContentKind }>(
     `SELECT storage_key, tenant_id, kind FROM content.content_objects
-      WHERE expires < now() AND content_state = 'present' AND NOT (split_part(storage_key, '/', 3) = ANY($2::text[]))
+      WHERE expires < now() AND content_state = 'present' AND NOT (${messageIdOfKeySql('storage_key')} = ANY($2::text[]))
       ORDER BY expires LIMIT $1`,
     [limit, keepMessageIds],
   )
@@ -99,41 +144,40 @@ export async function expireContent(q: Queryable, keys: readonly string[]): Prom
   await q.query(`UPDATE content.attachments SET content = NULL, blob_sha256 = NULL WHERE parent_storage_key = ANY($1::text[])`, [keys])
 }
 
-/** Attachment bytes older than their tenant's attachment TTL (the default for tenants without a policy). */
-export async function expireOldAttachments(q: Queryable, defaultDays: number | null, limit: number): Promise<number> {
+/** Drops the bytes of attachments past their tenant's attachment TTL, a batch at a time. */
+export async function expireOldAttachments(q: Queryable, limit: number): Promise<number> {
   const rows = await q.query(
     `WITH due AS (
        SELECT a.id FROM content.attachments a
          LEFT JOIN content.retention_policies p ON p.tenant_id = a.tenant_id
         WHERE (a.content IS NOT NULL OR a.blob_sha256 IS NOT NULL)
-          AND a.created < now() - make_interval(days => coalesce(p.attachments_days, CASE WHEN p.tenant_id IS NULL THEN $1::integer END))
+          AND ${expiry('a.created', days('attachments_days', '$1'))} < now()
         LIMIT $2)
      UPDATE content.attachments a SET content = NULL, blob_sha256 = NULL FROM due WHERE a.id = due.id RETURNING a.id`,
-    [defaultDays, limit],
+    [DEFAULT_POLICY.attachments_ttl_days, limit],
   )
   return rows.length
 }
 
-/**
- * Live, unarchived bodies older than their tenant's archive-after days (the default for tenants
- * without a policy), oldest first.
- */
-export function dueForArchive(q: Queryable, defaultDays: number | null, limit: number) {
-  return q.query<{
-    storage_key: string
-    compression_type: 'none' | 'gzip' | 'zstd'
-    content_text: string | null
-    content_html: string | null
-    content_text_packed: Uint8Array | null
-    content_html_packed: Uint8Array | null
-  }>(
+export interface ArchiveCandidate {
+  storage_key: string
+  compression_type: CompressionType
+  content_text: string | null
+  content_html: string | null
+  content_text_packed: Uint8Array | null
+  content_html_packed: Uint8Array | null
+}
+
+/** Live, unarchived bodies past their tenant's archive-after days, oldest first. */
+export function dueForArchive(q: Queryable, limit: number) {
+  return q.query<ArchiveCandidate>(
     `SELECT c.storage_key, c.compression_type, c.content_text, c.content_html, c.content_text_packed, c.content_html_packed
        FROM content.content_objects c
        LEFT JOIN content.retention_policies p ON p.tenant_id = c.tenant_id
       WHERE NOT c.archived AND c.content_state = 'present'
-        AND c.created < now() - make_interval(days => coalesce(p.archive_after_days, CASE WHEN p.tenant_id IS NULL THEN $1::integer END))
+        AND ${expiry('c.created', days('archive_after_days', '$1'))} < now()
       ORDER BY c.created LIMIT $2`,
-    [defaultDays, limit],
+    [DEFAULT_POLICY.archive_after_days, limit],
   )
 }
 

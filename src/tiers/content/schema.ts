@@ -12,27 +12,27 @@ export const content = pgSchema('content')
 export const contentObjects = content.table(
   'content_objects',
   {
-    storageKey: varchar('storage_key', { length: 500 }).primaryKey(),
-    tenantId: uuid('tenant_id').notNull(),
+    storage_key: varchar({ length: 500 }).primaryKey(),
+    tenant_id: uuid().notNull(),
     /** outbound | inbound | transactional | notification: which retention TTL applies. */
-    kind: varchar('kind', { length: 20 }).notNull(),
-    contentText: text('content_text'),
-    contentHtml: text('content_html'),
-    contentTextPacked: bytea('content_text_packed'),
-    contentHtmlPacked: bytea('content_html_packed'),
-    headers: jsonb('headers'),
-    rawSizeBytes: integer('raw_size_bytes').notNull(),
-    storedSizeBytes: integer('stored_size_bytes').notNull(),
-    compressionType: varchar('compression_type', { length: 20 }).notNull().default('none'),
-    contentState: varchar('content_state', { length: 20 }).notNull().default('present'),
+    kind: varchar({ length: 20, enum: ['outbound', 'inbound', 'transactional', 'notification'] }).notNull(),
+    content_text: text(),
+    content_html: text(),
+    content_text_packed: bytea(),
+    content_html_packed: bytea(),
+    headers: jsonb(),
+    raw_size_bytes: integer().notNull(),
+    stored_size_bytes: integer().notNull(),
+    compression_type: varchar({ length: 20, enum: ['none', 'gzip', 'zstd'] }).notNull().default('none'),
+    content_state: varchar({ length: 20, enum: ['present', 'expired'] }).notNull().default('present'),
     created: createdAt(),
-    expires: timestamp('expires', { withTimezone: true }),
-    archived: boolean('archived').notNull().default(false),
+    expires: timestamp({ withTimezone: true }),
+    archived: boolean().notNull().default(false),
   },
   (t) => [
-    index('content_objects_tenant_created').on(t.tenantId, t.created),
-    index('content_objects_expires').on(t.expires).where(sql`${t.expires} is not null and ${t.contentState} = 'present'`),
-    check('content_objects_compression_type', sql`${t.compressionType} in ('none', 'gzip', 'zstd')`),
+    index('content_objects_tenant_created').on(t.tenant_id, t.created),
+    index('content_objects_expires').on(t.expires).where(sql`${t.expires} is not null and ${t.content_state} = 'present'`),
+    check('content_objects_compression_type', sql`${t.compression_type} in ('none', 'gzip', 'zstd')`),
     check('content_objects_kind', sql`${t.kind} in ('outbound', 'inbound', 'transactional', 'notification')`),
   ],
 )
@@ -42,14 +42,14 @@ export const contentObjects = content.table(
  * src/content/retention.ts.
  */
 export const retentionPolicies = content.table('retention_policies', {
-  tenantId: uuid('tenant_id').primaryKey(),
-  outboundDays: integer('outbound_days'),
-  inboundDays: integer('inbound_days'),
-  transactionalDays: integer('transactional_days'),
-  notificationDays: integer('notification_days'),
-  attachmentsDays: integer('attachments_days'),
-  archiveAfterDays: integer('archive_after_days'),
-  updated: timestamp('updated', { withTimezone: true }).notNull().defaultNow(),
+  tenant_id: uuid().primaryKey(),
+  outbound_days: integer(),
+  inbound_days: integer(),
+  transactional_days: integer(),
+  notification_days: integer(),
+  attachments_days: integer(),
+  archive_after_days: integer(),
+  updated: timestamp({ withTimezone: true }).notNull().defaultNow(),
 })
 
 /**
@@ -59,73 +59,73 @@ export const retentionPolicies = content.table('retention_policies', {
 export const attachmentBlobs = content.table(
   'attachment_blobs',
   {
-    tenantId: uuid('tenant_id').notNull(),
-    sha256: char('sha256', { length: 64 }).notNull(),
-    sizeBytes: integer('size_bytes').notNull(),
-    content: bytea('content').notNull(),
+    tenant_id: uuid().notNull(),
+    sha256: char({ length: 64 }).notNull(),
+    size_bytes: integer().notNull(),
+    content: bytea().notNull(),
     created: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.sha256] })],
+  (t) => [primaryKey({ columns: [t.tenant_id, t.sha256] })],
 )
 
 export const attachments = content.table(
   'attachments',
   {
-    id: uuid('id').primaryKey(),
-    tenantId: uuid('tenant_id').notNull(),
-    parentStorageKey: varchar('parent_storage_key', { length: 500 })
+    id: uuid().primaryKey(),
+    tenant_id: uuid().notNull(),
+    parent_storage_key: varchar({ length: 500 })
       .notNull()
-      .references(() => contentObjects.storageKey, { onDelete: 'cascade' }),
-    filename: varchar('filename', { length: 255 }).notNull(),
-    mimeType: varchar('mime_type', { length: 100 }).notNull(),
-    sizeBytes: integer('size_bytes').notNull(),
+      .references(() => contentObjects.storage_key, { onDelete: 'cascade' }),
+    filename: varchar({ length: 255 }).notNull(),
+    mime_type: varchar({ length: 100 }).notNull(),
+    size_bytes: integer().notNull(),
     /** Bytes of attachments written before blobs existed; new rows keep theirs in attachment_blobs. */
-    content: bytea('content'),
-    sha256: varchar('sha256', { length: 64 }).notNull(),
+    content: bytea(),
+    sha256: varchar({ length: 64 }).notNull(),
     /** The blob holding the bytes; NULL once they expired. */
-    blobSha256: char('blob_sha256', { length: 64 }),
-    storageDisposition: varchar('storage_disposition', { length: 50 }).notNull().default('attachment'),
+    blob_sha256: char({ length: 64 }),
+    storage_disposition: varchar({ length: 50 }).notNull().default('attachment'),
     created: createdAt(),
   },
   (t) => [
-    index('attachments_parent').on(t.parentStorageKey),
-    index('attachments_blob').on(t.tenantId, t.blobSha256).where(sql`${t.blobSha256} is not null`),
-    foreignKey({ columns: [t.tenantId, t.blobSha256], foreignColumns: [attachmentBlobs.tenantId, attachmentBlobs.sha256] }),
+    index('attachments_parent').on(t.parent_storage_key),
+    index('attachments_blob').on(t.tenant_id, t.blob_sha256).where(sql`${t.blob_sha256} is not null`),
+    foreignKey({ columns: [t.tenant_id, t.blob_sha256], foreignColumns: [attachmentBlobs.tenant_id, attachmentBlobs.sha256] }),
   ],
 )
 
 export const transactionalEmails = content.table(
   'transactional_emails',
   {
-    id: uuid('id').primaryKey(),
-    tenantId: uuid('tenant_id').notNull(),
-    toEmail: varchar('to_email', { length: 254 }).notNull(),
-    fromEmail: varchar('from_email', { length: 254 }).notNull(),
-    subject: varchar('subject', { length: 500 }).notNull(),
-    templateKey: varchar('template_key', { length: 100 }),
-    contentStorageKey: varchar('content_storage_key', { length: 500 }).references(() => contentObjects.storageKey, {
+    id: uuid().primaryKey(),
+    tenant_id: uuid().notNull(),
+    to_email: varchar({ length: 254 }).notNull(),
+    from_email: varchar({ length: 254 }).notNull(),
+    subject: varchar({ length: 500 }).notNull(),
+    template_key: varchar({ length: 100 }),
+    content_storage_key: varchar({ length: 500 }).references(() => contentObjects.storage_key, {
       onDelete: 'set null',
     }),
-    status: varchar('status', { length: 50 }).notNull().default('queued'),
+    status: varchar({ length: 50 }).notNull().default('queued'),
     created: createdAt(),
-    expires: timestamp('expires', { withTimezone: true }),
+    expires: timestamp({ withTimezone: true }),
   },
-  (t) => [index('transactional_emails_tenant').on(t.tenantId, t.id.desc().nullsFirst())],
+  (t) => [index('transactional_emails_tenant').on(t.tenant_id, t.id.desc().nullsFirst())],
 )
 
 export const notifications = content.table(
   'notifications',
   {
-    id: uuid('id').primaryKey(),
-    tenantId: uuid('tenant_id').notNull(),
-    userId: uuid('user_id'),
-    channel: varchar('channel', { length: 20 }).notNull().default('in_app'),
-    title: varchar('title', { length: 200 }).notNull(),
-    body: text('body'),
-    data: jsonb('data'),
-    readAt: timestamp('read_at', { withTimezone: true }),
+    id: uuid().primaryKey(),
+    tenant_id: uuid().notNull(),
+    user_id: uuid(),
+    channel: varchar({ length: 20 }).notNull().default('in_app'),
+    title: varchar({ length: 200 }).notNull(),
+    body: text(),
+    data: jsonb(),
+    read_at: timestamp({ withTimezone: true }),
     created: createdAt(),
-    expires: timestamp('expires', { withTimezone: true }),
+    expires: timestamp({ withTimezone: true }),
   },
-  (t) => [index('notifications_tenant').on(t.tenantId, t.id.desc().nullsFirst())],
+  (t) => [index('notifications_tenant').on(t.tenant_id, t.id.desc().nullsFirst())],
 )

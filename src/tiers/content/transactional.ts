@@ -1,19 +1,11 @@
 import type { Queryable } from '../../db/types.ts'
+import { keysetList } from '../../db/keyset.ts'
+import { selectList } from '../columns.ts'
+import { transactionalEmails } from './schema.ts'
 
-export interface TransactionalEmailRow {
-  id: string
-  tenant_id: string
-  to_email: string
-  from_email: string
-  subject: string
-  template_key: string | null
-  content_storage_key: string | null
-  status: string
-  created: Date
-  expires: Date | null
-}
+export type TransactionalEmailRow = typeof transactionalEmails.$inferSelect
 
-const COLUMNS = 'id, tenant_id, to_email, from_email, subject, template_key, content_storage_key, status, created, expires'
+const COLUMNS = selectList(transactionalEmails)
 
 export async function insertTransactionalEmail(
   q: Queryable,
@@ -30,17 +22,13 @@ export async function insertTransactionalEmail(
 }
 
 export async function getTransactionalEmail(q: Queryable, tenantId: string, id: string) {
-  const rows = await q.query<TransactionalEmailRow>(
-    `SELECT ${COLUMNS} FROM content.transactional_emails WHERE tenant_id = $1 AND id = $2`,
-    [tenantId, id],
-  )
+  const rows = await q.query<TransactionalEmailRow>(`SELECT ${COLUMNS} FROM content.transactional_emails WHERE tenant_id = $1 AND id = $2`, [
+    tenantId,
+    id,
+  ])
   return rows[0]
 }
 
-export function listTransactionalEmails(q: Queryable, tenantId: string, limit: number, before?: string) {
-  return q.query<TransactionalEmailRow>(
-    `SELECT ${COLUMNS} FROM content.transactional_emails
-      WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id < $2::uuid) ORDER BY id DESC LIMIT $3`,
-    [tenantId, before ?? null, limit + 1],
-  )
+export function listTransactionalEmails(q: Queryable, tenantId: string, page: { limit: number; before?: string }) {
+  return keysetList<TransactionalEmailRow>(q, { from: 'content.transactional_emails', select: COLUMNS, tenantId, ...page })
 }

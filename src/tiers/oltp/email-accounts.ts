@@ -1,16 +1,11 @@
 import type { Queryable } from '../../db/types.ts'
+import { keysetList } from '../../db/keyset.ts'
+import { selectList } from '../columns.ts'
+import { emailAccounts } from './schema.ts'
 
-export interface EmailAccountRow {
-  id: string
-  tenant_id: string
-  email_address: string
-  display_name: string | null
-  status: string
-  created: Date
-  updated: Date
-}
+export type EmailAccountRow = typeof emailAccounts.$inferSelect
 
-const COLUMNS = 'id, tenant_id, email_address, display_name, status, created, updated'
+const COLUMNS = selectList(emailAccounts)
 
 /** Returns undefined when the tenant already has this address (case-insensitive). */
 export async function insertEmailAccount(
@@ -25,12 +20,8 @@ export async function insertEmailAccount(
   return rows[0]
 }
 
-export function listEmailAccounts(q: Queryable, tenantId: string, limit: number, before?: string) {
-  return q.query<EmailAccountRow>(
-    `SELECT ${COLUMNS} FROM oltp.email_accounts
-      WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id < $2::uuid) ORDER BY id DESC LIMIT $3`,
-    [tenantId, before ?? null, limit + 1],
-  )
+export function listEmailAccounts(q: Queryable, tenantId: string, page: { limit: number; before?: string }) {
+  return keysetList<EmailAccountRow>(q, { from: 'oltp.email_accounts', select: COLUMNS, tenantId, ...page })
 }
 
 export async function emailAccountExists(q: Queryable, tenantId: string, id: string): Promise<boolean> {

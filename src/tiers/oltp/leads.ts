@@ -1,17 +1,11 @@
 import type { Queryable } from '../../db/types.ts'
+import { keysetList } from '../../db/keyset.ts'
+import { selectList } from '../columns.ts'
+import { leads } from './schema.ts'
 
-export interface LeadRow {
-  id: string
-  tenant_id: string
-  email: string
-  first_name: string | null
-  last_name: string | null
-  status: string
-  created: Date
-  updated: Date
-}
+export type LeadRow = typeof leads.$inferSelect
 
-const COLUMNS = 'id, tenant_id, email, first_name, last_name, status, created, updated'
+const COLUMNS = selectList(leads)
 
 /** Returns undefined when the tenant already has a lead with this email (case-insensitive). */
 export async function insertLead(
@@ -26,14 +20,8 @@ export async function insertLead(
   return rows[0]
 }
 
-/** By email it is a lookup on the unique (tenant_id, lower(email)) index; as with messages, only the filters given are in the SQL. */
-export function listLeads(q: Queryable, tenantId: string, limit: number, before?: string, email?: string) {
-  const params: unknown[] = [tenantId]
-  const where = ['tenant_id = $1']
-  if (before !== undefined) where.push(`id < $${params.push(before)}::uuid`)
-  if (email !== undefined) where.push(`lower(email) = lower($${params.push(email)})`)
-  return q.query<LeadRow>(
-    `SELECT ${COLUMNS} FROM oltp.leads WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.push(limit + 1)}`,
-    params,
-  )
+/** By email it is a lookup on the unique (tenant_id, lower(email)) index. */
+export function listLeads(q: Queryable, tenantId: string, page: { limit: number; before?: string }, email?: string) {
+  const byEmail = email === undefined ? undefined : { sql: (p: string) => `lower(email) = lower(${p})`, value: email }
+  return keysetList<LeadRow>(q, { from: 'oltp.leads', select: COLUMNS, tenantId, where: [byEmail], ...page })
 }

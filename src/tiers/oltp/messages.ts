@@ -1,44 +1,24 @@
-import { storageKeyFor } from '../../content/keys.ts'
 import type { Queryable } from '../../db/types.ts'
+import { equals, keysetList } from '../../db/keyset.ts'
+import { messageKey, messageKeySql } from '../../storage-keys.ts'
+import { selectList } from '../columns.ts'
+import { inboxMessageRefs } from './schema.ts'
 
-export interface MessageRefRow {
-  id: string
-  tenant_id: string
-  email_account_id: string
-  campaign_id: string | null
-  sequence_step_id: string | null
-  lead_id: string | null
-  parent_message_id: string | null
-  direction: 'inbound' | 'outbound'
-  message_type: 'email' | 'bounce' | 'auto_reply'
-  from_email: string
-  to_email: string
-  subject: string
-  status: string
-  processed: Date | null
-  content_storage_key: string
-  content_state: 'present' | 'expired'
-  rfc822_message_id: string | null
-  created: Date
-  updated: Date
-}
+type StoredRef = typeof inboxMessageRefs.$inferSelect
+
+/** A ref as every query returns it: its storage key always present (derived when not stored). */
+export type MessageRefRow = Omit<StoredRef, 'content_storage_key'> & { content_storage_key: string }
 
 export type NewMessageRef = Omit<MessageRefRow, 'processed' | 'content_state' | 'created' | 'updated'>
 
-const PLAIN = `id, tenant_id, email_account_id, campaign_id, sequence_step_id, lead_id, parent_message_id,
-  direction, message_type, from_email, to_email, subject, status, processed, content_state, rfc822_message_id,
-  created, updated`.split(',').map((c) => c.trim())
-
 /**
  * The ref's columns, with a table alias for queries that join. The storage key is stored only
- * when it is not the default one derived from the ids (storageKeyFor): 79 bytes a row otherwise.
+ * when it is not the default one derived from the ids: 79 bytes a row otherwise.
  */
 function columns(alias?: string) {
   const a = alias ? `${alias}.` : ''
-  return [
-    ...PLAIN.map((c) => `${a}${c}`),
-    `coalesce(${a}content_storage_key, ${a}tenant_id::text || '/msg/' || ${a}id::text) AS content_storage_key`,
-  ].join(', ')
+  const key = `coalesce(${a}content_storage_key, ${messageKeySql(`${a}tenant_id`, `${a}id`)}) AS content_storage_key`
+  return `${selectList(inboxMessageRefs, { except: ['content_storage_key'], alias })}, ${key}`
 }
 const COLUMNS = columns()
 
@@ -62,7 +42,7 @@ export async function insertMessageRef(q: Queryable, r: NewMessageRef): Promise<
       r.to_email,
       r.subject,
       r.status,
-      r.content_storage_key === storageKeyFor(r.tenant_id, r.id) ? null : r.content_storage_key,
+      r.content_storage_key === messageKey(r.tenant_id, r.id) ? null : r.content_storage_key,
       r.rfc822_message_id,
     ],
   )
@@ -103,35 +83,21 @@ export interface MessageFilter {
   limit: number
 }
 
-const FILTERS = [
-  ['emailAccountId', 'email_account_id = $', 'uuid'],
-  ['campaignId', 'campaign_id = $', 'uuid'],
-  ['leadId', 'lead_id = $', 'uuid'],
-  ['direction', 'direction = $', 'text'],
-  ['before', 'id < $', 'uuid'],
-] as const
-
-/**
- * Newest first; the account, campaign and lead filters each have an index ending in id DESC.
- * Only the filters given go into the SQL, so each combination is its own prepared statement with
- * its own plan. One statement with `($2 IS NULL OR email_account_id = $2)` for every filter gets a
- * generic plan after five runs that cannot pick the filter's index: at 1M messages it walked the
- * tenant's whole primary key for a small mailbox (p99 305 ms; npm run bench, oltp section).
- */
+/** Newest first; the account, campaign and lead filters each have an index ending in id DESC. */
 export function listMessageRefs(q: Queryable, tenantId: string, f: MessageFilter): Promise<MessageRefRow[]> {
-  const params: unknown[] = [tenantId]
-  const where = ['tenant_id = $1']
-  for (const [key, condition, type] of FILTERS) {
-    const value = f[key]
-    if (value === undefined) continue
-    params.push(value)
-    where.push(`${condition}${params.length}::${type}`)
-  }
-  params.push(f.limit + 1)
-  return q.query<MessageRefRow>(
-    `SELECT ${COLUMNS} FROM oltp.inbox_message_refs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.length}`,
-    params,
-  )
+  return keysetList<MessageRefRow>(q, {
+    from: 'oltp.inbox_message_refs',
+    select: COLUMNS,
+    tenantId,
+    where: [
+      equals('email_account_id', f.emailAccountId, 'uuid'),
+      equals('campaign_id', f.campaignId, 'uuid'),
+      equals('lead_id', f.leadId, 'uuid'),
+      equals('direction', f.direction, 'text'),
+    ],
+    before: f.before,
+    limit: f.limit,
+  })
 }
 
 export interface ReferenceCheck {

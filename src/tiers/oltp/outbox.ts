@@ -1,10 +1,8 @@
 import type { Queryable } from '../../db/types.ts'
+import type { outbox } from './schema.ts'
 
-export interface OutboxRow {
-  id: string
-  queue: string
-  payload: unknown
-}
+/** int8 ids arrive as decimal strings from both drivers. */
+export type OutboxRow = Pick<typeof outbox.$inferSelect, 'queue' | 'payload'> & { id: string }
 
 export async function insertOutbox(q: Queryable, queue: string, payload: unknown): Promise<void> {
   await q.query(`INSERT INTO oltp.outbox (queue, payload) VALUES ($1, $2::jsonb)`, [queue, JSON.stringify(payload)])

@@ -25,9 +25,9 @@ import { createdAt, updatedAt } from '../columns.ts'
 export const oltp = pgSchema('oltp')
 
 export const tenants = oltp.table('tenants', {
-  id: uuid('id').primaryKey(),
-  name: varchar('name', { length: 200 }).notNull(),
-  status: varchar('status', { length: 20 }).notNull().default('active'),
+  id: uuid().primaryKey(),
+  name: varchar({ length: 200 }).notNull(),
+  status: varchar({ length: 20 }).notNull().default('active'),
   created: createdAt(),
   updated: updatedAt(),
 })
@@ -40,96 +40,96 @@ const tenantRef = () =>
 export const users = oltp.table(
   'users',
   {
-    tenantId: tenantRef(),
-    id: uuid('id').notNull(),
-    email: varchar('email', { length: 254 }).notNull(),
-    name: varchar('name', { length: 200 }),
-    role: varchar('role', { length: 20 }).notNull().default('member'),
+    tenant_id: tenantRef(),
+    id: uuid().notNull(),
+    email: varchar({ length: 254 }).notNull(),
+    name: varchar({ length: 200 }),
+    role: varchar({ length: 20 }).notNull().default('member'),
     created: createdAt(),
     updated: updatedAt(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), uniqueIndex('users_tenant_email').on(t.tenantId, sql`lower(${t.email})`)],
+  (t) => [primaryKey({ columns: [t.tenant_id, t.id] }), uniqueIndex('users_tenant_email').on(t.tenant_id, sql`lower(${t.email})`)],
 )
 
 export const apiKeys = oltp.table(
   'api_keys',
   {
-    id: uuid('id').primaryKey(),
-    tenantId: tenantRef(),
+    id: uuid().primaryKey(),
+    tenant_id: tenantRef(),
     /** sha256 of the key, hex; the key itself is shown once and never stored. */
-    keyHash: char('key_hash', { length: 64 }).notNull().unique('api_keys_key_hash'),
-    prefix: varchar('prefix', { length: 16 }).notNull(),
-    name: varchar('name', { length: 100 }),
+    key_hash: char({ length: 64 }).notNull().unique('api_keys_key_hash'),
+    prefix: varchar({ length: 16 }).notNull(),
+    name: varchar({ length: 100 }),
     created: createdAt(),
-    revoked: timestamp('revoked', { withTimezone: true }),
+    revoked: timestamp({ withTimezone: true }),
   },
-  (t) => [index('api_keys_tenant').on(t.tenantId)],
+  (t) => [index('api_keys_tenant').on(t.tenant_id)],
 )
 
 export const emailAccounts = oltp.table(
   'email_accounts',
   {
-    tenantId: tenantRef(),
-    id: uuid('id').notNull(),
-    emailAddress: varchar('email_address', { length: 254 }).notNull(),
-    displayName: varchar('display_name', { length: 200 }),
-    status: varchar('status', { length: 20 }).notNull().default('active'),
+    tenant_id: tenantRef(),
+    id: uuid().notNull(),
+    email_address: varchar({ length: 254 }).notNull(),
+    display_name: varchar({ length: 200 }),
+    status: varchar({ length: 20 }).notNull().default('active'),
     created: createdAt(),
     updated: updatedAt(),
   },
   (t) => [
-    primaryKey({ columns: [t.tenantId, t.id] }),
-    uniqueIndex('email_accounts_tenant_address').on(t.tenantId, sql`lower(${t.emailAddress})`),
+    primaryKey({ columns: [t.tenant_id, t.id] }),
+    uniqueIndex('email_accounts_tenant_address').on(t.tenant_id, sql`lower(${t.email_address})`),
   ],
 )
 
 export const campaigns = oltp.table(
   'campaigns',
   {
-    tenantId: tenantRef(),
-    id: uuid('id').notNull(),
-    name: varchar('name', { length: 200 }).notNull(),
-    status: varchar('status', { length: 20 }).notNull().default('draft'),
+    tenant_id: tenantRef(),
+    id: uuid().notNull(),
+    name: varchar({ length: 200 }).notNull(),
+    status: varchar({ length: 20 }).notNull().default('draft'),
     created: createdAt(),
     updated: updatedAt(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+  (t) => [primaryKey({ columns: [t.tenant_id, t.id] })],
 )
 
 export const sequenceSteps = oltp.table(
   'sequence_steps',
   {
-    tenantId: tenantRef(),
-    id: uuid('id').notNull(),
-    campaignId: uuid('campaign_id').notNull(),
-    stepNumber: integer('step_number').notNull(),
-    subject: varchar('subject', { length: 500 }),
-    delayDays: integer('delay_days').notNull().default(0),
+    tenant_id: tenantRef(),
+    id: uuid().notNull(),
+    campaign_id: uuid().notNull(),
+    step_number: integer().notNull(),
+    subject: varchar({ length: 500 }),
+    delay_days: integer().notNull().default(0),
     created: createdAt(),
     updated: updatedAt(),
   },
   (t) => [
-    primaryKey({ columns: [t.tenantId, t.id] }),
-    unique('sequence_steps_campaign_step').on(t.tenantId, t.campaignId, t.stepNumber),
-    foreignKey({ columns: [t.tenantId, t.campaignId], foreignColumns: [campaigns.tenantId, campaigns.id] }).onDelete('cascade'),
-    check('sequence_steps_step_number', sql`${t.stepNumber} >= 1`),
-    check('sequence_steps_delay_days', sql`${t.delayDays} >= 0`),
+    primaryKey({ columns: [t.tenant_id, t.id] }),
+    unique('sequence_steps_campaign_step').on(t.tenant_id, t.campaign_id, t.step_number),
+    foreignKey({ columns: [t.tenant_id, t.campaign_id], foreignColumns: [campaigns.tenant_id, campaigns.id] }).onDelete('cascade'),
+    check('sequence_steps_step_number', sql`${t.step_number} >= 1`),
+    check('sequence_steps_delay_days', sql`${t.delay_days} >= 0`),
   ],
 )
 
 export const leads = oltp.table(
   'leads',
   {
-    tenantId: tenantRef(),
-    id: uuid('id').notNull(),
-    email: varchar('email', { length: 254 }).notNull(),
-    firstName: varchar('first_name', { length: 100 }),
-    lastName: varchar('last_name', { length: 100 }),
-    status: varchar('status', { length: 20 }).notNull().default('active'),
+    tenant_id: tenantRef(),
+    id: uuid().notNull(),
+    email: varchar({ length: 254 }).notNull(),
+    first_name: varchar({ length: 100 }),
+    last_name: varchar({ length: 100 }),
+    status: varchar({ length: 20 }).notNull().default('active'),
     created: createdAt(),
     updated: updatedAt(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), uniqueIndex('leads_tenant_email').on(t.tenantId, sql`lower(${t.email})`)],
+  (t) => [primaryKey({ columns: [t.tenant_id, t.id] }), uniqueIndex('leads_tenant_email').on(t.tenant_id, sql`lower(${t.email})`)],
 )
 
 /**
@@ -139,47 +139,47 @@ export const leads = oltp.table(
 export const inboxMessageRefs = oltp.table(
   'inbox_message_refs',
   {
-    tenantId: tenantRef(),
-    id: uuid('id').notNull(),
-    emailAccountId: uuid('email_account_id').notNull(),
-    campaignId: uuid('campaign_id'),
-    sequenceStepId: uuid('sequence_step_id'),
-    leadId: uuid('lead_id'),
-    parentMessageId: uuid('parent_message_id'),
-    direction: varchar('direction', { length: 20 }).notNull(),
-    messageType: varchar('message_type', { length: 20 }).notNull().default('email'),
-    fromEmail: varchar('from_email', { length: 254 }).notNull(),
-    toEmail: varchar('to_email', { length: 254 }).notNull(),
-    subject: varchar('subject', { length: 500 }).notNull().default(''),
-    status: varchar('status', { length: 50 }).notNull(),
-    processed: timestamp('processed', { withTimezone: true }),
+    tenant_id: tenantRef(),
+    id: uuid().notNull(),
+    email_account_id: uuid().notNull(),
+    campaign_id: uuid(),
+    sequence_step_id: uuid(),
+    lead_id: uuid(),
+    parent_message_id: uuid(),
+    direction: varchar({ length: 20, enum: ['inbound', 'outbound'] }).notNull(),
+    message_type: varchar({ length: 20, enum: ['email', 'bounce', 'auto_reply'] }).notNull().default('email'),
+    from_email: varchar({ length: 254 }).notNull(),
+    to_email: varchar({ length: 254 }).notNull(),
+    subject: varchar({ length: 500 }).notNull().default(''),
+    status: varchar({ length: 50 }).notNull(),
+    processed: timestamp({ withTimezone: true }),
     /** NULL when the key is the default storageKeyFor(tenant_id, id); reads derive it (columns() in messages.ts). */
-    contentStorageKey: varchar('content_storage_key', { length: 500 }),
+    content_storage_key: varchar({ length: 500 }),
     /** present | expired: an expired body leaves the ref in place and says so here. */
-    contentState: varchar('content_state', { length: 20 }).notNull().default('present'),
+    content_state: varchar({ length: 20, enum: ['present', 'expired'] }).notNull().default('present'),
     /** The RFC 5322 Message-ID, with its angle brackets; replies and bounces are threaded by it. */
-    rfc822MessageId: varchar('rfc822_message_id', { length: 998 }),
+    rfc822_message_id: varchar({ length: 998 }),
     created: createdAt(),
     updated: updatedAt(),
   },
   (t) => [
-    primaryKey({ columns: [t.tenantId, t.id] }),
-    foreignKey({ columns: [t.tenantId, t.emailAccountId], foreignColumns: [emailAccounts.tenantId, emailAccounts.id] }),
-    foreignKey({ columns: [t.tenantId, t.campaignId], foreignColumns: [campaigns.tenantId, campaigns.id] }),
-    foreignKey({ columns: [t.tenantId, t.sequenceStepId], foreignColumns: [sequenceSteps.tenantId, sequenceSteps.id] }),
-    foreignKey({ columns: [t.tenantId, t.leadId], foreignColumns: [leads.tenantId, leads.id] }),
-    foreignKey({ columns: [t.tenantId, t.parentMessageId], foreignColumns: [t.tenantId, t.id] }),
+    primaryKey({ columns: [t.tenant_id, t.id] }),
+    foreignKey({ columns: [t.tenant_id, t.email_account_id], foreignColumns: [emailAccounts.tenant_id, emailAccounts.id] }),
+    foreignKey({ columns: [t.tenant_id, t.campaign_id], foreignColumns: [campaigns.tenant_id, campaigns.id] }),
+    foreignKey({ columns: [t.tenant_id, t.sequence_step_id], foreignColumns: [sequenceSteps.tenant_id, sequenceSteps.id] }),
+    foreignKey({ columns: [t.tenant_id, t.lead_id], foreignColumns: [leads.tenant_id, leads.id] }),
+    foreignKey({ columns: [t.tenant_id, t.parent_message_id], foreignColumns: [t.tenant_id, t.id] }),
     // DESC NULLS FIRST is what ORDER BY id DESC means; an index built DESC NULLS LAST (drizzle's
     // default for desc()) cannot supply that order, so every listing sorted the whole mailbox.
-    index('inbox_message_refs_account').on(t.tenantId, t.emailAccountId, t.id.desc().nullsFirst()),
-    index('inbox_message_refs_campaign').on(t.tenantId, t.campaignId, t.id.desc().nullsFirst()).where(sql`${t.campaignId} is not null`),
-    index('inbox_message_refs_lead').on(t.tenantId, t.leadId, t.id.desc().nullsFirst()).where(sql`${t.leadId} is not null`),
-    index('inbox_message_refs_parent').on(t.tenantId, t.parentMessageId).where(sql`${t.parentMessageId} is not null`),
+    index('inbox_message_refs_account').on(t.tenant_id, t.email_account_id, t.id.desc().nullsFirst()),
+    index('inbox_message_refs_campaign').on(t.tenant_id, t.campaign_id, t.id.desc().nullsFirst()).where(sql`${t.campaign_id} is not null`),
+    index('inbox_message_refs_lead').on(t.tenant_id, t.lead_id, t.id.desc().nullsFirst()).where(sql`${t.lead_id} is not null`),
+    index('inbox_message_refs_parent').on(t.tenant_id, t.parent_message_id).where(sql`${t.parent_message_id} is not null`),
     // A hash index: 4-byte hashes instead of copies of 40-100 byte Message-IDs; lookups are by equality only.
-    index('inbox_message_refs_rfc822').using('hash', t.rfc822MessageId).where(sql`${t.rfc822MessageId} is not null`),
+    index('inbox_message_refs_rfc822').using('hash', t.rfc822_message_id).where(sql`${t.rfc822_message_id} is not null`),
     check('inbox_message_refs_direction', sql`${t.direction} in ('inbound', 'outbound')`),
-    check('inbox_message_refs_message_type', sql`${t.messageType} in ('email', 'bounce', 'auto_reply')`),
-    check('inbox_message_refs_content_state', sql`${t.contentState} in ('present', 'expired')`),
+    check('inbox_message_refs_message_type', sql`${t.message_type} in ('email', 'bounce', 'auto_reply')`),
+    check('inbox_message_refs_content_state', sql`${t.content_state} in ('present', 'expired')`),
   ],
 )
 
@@ -187,16 +187,16 @@ export const inboxMessageRefs = oltp.table(
 export const auditLog = oltp.table(
   'audit_log',
   {
-    id: bigint('id', { mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
-    tenantId: uuid('tenant_id'),
-    actor: varchar('actor', { length: 100 }).notNull(),
-    action: varchar('action', { length: 100 }).notNull(),
-    targetType: varchar('target_type', { length: 50 }),
-    targetId: varchar('target_id', { length: 100 }),
-    detail: jsonb('detail'),
+    id: bigint({ mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
+    tenant_id: uuid(),
+    actor: varchar({ length: 100 }).notNull(),
+    action: varchar({ length: 100 }).notNull(),
+    target_type: varchar({ length: 50 }),
+    target_id: varchar({ length: 100 }),
+    detail: jsonb(),
     created: createdAt(),
   },
-  (t) => [index('audit_log_tenant').on(t.tenantId, t.created)],
+  (t) => [index('audit_log_tenant').on(t.tenant_id, t.created)],
 )
 
 /**
@@ -206,11 +206,11 @@ export const auditLog = oltp.table(
 export const outbox = oltp.table(
   'outbox',
   {
-    id: bigint('id', { mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
-    queue: varchar('queue', { length: 64 }).notNull(),
-    payload: jsonb('payload').notNull(),
+    id: bigint({ mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
+    queue: varchar({ length: 64 }).notNull(),
+    payload: jsonb().notNull(),
     /** A relay's lease: while in the future, other relays skip the row. */
-    claimedUntil: timestamp('claimed_until', { withTimezone: true }),
+    claimed_until: timestamp({ withTimezone: true }),
     created: createdAt(),
   },
   (t) => [index('outbox_created').on(t.created)],

@@ -1,17 +1,10 @@
 import type { Queryable } from '../../db/types.ts'
+import { tenants } from './schema.ts'
 
-export interface TenantRow {
-  id: string
-  name: string
-  status: string
-  created: Date
-}
+export type TenantRow = Omit<typeof tenants.$inferSelect, 'updated'>
 
 export async function insertTenant(q: Queryable, id: string, name: string): Promise<TenantRow> {
-  const rows = await q.query<TenantRow>(
-    `INSERT INTO oltp.tenants (id, name) VALUES ($1, $2) RETURNING id, name, status, created`,
-    [id, name],
-  )
+  const rows = await q.query<TenantRow>(`INSERT INTO oltp.tenants (id, name) VALUES ($1, $2) RETURNING id, name, status, created`, [id, name])
   return rows[0]!
 }
 

@@ -3,7 +3,7 @@
  * table directly, since pgmq.read would hide (and count a read of) every message it shows.
  */
 import type { Db, Queryable } from '../../db/types.ts'
-import { QUEUES } from '../../events/envelope.ts'
+import { QUEUES } from './queues.ts'
 import { remove, send } from './pgmq.ts'
 
 export interface DeadLetter {
@@ -14,7 +14,7 @@ export interface DeadLetter {
 
 export function listDeadLetters(q: Queryable, opts: { queue?: string; limit: number; afterId?: string }): Promise<DeadLetter[]> {
   return q.query<DeadLetter>(
-    `SELECT msg_id, enqueued_at, message FROM pgmq.q_dead_letters
+    `SELECT msg_id, enqueued_at, message FROM pgmq.q_${QUEUES.deadLetters}
       WHERE ($1::text IS NULL OR message->>'queue' = $1) AND msg_id > $2::bigint
       ORDER BY msg_id LIMIT $3`,
     [opts.queue ?? null, opts.afterId ?? '0', opts.limit],
@@ -22,14 +22,14 @@ export function listDeadLetters(q: Queryable, opts: { queue?: string; limit: num
 }
 
 export async function getDeadLetter(q: Queryable, msgId: string): Promise<DeadLetter | undefined> {
-  const rows = await q.query<DeadLetter>(`SELECT msg_id, enqueued_at, message FROM pgmq.q_dead_letters WHERE msg_id = $1`, [msgId])
+  const rows = await q.query<DeadLetter>(`SELECT msg_id, enqueued_at, message FROM pgmq.q_${QUEUES.deadLetters} WHERE msg_id = $1`, [msgId])
   return rows[0]
 }
 
 /** Dead letters per source queue. */
 export async function countDeadLetters(q: Queryable): Promise<Map<string, number>> {
   const rows = await q.query<{ queue: string; n: string }>(
-    `SELECT message->>'queue' AS queue, count(*) AS n FROM pgmq.q_dead_letters GROUP BY 1`,
+    `SELECT message->>'queue' AS queue, count(*) AS n FROM pgmq.q_${QUEUES.deadLetters} GROUP BY 1`,
   )
   return new Map(rows.map((r) => [r.queue, Number(r.n)]))
 }
@@ -41,7 +41,7 @@ export async function countDeadLetters(q: Queryable): Promise<Map<string, number
 export async function requeueDeadLetters(db: Db, msgIds: readonly string[]) {
   return db.transaction(async (tx) => {
     const rows = await tx.query<DeadLetter>(
-      `SELECT msg_id, enqueued_at, message FROM pgmq.q_dead_letters WHERE msg_id = ANY($1::bigint[]) ORDER BY msg_id FOR UPDATE`,
+      `SELECT msg_id, enqueued_at, message FROM pgmq.q_${QUEUES.deadLetters} WHERE msg_id = ANY($1::bigint[]) ORDER BY msg_id FOR UPDATE`,
       [msgIds],
     )
     const requeued: { dead_letter_id: string; queue: string; msg_id: string }[] = []

@@ -1,17 +1,13 @@
 import type { Queryable } from '../../db/types.ts'
+import type { jobLogs } from './schema.ts'
 
-export type JobOutcome = 'succeeded' | 'retrying' | 'dead'
+type JobLogRow = typeof jobLogs.$inferSelect
 
-export interface JobLog {
-  queue: string
+export type JobOutcome = JobLogRow['outcome']
+
+/** One attempt as the worker reports it (msg_id is int8: a decimal string). */
+export type JobLog = Pick<JobLogRow, 'queue' | 'job' | 'attempt' | 'outcome' | 'error' | 'duration_ms' | 'worker_id' | 'started_at'> & {
   msg_id: string
-  job: string
-  attempt: number
-  outcome: JobOutcome
-  error: string | null
-  duration_ms: number
-  worker_id: string
-  started_at: Date
 }
 
 /**

@@ -4,6 +4,7 @@
  * explicitly; message ids stay decimal strings because they are bigint.
  */
 import type { Queryable } from '../../db/types.ts'
+import { WORK_QUEUES, type QueueName } from './queues.ts'
 
 export type MsgId = string
 
@@ -90,8 +91,8 @@ export async function ensureNotifyInsert(q: Queryable, queue: string): Promise<b
 }
 
 /** The queue database's clock and the enqueue time of the oldest message still in a queue. */
-export async function oldestPending(q: Queryable, queue: 'events' | 'jobs'): Promise<{ now: Date; oldest: Date | null }> {
-  // The table name cannot be a parameter; the union type keeps it to our own queues.
+export async function oldestPending(q: Queryable, queue: QueueName): Promise<{ now: Date; oldest: Date | null }> {
+  // The table name cannot be a parameter; QueueName keeps it to our own queues.
   const [row] = await q.query<{ now: Date; oldest: Date | null }>(
     `SELECT now() AS now, (SELECT min(enqueued_at) FROM pgmq.q_${queue}) AS oldest`,
   )
@@ -102,7 +103,7 @@ export async function oldestPending(q: Queryable, queue: 'events' | 'jobs'): Pro
 export async function messageIdsInQueues(q: Queryable): Promise<string[]> {
   const rows = await q.query<{ id: string }>(
     `SELECT DISTINCT v #>> '{}' AS id
-       FROM (SELECT message FROM pgmq.q_jobs UNION ALL SELECT message FROM pgmq.q_events) pending,
+       FROM (${WORK_QUEUES.map((name) => `SELECT message FROM pgmq.q_${name}`).join(' UNION ALL ')}) pending,
             LATERAL jsonb_path_query(pending.message, 'lax $.**.message_id') v
       WHERE jsonb_typeof(v) = 'string'`,
   )

@@ -9,20 +9,32 @@ export const queue = pgSchema('queue')
 export const jobLogs = queue.table(
   'job_logs',
   {
-    id: bigint('id', { mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
-    queue: varchar('queue', { length: 64 }).notNull(),
-    msgId: bigint('msg_id', { mode: 'bigint' }).notNull(),
-    job: varchar('job', { length: 100 }).notNull(),
-    attempt: integer('attempt').notNull(),
+    id: bigint({ mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
+    queue: varchar({ length: 64 }).notNull(),
+    msg_id: bigint({ mode: 'bigint' }).notNull(),
+    job: varchar({ length: 100 }).notNull(),
+    attempt: integer().notNull(),
     /** succeeded | retrying | dead */
-    outcome: varchar('outcome', { length: 20 }).notNull(),
-    error: text('error'),
-    durationMs: integer('duration_ms').notNull(),
-    workerId: varchar('worker_id', { length: 100 }).notNull(),
-    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
-    finishedAt: timestamp('finished_at', { withTimezone: true }).notNull().defaultNow(),
+    outcome: varchar({ length: 20, enum: ['succeeded', 'retrying', 'dead'] }).notNull(),
+    error: text(),
+    duration_ms: integer().notNull(),
+    worker_id: varchar({ length: 100 }).notNull(),
+    started_at: timestamp({ withTimezone: true }).notNull(),
+    finished_at: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   // BRIN on finished_at: the table is append-only in time order, so a block-range index answers
   // "the last minute" at a fraction of a btree's cost per inserted row.
-  (t) => [index('job_logs_queue_msg').on(t.queue, t.msgId), index('job_logs_finished').using('brin', t.finishedAt)],
+  (t) => [index('job_logs_queue_msg').on(t.queue, t.msg_id), index('job_logs_finished').using('brin', t.finished_at)],
 )
+
+/**
+ * Periodic maintenance, claimed once per slot across every worker process: a process that moves
+ * `slot` forward wins that slot and enqueues the job in the same transaction.
+ */
+export const schedules = queue.table('schedules', {
+  name: varchar({ length: 100 }).primaryKey(),
+  /** The start of the last interval whose job was enqueued. */
+  slot: timestamp({ withTimezone: true }).notNull(),
+  claimed_by: varchar({ length: 100 }).notNull(),
+  claimed_at: timestamp({ withTimezone: true }).notNull().defaultNow(),
+})

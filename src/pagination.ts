@@ -1,0 +1,34 @@
+/**
+ * The API's listings: newest first, keyset pagination on UUIDv7 ids (time-ordered), and the one
+ * cursor format. The cursor is opaque to clients; it encodes the last id of a page.
+ */
+import { invalid } from './errors.ts'
+import { isUuid } from './ids.ts'
+
+export interface Page<T> {
+  data: T[]
+  next_cursor: string | null
+}
+
+/** What a listing asks for: at most `limit` rows, older than the row the cursor names. */
+export interface PageRequest {
+  limit: number
+  cursor?: string
+}
+
+const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url')
+
+/** The id a cursor names; a cursor this API did not issue is a validation error naming `cursor`. */
+export function cursorId(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined
+  const id = Buffer.from(cursor, 'base64url').toString('utf8')
+  if (!isUuid(id)) throw invalid('invalid cursor', 'cursor', 'not a cursor this API issued')
+  return id.toLowerCase()
+}
+
+/** Listings fetch limit + 1 rows; the extra row only says whether another page exists. */
+export function pageOf<T extends { id: string }>(rows: T[], limit: number): Page<T> {
+  const data = rows.slice(0, limit)
+  const more = rows.length > limit
+  return { data, next_cursor: more && data.length ? encodeCursor(data[data.length - 1]!.id) : null }
+}

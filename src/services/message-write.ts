@@ -1,0 +1,136 @@
+/**
+ * The message write path, shared by the API and inbound mail: content first, then the ref and its
+ * message.created job in one OLTP transaction. A crash in between leaves orphan content
+ * (collected later), never a ref without content. Callers check every id the message names
+ * before they call; nothing here reads OLTP.
+ */
+import type { Deps } from '../deps.ts'
+import { sha256Hex } from '../ids.ts'
+import { enqueueWithinOltp } from './outbox.ts'
+import { messageKey } from '../storage-keys.ts'
+import type { BounceType } from '../tiers/analytics/events.ts'
+import { insertAttachment, type NewAttachment } from '../tiers/content/attachments.ts'
+import { packBody } from '../tiers/content/codec.ts'
+import { insertContentObject } from '../tiers/content/objects.ts'
+import { insertMessageRef, markBounced, type MessageRefRow } from '../tiers/oltp/messages.ts'
+import { newId } from '../ids.ts'
+
+export interface HeaderField {
+  name: string
+  value: string
+}
+
+export interface AttachmentInput {
+  filename: string
+  mime_type: string
+  bytes: Uint8Array
+  storage_disposition: string
+}
+
+/** A message ready to store: its id chosen and every id it names checked against its tenant. */
+export interface CheckedMessage {
+  id: string
+  email_account_id: string
+  campaign_id: string | null
+  sequence_step_id: string | null
+  lead_id: string | null
+  parent_message_id: string | null
+  direction: 'inbound' | 'outbound'
+  message_type: 'email' | 'bounce' | 'auto_reply'
+  status: string
+  from_email: string
+  to_email: string
+  subject: string
+  content_text: string | null
+  content_html: string | null
+  headers: HeaderField[]
+  rfc822_message_id: string | null
+  attachments: AttachmentInput[]
+}
+
+/** What an inbound message means for the outbound message it answers: an event on it, and a bounce marks it. */
+export interface Answer {
+  original: MessageRefRow
+  type: 'replied' | 'auto_replied' | 'bounced'
+  bounce_type: BounceType | null
+}
+
+/** Hooks tests use to inject a crash or a stall between the two writes. Production never sets them. */
+export interface WriteFaults {
+  afterContentWrite?: () => void | Promise<void>
+}
+
+export async function writeMessage(
+  deps: Deps,
+  tenantId: string,
+  m: CheckedMessage,
+  { answers, faults = {} }: { answers?: Answer; faults?: WriteFaults } = {},
+): Promise<MessageRefRow> {
+  const { tiers, config, clock } = deps
+  const storageKey = messageKey(tenantId, m.id)
+  const body = packBody(m.content_text, m.content_html, config.COMPRESS_MIN_BYTES)
+  const attachments: NewAttachment[] = m.attachments.map((a) => ({
+    id: newId(),
+    filename: a.filename,
+    mimeType: a.mime_type,
+    bytes: a.bytes,
+    sha256: sha256Hex(a.bytes),
+    storageDisposition: a.storage_disposition,
+  }))
+
+  await tiers.content.transaction(async (tx) => {
+    await insertContentObject(tx, { storageKey, tenantId, kind: m.direction, body, headers: m.headers })
+    for (const a of attachments) await insertAttachment(tx, tenantId, storageKey, a)
+  })
+  const contentWritten = clock.now()
+  await faults.afterContentWrite?.()
+
+  let viaOutbox = false
+  const ref = await tiers.oltp.transaction(async (tx) => {
+    // Past half the orphan grace period the content may be collected before this commits:
+    // refuse (a server-side stall, answered 500) rather than leave a ref without content.
+    if (clock.now() - contentWritten > (config.CONTENT_ORPHAN_GRACE_S * 1000) / 2) {
+      throw new Error(`message ${m.id}: the ref came too late after its content; not committed`)
+    }
+    const row = await insertMessageRef(tx, {
+      id: m.id,
+      tenant_id: tenantId,
+      email_account_id: m.email_account_id,
+      campaign_id: m.campaign_id,
+      sequence_step_id: m.sequence_step_id,
+      lead_id: m.lead_id,
+      parent_message_id: m.parent_message_id,
+      direction: m.direction,
+      message_type: m.message_type,
+      from_email: m.from_email,
+      to_email: m.to_email,
+      subject: m.subject,
+      status: m.status,
+      content_storage_key: storageKey,
+      rfc822_message_id: m.rfc822_message_id,
+    })
+    if (answers?.type === 'bounced') await markBounced(tx, tenantId, answers.original.id)
+    viaOutbox = await enqueueWithinOltp(tiers, tx, 'message.created', {
+      tenant_id: tenantId,
+      message_id: row.id,
+      email_account_id: row.email_account_id,
+      campaign_id: row.campaign_id,
+      sequence_step_id: row.sequence_step_id,
+      lead_id: row.lead_id,
+      direction: row.direction,
+      message_type: row.message_type,
+      occurred_at: row.created.toISOString(),
+      event: answers && {
+        type: answers.type,
+        message_id: answers.original.id,
+        email_account_id: answers.original.email_account_id,
+        campaign_id: answers.original.campaign_id,
+        sequence_step_id: answers.original.sequence_step_id,
+        bounce_type: answers.bounce_type,
+      },
+    })
+    return row
+  })
+  if (viaOutbox) void deps.outbox.kick()
+  return ref
+}

@@ -1,0 +1,30 @@
+/** In-app (and other channel) notifications, stored in the content tier and expired by retention. */
+import type { Deps } from '../deps.ts'
+import { newId } from '../ids.ts'
+import { cursorId, pageOf, type PageRequest } from '../pagination.ts'
+import { insertNotification, listNotifications as listRows } from '../tiers/content/notifications.ts'
+
+export interface NewNotification {
+  title: string
+  body?: string | null
+  user_id?: string | null
+  channel: string
+  data?: Record<string, unknown> | null
+}
+
+export function createNotification(deps: Deps, tenantId: string, n: NewNotification) {
+  return insertNotification(deps.tiers.content, {
+    id: newId(),
+    tenant_id: tenantId,
+    user_id: n.user_id ?? null,
+    channel: n.channel,
+    title: n.title,
+    body: n.body ?? null,
+    data: n.data ?? null,
+  })
+}
+
+export async function listNotifications(deps: Deps, tenantId: string, page: PageRequest, userId?: string) {
+  const rows = await listRows(deps.tiers.content, tenantId, { before: cursorId(page.cursor), limit: page.limit }, userId)
+  return pageOf(rows, page.limit)
+}

@@ -1,0 +1,79 @@
+/**
+ * What operators watch: readiness of every tier, the work queues, analytics freshness and the
+ * content tier's size. /ready, /metrics and the admin routes read through here, so every process
+ * reports the same figures whatever it runs.
+ */
+import type { Deps } from '../deps.ts'
+import { pendingMigrations } from '../db/migrate.ts'
+import { TIER_NAMES, type TierName } from '../db/tier-names.ts'
+import { storageReport as contentReport, type StorageReport } from '../tiers/content/storage.ts'
+import { countDeadLetters } from '../tiers/queue/dead-letters.ts'
+import { outcomeCountsSince } from '../tiers/queue/job-logs.ts'
+import { metrics } from '../tiers/queue/pgmq.ts'
+import { WORK_QUEUES } from '../tiers/queue/queues.ts'
+import { refreshStatus } from './analytics.ts'
+
+export interface TierStatus {
+  ok: boolean
+  detail?: string
+}
+
+async function tierStatus(deps: Deps, tier: TierName): Promise<TierStatus> {
+  try {
+    const pending = await pendingMigrations(deps.tiers[tier], tier)
+    return pending.length ? { ok: false, detail: `pending migrations: ${pending.join(', ')}` } : { ok: true }
+  } catch (err) {
+    deps.log.warn({ err, tier }, 'readiness check failed')
+    return { ok: false, detail: 'unreachable' }
+  }
+}
+
+/** Every tier reachable with its migrations current; a tier that is not says why, without driver text. */
+export async function readiness(deps: Deps): Promise<{ ready: boolean; tiers: Record<TierName, TierStatus> }> {
+  const results = await Promise.all(TIER_NAMES.map((t) => tierStatus(deps, t)))
+  const tiers = Object.fromEntries(TIER_NAMES.map((t, i) => [t, results[i]!])) as Record<TierName, TierStatus>
+  return { ready: results.every((r) => r.ok), tiers }
+}
+
+export interface QueueStats {
+  queue: string
+  depth: number
+  oldest_age_seconds: number | null
+  total_messages: number
+  /** Successful jobs per second over the last minute. */
+  processed_per_second: number
+  /** Failed attempts (retried or dead) per second over the last minute. */
+  failed_per_second: number
+  dead_letters: number
+}
+
+const WINDOW_SECONDS = 60
+
+/** Health of the work queues. */
+export async function queueStats(deps: Deps): Promise<QueueStats[]> {
+  const q = deps.tiers.queue
+  const since = new Date(deps.clock.now() - WINDOW_SECONDS * 1000)
+  const [recent, dead, ...perQueue] = await Promise.all([outcomeCountsSince(q, since), countDeadLetters(q), ...WORK_QUEUES.map((name) => metrics(q, name))])
+  return WORK_QUEUES.map((queue, i) => {
+    const m = perQueue[i]!
+    const count = (pred: (o: string) => boolean) => recent.filter((r) => r.queue === queue && pred(r.outcome)).reduce((s, r) => s + r.n, 0)
+    return {
+      queue,
+      depth: Number(m.queue_length),
+      oldest_age_seconds: m.oldest_msg_age_sec,
+      total_messages: Number(m.total_messages),
+      processed_per_second: count((o) => o === 'succeeded') / WINDOW_SECONDS,
+      failed_per_second: count((o) => o !== 'succeeded') / WINDOW_SECONDS,
+      dead_letters: dead.get(queue) ?? 0,
+    }
+  })
+}
+
+/** Everything /metrics exposes that lives in the tiers, read in one go per scrape. */
+export async function monitoringSnapshot(deps: Deps) {
+  const [queues, analytics] = await Promise.all([queueStats(deps), refreshStatus(deps)])
+  return { queues, analytics }
+}
+
+/** The content tier for one tenant, or with null for all of them. */
+export const storageReport = (deps: Deps, tenantId: string | null): Promise<StorageReport> => contentReport(deps.tiers.content, tenantId)

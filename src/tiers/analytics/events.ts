@@ -1,0 +1,59 @@
+/**
+ * Event facts: the vocabulary of event types, the one shape of an event on its way in (a zod
+ * schema the job registry and the apply step share), and the statement that applies a batch.
+ */
+import { z } from 'zod'
+import type { Queryable } from '../../db/types.ts'
+
+export const EVENT_TYPES = [
+  'sent',
+  'delivered',
+  'opened',
+  'clicked',
+  'replied',
+  'auto_replied',
+  'bounced',
+  'unsubscribed',
+  'complained',
+] as const
+export type EventType = (typeof EVENT_TYPES)[number]
+
+export const BOUNCE_TYPES = ['hard', 'soft'] as const
+export type BounceType = (typeof BOUNCE_TYPES)[number]
+
+/** An event with its message's dimensions already resolved from OLTP (by the API or the write path). */
+export const analyticsEventSchema = z.object({
+  tenant_id: z.uuid(),
+  event_id: z.string().min(1).max(200),
+  message_id: z.uuid(),
+  type: z.enum(EVENT_TYPES),
+  bounce_type: z.enum(BOUNCE_TYPES).nullable(),
+  occurred_at: z.iso.datetime({ offset: true }),
+  email_account_id: z.uuid().nullable(),
+  campaign_id: z.uuid().nullable(),
+  sequence_step_id: z.uuid().nullable(),
+  metadata: z.unknown(),
+})
+
+export type AnalyticsEvent = z.infer<typeof analyticsEventSchema>
+
+/**
+ * Applies events and their rollups in one statement (analytics.apply_events), so a batch commits
+ * or not as a whole; events already recorded change nothing. `schedule` says the views just
+ * became dirty (or a scheduled refresh looks lost) and a refresh should be enqueued.
+ */
+export async function applyEvents(q: Queryable, events: readonly AnalyticsEvent[], rescheduleAfterSeconds: number) {
+  const [row] = await q.query<{ applied: number; schedule: boolean }>(
+    `SELECT applied, schedule FROM analytics.apply_events($1::jsonb, make_interval(secs => $2))`,
+    [JSON.stringify(events), rescheduleAfterSeconds],
+  )
+  return row!
+}
+
+export function listEventsForMessage(q: Queryable, tenantId: string, messageId: string) {
+  return q.query<{ event_id: string; type: string; occurred_at: Date; email_account_id: string | null }>(
+    `SELECT event_id, type, occurred_at, email_account_id FROM analytics.events
+      WHERE tenant_id = $1 AND message_id = $2 ORDER BY occurred_at, event_id`,
+    [tenantId, messageId],
+  )
+}

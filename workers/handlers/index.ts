@@ -1,0 +1,21 @@
+import { jobMap, type JobMap } from '../job.ts'
+import { analyticsRefresh } from './analytics.refresh.ts'
+import { archiveContent } from './content.archive.ts'
+import { collectOrphans } from './content.collect_orphans.ts'
+import { expireContent } from './content.expire.ts'
+import { recomputeExpiryJob } from './content.recompute_expiry.ts'
+import { eventsApply } from './events.apply.ts'
+import { messageCreated } from './message.created.ts'
+
+/** Every job the workers run, by name; one file per job, named after it. A message naming anything else is a dead letter. */
+export const HANDLERS: JobMap = jobMap([
+  messageCreated,
+  eventsApply,
+  analyticsRefresh,
+  collectOrphans,
+  expireContent,
+  archiveContent,
+  recomputeExpiryJob,
+])
+
+export const queuesOf = (jobs: JobMap) => [...new Set([...jobs.values()].map((j) => j.queue))]
