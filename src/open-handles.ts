@@ -20,3 +20,21 @@ export function holdHandle(kind: HandleKind, label: string): () => void {
 }
 
 export const openHandles = (): OpenHandle[] => [...open.values()]
+
+/** A driver's unsubscribe, wrapped so the LISTEN counts as open until it is called. */
+export function heldListen(label: string, unlisten: () => Promise<unknown>): () => Promise<void> {
+  const release = holdHandle('listen', label)
+  return async () => {
+    release()
+    await unlisten()
+  }
+}
+
+/** A pool's close, wrapped so the pool counts as open until it is called. */
+export function heldPool(label: string, close: () => Promise<unknown>): () => Promise<void> {
+  const release = holdHandle('pool', label)
+  return async () => {
+    release()
+    await close()
+  }
+}

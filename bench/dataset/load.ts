@@ -5,30 +5,23 @@
  * inline. Rows stream in with COPY, a chunk of messages at a time, every table's COPY of a chunk
  * running while the next chunk is generated. Indexes are in place throughout, as in production.
  */
-import { createHash } from 'node:crypto'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import postgres from 'postgres'
-import { getTableName, type Table } from 'drizzle-orm'
-import { packBody } from '../../src/tiers/content/codec.ts'
-import { messageKey } from '../../src/storage-keys.ts'
 import { migrateAll } from '../../src/db/migrate.ts'
 import { postgresDb } from '../../src/db/postgres.ts'
 import { TIER_NAMES, type TierName } from '../../src/db/tier-names.ts'
 import type { Db } from '../../src/db/types.ts'
-import { attachmentBlobs, attachments, contentObjects } from '../../src/tiers/content/schema.ts'
-import { apiKeys, campaigns, emailAccounts, inboxMessageRefs, leads, sequenceSteps, tenants } from '../../src/tiers/oltp/schema.ts'
 import { LEGACY_DDL } from '../legacy/schema.ts'
 import { BENCH_PG_URL, databaseUrl } from '../lib/pg.ts'
 import { progress } from '../lib/progress.ts'
-import { attachmentBytes, buildPools, copyEscape, fill, type Pools } from '../../datagen/bodies.ts'
+import { buildPools } from '../../datagen/bodies.ts'
+import { ChunkBuilder } from './chunk.ts'
+import { copyIn, copySeconds, iso, row, T } from './copy.ts'
 import { World, type GenMessage, type GenOptions, type Tenant } from '../../datagen/world.ts'
 
 /** Bump when the generated data changes, so a cached dataset of an older shape is rebuilt. */
 export const GENERATOR_VERSION = 1
 const POOL_SIZE = 256
 const CHUNK = 1000
-const RETENTION_MS = 730 * 86_400_000
 
 export interface DatasetInfo {
   database: string
@@ -42,49 +35,6 @@ export interface DatasetInfo {
   rows: Record<string, number>
   /** Raw body + header bytes generated (what a client would have sent). */
   raw_bytes: number
-}
-
-const N = '\\N'
-const opt = (v: string | null | undefined) => (v == null ? N : v)
-const iso = (d: Date) => d.toISOString()
-const line = (cells: readonly (string | number)[]) => `${cells.join('\t')}\n`
-const hexBytea = (b: Uint8Array | null) => (b ? `\\\\x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}` : N)
-
-/** Lines joined into writes of about 1 MB: one socket write per line costs more than the copy. */
-function* batches(lines: string[]) {
-  let out = ''
-  for (const l of lines) {
-    out += l
-    if (out.length >= 1 << 20) {
-      yield out
-      out = ''
-    }
-  }
-  if (out) yield out
-}
-
-/** A table and the columns a COPY into it fills, checked against the table's drizzle schema. */
-interface CopyTarget<K extends string> {
-  table: string
-  columns: readonly K[]
-}
-
-function target<T extends Table, const K extends keyof T['$inferInsert'] & string>(schema: string, table: T, columns: readonly K[]): CopyTarget<K> {
-  return { table: `${schema}.${getTableName(table)}`, columns }
-}
-
-/** One COPY line from a row keyed by column name, in the target's column order. */
-const row = <K extends string>(t: CopyTarget<K>, values: Record<K, string | number>) => line(t.columns.map((c) => values[c]))
-
-/** Seconds spent in each table's COPY (they overlap: three run at once). */
-const copySeconds: Record<string, number> = {}
-
-async function copyIn(sql: postgres.Sql, { table, columns }: CopyTarget<string>, lines: string[]) {
-  if (lines.length === 0) return
-  const started = performance.now()
-  const writable = await sql.unsafe(`COPY ${table} (${columns.join(', ')}) FROM STDIN`).writable()
-  await pipeline(Readable.from(batches(lines)), writable)
-  copySeconds[table] = (copySeconds[table] ?? 0) + (performance.now() - started) / 1000
 }
 
 /** The dataset database is kept between runs; bench_meta.dataset says what it holds. */
@@ -114,38 +64,6 @@ export function matches(info: DatasetInfo | undefined, o: GenOptions): info is D
     info.options.seed === o.seed
   )
 }
-
-const T = {
-  tenants: target('oltp', tenants, ['id', 'name', 'created']),
-  apiKeys: target('oltp', apiKeys, ['id', 'tenant_id', 'key_hash', 'prefix', 'name']),
-  emailAccounts: target('oltp', emailAccounts, ['tenant_id', 'id', 'email_address']),
-  campaigns: target('oltp', campaigns, ['tenant_id', 'id', 'name', 'status']),
-  steps: target('oltp', sequenceSteps, ['tenant_id', 'id', 'campaign_id', 'step_number']),
-  leads: target('oltp', leads, ['tenant_id', 'id', 'email', 'first_name', 'last_name']),
-  // content_storage_key stays NULL: the default key is derived on read (src/storage-keys.ts).
-  refs: target('oltp', inboxMessageRefs, [
-    'tenant_id', 'id', 'email_account_id', 'campaign_id', 'sequence_step_id', 'lead_id', 'parent_message_id', 'direction',
-    'message_type', 'from_email', 'to_email', 'subject', 'status', 'rfc822_message_id', 'created', 'updated',
-  ]),
-  content: target('content', contentObjects, [
-    'storage_key', 'tenant_id', 'kind', 'content_text_packed', 'content_html_packed', 'headers', 'raw_size_bytes',
-    'stored_size_bytes', 'compression_type', 'created', 'expires',
-  ]),
-  blobs: target('content', attachmentBlobs, ['tenant_id', 'sha256', 'size_bytes', 'content', 'created']),
-  attachments: target('content', attachments, [
-    'id', 'tenant_id', 'parent_storage_key', 'filename', 'mime_type', 'size_bytes', 'sha256', 'blob_sha256', 'storage_disposition', 'created',
-  ]),
-  // The legacy design is not ours: its columns are those of bench/legacy/schema.ts.
-  legacy: {
-    table: 'legacy.emails',
-    columns: [
-      'id', 'tenant_id', 'email_account_id', 'campaign_id', 'sequence_step_id', 'lead_id', 'parent_message_id', 'direction',
-      'message_type', 'from_email', 'to_email', 'subject', 'status', 'message_id', 'content_text', 'content_html', 'headers', 'created', 'updated',
-    ],
-  },
-  legacyAttachments: { table: 'legacy.email_attachments', columns: ['id', 'email_id', 'filename', 'mime_type', 'size_bytes', 'content', 'created'] },
-} as const
-
 async function entities(sql: postgres.Sql, world: Tenant[]) {
   const lines = { tenants: [] as string[], apiKeys: [] as string[], emailAccounts: [] as string[], campaigns: [] as string[], steps: [] as string[], leads: [] as string[] }
   for (const t of world) {
@@ -165,117 +83,6 @@ async function entities(sql: postgres.Sql, world: Tenant[]) {
   }
   return counts
 }
-
-interface Chunk {
-  refs: string[]
-  content: string[]
-  blobs: string[]
-  attachments: string[]
-  legacy: string[]
-  legacyAttachments: string[]
-  /** Per message: its parent is in this chunk too. */
-  parentInChunk: boolean[]
-  rawBytes: number
-}
-
-interface AttachmentFile {
-  bytes: Uint8Array
-  sha: string
-  /** COPY-ready bytea, kept for shared files so 10,000 legacy copies cost one encode. */
-  copy: string
-}
-
-class ChunkBuilder {
-  private readonly seenBlobs = new Set<string>()
-  private readonly brochures = new Map<string, AttachmentFile>()
-
-  constructor(private readonly pools: Pools) {}
-
-  private file(m: GenMessage): AttachmentFile {
-    const make = (identity: number): AttachmentFile => {
-      const bytes = attachmentBytes(this.pools, identity, m.attachmentSize)
-      return { bytes, sha: createHash('sha256').update(bytes).digest('hex'), copy: hexBytea(bytes) }
-    }
-    if (!m.attachmentShared) return make(m.index + 1)
-    const key = `${m.tenant.id}/${m.campaignIndex}`
-    let f = this.brochures.get(key)
-    if (!f) this.brochures.set(key, (f = make(-(this.brochures.size + 1))))
-    return f
-  }
-
-  build(messages: GenMessage[]): Chunk {
-    const { pools } = this
-    const c: Chunk = { refs: [], content: [], blobs: [], attachments: [], legacy: [], legacyAttachments: [], parentInChunk: [], rawBytes: 0 }
-    const ids = new Set(messages.map((m) => m.id))
-    for (const m of messages) {
-      c.parentInChunk.push(m.parentId !== null && ids.has(m.parentId))
-      const t = m.tenant
-      const created = iso(m.created)
-      const token = m.id.slice(24)
-      const name = m.lead?.first ?? 'there'
-      const text = pools.text[m.text]!
-      const html = pools.html[m.html]!
-      const headers = pools.headers[m.headers]!
-      const bodyValues = [name, token]
-      const headerValues = [m.rfc822Id, m.to, m.created.toUTCString(), token]
-      const rawText = fill(text, text.raw, bodyValues)
-      const rawHtml = fill(html, html.raw, bodyValues)
-      const rawHeaders = fill(headers, headers.raw, headerValues)
-      const copyHeaders = fill(headers, headers.copy, headerValues)
-      const packed = packBody(rawText, rawHtml, 1024)
-      c.rawBytes += packed.raw_size_bytes + rawHeaders.length
-      const key = messageKey(t.id, m.id)
-      const campaign = m.campaignIndex === null ? null : t.campaigns[m.campaignIndex]!.id
-      const subject = copyEscape(m.subject)
-      const meta = { campaign_id: opt(campaign), sequence_step_id: opt(m.stepId), lead_id: opt(m.lead?.id), parent_message_id: opt(m.parentId) }
-      const common = { tenant_id: t.id, email_account_id: m.mailbox.id, ...meta, direction: m.direction, message_type: m.messageType }
-      const addressed = { from_email: m.from, to_email: m.to, subject, status: m.status, created, updated: created }
-      c.refs.push(row(T.refs, { id: m.id, ...common, ...addressed, rfc822_message_id: m.rfc822Id }))
-      c.content.push(
-        row(T.content, {
-          storage_key: key,
-          tenant_id: t.id,
-          kind: m.direction,
-          content_text_packed: hexBytea(packed.text_packed),
-          content_html_packed: hexBytea(packed.html_packed),
-          headers: copyHeaders,
-          raw_size_bytes: packed.raw_size_bytes,
-          stored_size_bytes: packed.stored_size_bytes,
-          compression_type: packed.compression_type,
-          created,
-          expires: iso(new Date(m.created.getTime() + RETENTION_MS)),
-        }),
-      )
-      c.legacy.push(
-        row(T.legacy, {
-          id: m.id,
-          ...common,
-          ...addressed,
-          message_id: m.rfc822Id,
-          content_text: fill(text, text.copy, bodyValues),
-          content_html: fill(html, html.copy, bodyValues),
-          headers: copyHeaders,
-        }),
-      )
-      if (m.attachmentSize > 0) {
-        const f = this.file(m)
-        const filename = m.attachmentShared ? 'brochure.pdf' : `scan-${m.index}.pdf`
-        const attachmentId = `${m.id.slice(0, 24)}${(m.index % 0xffffffffffff).toString(16).padStart(12, 'a')}`
-        if (!this.seenBlobs.has(`${t.id}/${f.sha}`)) {
-          this.seenBlobs.add(`${t.id}/${f.sha}`)
-          c.blobs.push(row(T.blobs, { tenant_id: t.id, sha256: f.sha, size_bytes: f.bytes.length, content: f.copy, created }))
-        }
-        const file = { id: attachmentId, filename, mime_type: 'application/pdf', size_bytes: f.bytes.length, created }
-        c.attachments.push(
-          row(T.attachments, { ...file, tenant_id: t.id, parent_storage_key: key, sha256: f.sha, blob_sha256: f.sha, storage_disposition: 'attachment' }),
-        )
-        c.legacyAttachments.push(row(T.legacyAttachments, { ...file, email_id: m.id, content: f.copy }))
-      }
-    }
-    return c
-  }
-}
-
 /** Applies the generated history's events through analytics.apply_events, as the workers would, then refreshes the views. */
 async function loadAnalytics(sql: postgres.Sql, messages: number) {
   const bar = progress('analytics events', messages, 'messages')

@@ -1,4 +1,4 @@
-/** Starts the real API + workers (`src/main.ts`), or another entry point, as a child process against the bench database. */
+/** Starts the real API + workers (`bin/start.ts`), or another entry point, as a child process against the bench database. */
 import { join } from 'node:path'
 
 export interface RunningServer {
@@ -6,7 +6,7 @@ export interface RunningServer {
   stop(): Promise<void>
 }
 
-export async function startServer(databaseUrl: string, env: Record<string, string> = {}, entry = 'src/main.ts'): Promise<RunningServer> {
+export async function startServer(databaseUrl: string, env: Record<string, string> = {}, entry = 'bin/start.ts'): Promise<RunningServer> {
   const proc = Bun.spawn([process.execPath, entry], {
     cwd: join(import.meta.dir, '..', '..'),
     env: {

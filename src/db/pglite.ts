@@ -1,6 +1,6 @@
 import { PGlite, types, type Transaction } from '@electric-sql/pglite'
 import { pgmq } from '@electric-sql/pglite-pgmq'
-import { holdHandle } from '../open-handles.ts'
+import { heldListen, heldPool } from '../open-handles.ts'
 import type { Db, Queryable } from './types.ts'
 
 export interface PgliteOptions {
@@ -38,7 +38,6 @@ function queryable(target: PGlite | Transaction): Queryable {
 
 export function pgliteDb(pg: PGlite, label = 'pglite'): Db {
   const base = queryable(pg)
-  const release = holdHandle('pool', label)
   return {
     engine: 'pglite',
     label,
@@ -51,15 +50,8 @@ export function pgliteDb(pg: PGlite, label = 'pglite'): Db {
       // PGlite folds an unquoted channel name to lower case (pgmq's are mixed case); postgres.js
       // quotes for us, so quote here to give both the same meaning.
       const unlisten = await pg.listen(`"${channel.replaceAll('"', '""')}"`, onNotify)
-      const unlistened = holdHandle('listen', `${label} ${channel}`)
-      return async () => {
-        unlistened()
-        await unlisten()
-      }
+      return heldListen(`${label} ${channel}`, unlisten)
     },
-    async close() {
-      release()
-      await pg.close()
-    },
+    close: heldPool(label, () => pg.close()),
   }
 }

@@ -1,5 +1,5 @@
 import postgres from 'postgres'
-import { holdHandle } from '../open-handles.ts'
+import { heldListen, heldPool } from '../open-handles.ts'
 import type { Db, Queryable } from './types.ts'
 
 export interface PostgresOptions {
@@ -53,7 +53,6 @@ export function postgresDb(url: string, options: PostgresOptions = {}): Db {
   })
   const base = queryable(sql)
   const label = redactUrl(url)
-  const release = holdHandle('pool', label)
   return {
     engine: 'postgres',
     label,
@@ -62,15 +61,8 @@ export function postgresDb(url: string, options: PostgresOptions = {}): Db {
     transaction: (fn) => sql.begin((tx) => fn(queryable(tx))) as Promise<never>,
     async listen(channel, onNotify) {
       const sub = await sql.listen(channel, onNotify)
-      const unlistened = holdHandle('listen', `${label} ${channel}`)
-      return async () => {
-        unlistened()
-        await sub.unlisten()
-      }
+      return heldListen(`${label} ${channel}`, () => sub.unlisten())
     },
-    async close() {
-      release()
-      await sql.end({ timeout: 5 })
-    },
+    close: heldPool(label, () => sql.end({ timeout: 5 })),
   }
 }
