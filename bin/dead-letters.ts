@@ -8,7 +8,8 @@
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from '../src/config.ts'
 import { openTiers } from '../src/db/tiers.ts'
-import { getDeadLetter, listDeadLetters, requeueDeadLetters } from '../src/tiers/queue/dead-letters.ts'
+import { getDeadLetter, listDeadLetters, requeueDeadLetters } from '../src/services/operations.ts'
+import { buildDeps } from '../src/system.ts'
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -17,12 +18,13 @@ const { positionals, values } = parseArgs({
 const [command, ...ids] = positionals
 
 async function run() {
-  const tiers = await openTiers(loadConfig(), 'edp-cli')
+  const config = loadConfig()
+  const tiers = await openTiers(config, 'edp-cli')
+  const deps = buildDeps(tiers, { config })
   try {
-    const queue = tiers.queue
     switch (command) {
       case 'list': {
-        const rows = await listDeadLetters(queue, { queue: values.queue, limit: Number(values.limit) })
+        const rows = await listDeadLetters(deps, { queue: values.queue, limit: Number(values.limit) })
         for (const r of rows) {
           const m = r.message
           console.log(`${r.msg_id}\t${m.failed_at}\t${m.queue}#${m.msg_id}\t${m.job}\t${(m.error ?? '').slice(0, 120)}`)
@@ -31,7 +33,7 @@ async function run() {
         return 0
       }
       case 'show': {
-        const row = ids[0] ? await getDeadLetter(queue, ids[0]) : undefined
+        const row = ids[0] ? await getDeadLetter(deps, ids[0]) : undefined
         if (!row) {
           console.error(`no dead letter ${ids[0] ?? '(missing MSG_ID)'}`)
           return 1
@@ -41,13 +43,13 @@ async function run() {
       }
       case 'requeue': {
         const targets = values.all
-          ? (await listDeadLetters(queue, { queue: values.queue, limit: 10_000 })).map((r) => r.msg_id)
+          ? (await listDeadLetters(deps, { queue: values.queue, limit: 10_000 })).map((r) => r.msg_id)
           : ids
         if (targets.length === 0) {
           console.error('name MSG_IDs to requeue, or --all')
           return 1
         }
-        const done = await requeueDeadLetters(queue, targets)
+        const done = await requeueDeadLetters(deps, targets)
         for (const r of done) console.log(`requeued dead letter ${r.dead_letter_id} as ${r.queue}#${r.msg_id}`)
         return done.length === targets.length ? 0 : 1
       }

@@ -31,7 +31,12 @@ async function files(dir: string): Promise<string[]> {
 async function importsOf(file: string): Promise<Import[]> {
   const text = await readFile(join(ROOT, file), 'utf8')
   const out: Import[] = []
-  for (const m of text.matchAll(/^import\s+(type\s+)?([\s\S]*?)\s+from\s+'([^']+)'/gm)) {
+  const statements = [
+    ...text.matchAll(/^import\s+(type\s+)?([\s\S]*?)\s+from\s+'([^']+)'/gm),
+    // Re-exports pass a module's names on: they count as importing them.
+    ...text.matchAll(/^export\s+(type\s+)?(\{[^}]*\}|\*(?:\s+as\s+\w+)?)\s+from\s+'([^']+)'/gm),
+  ]
+  for (const m of statements) {
     const [, typeOnly, clause, spec] = m as unknown as [string, string | undefined, string, string]
     const target = spec.startsWith('.') ? relative(ROOT, resolve(dirname(join(ROOT, file)), spec)) : spec
     const named = /\{([\s\S]*)\}/.exec(clause)?.[1] ?? ''
@@ -74,6 +79,10 @@ describe('layers point one way', () => {
   test('only src/http/ imports src/http/ (in src/ and workers/)', async () => {
     const outside = (f: string, i: Import) => !f.startsWith('src/http/') && i.target.startsWith('src/http/')
     expect([...(await violations('src', outside)), ...(await violations('workers', outside))]).toEqual([])
+  })
+
+  test('the data layer imports nothing above it', async () => {
+    expect(await violations('src/db', (_, i) => /^src\/(tiers|services|http|jobs|inbound)\//.test(i.target))).toEqual([])
   })
 
   test('a tier module imports no other tier', async () => {

@@ -23,15 +23,15 @@ const schedule = <J extends JobName>(s: Schedule<J>): Schedule => s
 
 /** Retention is measured in days and orphans are rare: every ten minutes (MAINTENANCE_INTERVAL_S) is plenty. */
 export const maintenance = (config: Pick<Config, 'MAINTENANCE_INTERVAL_S'>): Schedule[] => [
-  schedule({ job: 'content.collect_orphans', payload: {}, everySeconds: config.MAINTENANCE_INTERVAL_S }),
+  schedule({ job: 'content.collect_orphans', payload: { batch_size: 500 }, everySeconds: config.MAINTENANCE_INTERVAL_S }),
   schedule({ job: 'content.expire', payload: { batch_size: 500 }, everySeconds: config.MAINTENANCE_INTERVAL_S }),
   schedule({ job: 'content.archive', payload: { batch_size: 200 }, everySeconds: config.MAINTENANCE_INTERVAL_S }),
 ]
 
 export class Scheduler {
   readonly id = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`
-  /** The last slot this process tried for each job: a slot is asked for once, won or lost. */
-  readonly #tried = new Map<string, number>()
+  /** The last slot this process asked for each job: a slot is asked for once, won or lost (a failed ask is asked again). */
+  readonly #asked = new Map<string, number>()
   #timer: ReturnType<typeof setInterval> | undefined
   #released: (() => void) | undefined
   #ticking: Promise<unknown> | undefined
@@ -48,9 +48,9 @@ export class Scheduler {
     const won: string[] = []
     for (const s of this.schedules) {
       const slot = slotOf(this.deps.clock.now(), s.everySeconds)
-      if (this.#tried.get(s.job) === slot.getTime()) continue
-      this.#tried.set(s.job, slot.getTime())
+      if (this.#asked.get(s.job) === slot.getTime()) continue
       if (await enqueueOncePerSlot(this.deps.tiers.queue, { ...s, slot }, this.id)) won.push(s.job)
+      this.#asked.set(s.job, slot.getTime())
     }
     await scheduleOverdueRefresh(this.deps)
     return won

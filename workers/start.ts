@@ -28,7 +28,10 @@ export async function startWorkers(deps: Deps): Promise<RunningWorkers> {
   await worker.start()
   deps.outbox.startSweep()
   const schedules = maintenance(config)
-  const scheduler = new Scheduler(deps, schedules, Math.min(5_000, Math.min(...schedules.map((s) => s.everySeconds)) * 250))
+  // Four looks per interval, at most one every 5 s: a slot's job goes out within a quarter of
+  // its interval, and the refresh safety net in the same tick runs every 5 s.
+  const tickMs = Math.min(5_000, Math.min(...schedules.map((s) => s.everySeconds)) * 250)
+  const scheduler = new Scheduler(deps, schedules, tickMs)
   scheduler.start()
   return {
     worker,

@@ -4,9 +4,16 @@ import { packBody } from '../../src/tiers/content/codec.ts'
 import { messageKey } from '../../src/storage-keys.ts'
 import { attachmentBytes, copyEscape, fill, type Pools } from '../../datagen/bodies.ts'
 import type { GenMessage } from '../../datagen/world.ts'
-import { hexBytea, iso, opt, row, T } from './copy.ts'
+import { DEFAULT_POLICY } from '../../src/tiers/content/retention.ts'
+import { hexBytea, iso, N, opt, row, T } from './copy.ts'
 
-const RETENTION_MS = 730 * 86_400_000
+const DAY_MS = 86_400_000
+
+/** What expiresOnCreate (src/tiers/content/retention.ts) gives a body of a tenant on the default policy. */
+const expiresFor = (m: GenMessage) => {
+  const days = DEFAULT_POLICY.content_ttl_days[m.direction]
+  return days === null ? N : iso(new Date(m.created.getTime() + days * DAY_MS))
+}
 
 export interface Chunk {
   refs: string[]
@@ -85,7 +92,7 @@ export class ChunkBuilder {
           stored_size_bytes: packed.stored_size_bytes,
           compression_type: packed.compression_type,
           created,
-          expires: iso(new Date(m.created.getTime() + RETENTION_MS)),
+          expires: expiresFor(m),
         }),
       )
       c.legacy.push(

@@ -8,7 +8,7 @@
  */
 import { postgresDb } from '../../src/db/postgres.ts'
 import { applyEvents, type AnalyticsEvent } from '../../src/tiers/analytics/events.ts'
-import { refreshViews } from '../../src/tiers/analytics/refresh.ts'
+import { refreshMaterializedViews } from '../../src/tiers/analytics/refresh.ts'
 import { benchDatabase, BENCH_PG_URL, serverVersion } from '../lib/pg.ts'
 import { api, startServer } from '../lib/server.ts'
 import { httpFixture } from '../lib/fixtures.ts'
@@ -121,7 +121,7 @@ async function refreshCost(quick: boolean) {
       const counting: number[] = []
       for (let i = 0; i < 3; i++) {
         let t0 = performance.now()
-        await refreshViews(db)
+        await refreshMaterializedViews(db)
         refresh.push(performance.now() - t0)
         t0 = performance.now()
         // What counting at read time costs: one campaign's figures straight from the events.

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import type { Db, Queryable } from './types.ts'
 import { TIER_NAMES, type TierName } from './tier-names.ts'
-import { installPgmq } from '../tiers/queue/install-pgmq.ts'
+import { installPgmq } from './install-pgmq.ts'
 
 const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url))
 /** One advisory lock for every migration in a database: concurrent starts queue up behind it. */

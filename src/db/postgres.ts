@@ -25,7 +25,7 @@ function queryable(sql: Sql): Queryable {
 }
 
 /** The URL without its password, for logs and /ready. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   try {
     const u = new URL(url)
     if (u.password) u.password = '***'

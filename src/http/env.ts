@@ -13,7 +13,7 @@ export interface AppEnv {
   }
 }
 
-export function fieldErrors(error: ZodError): FieldError[] {
+function fieldErrors(error: ZodError): FieldError[] {
   return error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(body)', message: i.message }))
 }
 
@@ -21,7 +21,7 @@ export function fieldErrors(error: ZodError): FieldError[] {
  * The path of the first string (or key) holding U+0000, which PostgreSQL text and jsonb cannot
  * store: without this check such input would fail inside the database as a 500.
  */
-export function nulPath(value: unknown, path: string[] = []): string | undefined {
+function nulPath(value: unknown, path: string[] = []): string | undefined {
   if (typeof value === 'string') return value.includes('\u0000') ? path.join('.') || '(body)' : undefined
   if (value === null || typeof value !== 'object') return undefined
   for (const [k, v] of Object.entries(value)) {

@@ -48,4 +48,3 @@ export function createMetrics(deps: Deps) {
   }
 }
 
-export type Metrics = ReturnType<typeof createMetrics>

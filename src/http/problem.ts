@@ -48,7 +48,7 @@ export interface Problem {
   [extra: string]: unknown
 }
 
-export function problemBody(err: AppError, requestId: string): Problem {
+function problemBody(err: AppError, requestId: string): Problem {
   return {
     type: `urn:edp:problem:${err.code}`,
     title: TITLES[err.code],

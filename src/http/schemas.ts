@@ -14,7 +14,7 @@ export const PageQuery = z.object({
 
 export const Timestamp = z.iso.datetime().or(z.date()).openapi({ type: 'string', format: 'date-time' })
 
-export const pageOf = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), next_cursor: z.string().nullable() })
+export const pageSchema = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), next_cursor: z.string().nullable() })
 
 export const ProblemSchema = z
   .object({

@@ -48,7 +48,11 @@ export const JOB_SPECS = {
     schema: z.object({ events: z.array(analyticsEventSchema).min(1).max(1000) }),
   }),
   'analytics.refresh': spec({ queue: QUEUES.jobs, maxAttempts: 10, schema: z.object({}) }),
-  'content.collect_orphans': spec({ queue: QUEUES.jobs, maxAttempts: 5, schema: z.object({}) }),
+  'content.collect_orphans': spec({
+    queue: QUEUES.jobs,
+    maxAttempts: 5,
+    schema: z.object({ batch_size: z.number().int().min(1).max(5_000).default(500) }),
+  }),
   'content.expire': spec({
     queue: QUEUES.jobs,
     maxAttempts: 5,

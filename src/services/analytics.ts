@@ -9,7 +9,7 @@ import { invalid, notFound } from '../errors.ts'
 import { enqueue } from '../jobs/enqueue.ts'
 import type { JobPayload } from '../jobs/specs.ts'
 import { applyEvents, type AnalyticsEvent } from '../tiers/analytics/events.ts'
-import { claimOverdueRefresh, getRefreshState, markClean, recordRefresh, refreshViews as refreshAllViews } from '../tiers/analytics/refresh.ts'
+import { claimOverdueRefresh, getRefreshState, markClean, recordRefresh, refreshMaterializedViews } from '../tiers/analytics/refresh.ts'
 import { COUNT_COLUMNS, stepTotals, totals, type Counts, type DayRange } from '../tiers/analytics/views.ts'
 import { campaignExists, listSequenceSteps } from '../tiers/oltp/campaigns.ts'
 import { emailAccountExists } from '../tiers/oltp/email-accounts.ts'
@@ -98,7 +98,7 @@ export async function refreshViews(deps: Deps): Promise<{ asOf: Date; ms: number
   const asOf = await watermark(deps)
   await markClean(deps.tiers.analytics)
   const t0 = performance.now()
-  await refreshAllViews(deps.tiers.analytics)
+  await refreshMaterializedViews(deps.tiers.analytics)
   const ms = Math.round(performance.now() - t0)
   await recordRefresh(deps.tiers.analytics, asOf, ms)
   return { asOf, ms }
@@ -117,7 +117,7 @@ export async function scheduleOverdueRefresh(deps: Deps): Promise<boolean> {
  * are still clean, nothing was applied after their last refresh began, so everything accepted
  * before the watermark is in them. Otherwise they are as of their last refresh (null: never).
  */
-export async function viewsAsOf(deps: Deps): Promise<Date | null> {
+async function viewsAsOf(deps: Deps): Promise<Date | null> {
   const w = await watermark(deps)
   const state = await getRefreshState(deps.tiers.analytics)
   return state.dirty_since === null ? w : state.as_of

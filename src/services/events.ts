@@ -3,23 +3,26 @@
  * reject the ones that name no message of theirs, and queue the rest for the analytics workers.
  * An event is accepted once its queue message commits; the 202 means it will be counted.
  */
+import { z } from 'zod'
 import type { Deps } from '../deps.ts'
 import type { ErrorCode } from '../errors.ts'
 import { envelopeFor } from '../jobs/enqueue.ts'
-import type { AnalyticsEvent, BounceType, EventType } from '../tiers/analytics/events.ts'
+import { BOUNCE_TYPES, EVENT_TYPES, type AnalyticsEvent, type BounceType } from '../tiers/analytics/events.ts'
 import { messageDimensions } from '../tiers/oltp/messages.ts'
 import { sendBatch } from '../tiers/queue/pgmq.ts'
-import { QUEUES } from '../tiers/queue/queues.ts'
 import { sentEventId } from './analytics.ts'
 
-export interface IncomingEvent {
-  event_id: string
-  message_id: string
-  type: EventType
-  occurred_at: string
-  bounce_type?: BounceType
-  metadata?: Record<string, unknown>
-}
+/** An event as a provider or tracker reports it: it names one of the caller's messages. */
+export const incomingEventSchema = z.object({
+  event_id: z.string().trim().min(1).max(200),
+  message_id: z.uuid(),
+  type: z.enum(EVENT_TYPES),
+  occurred_at: z.iso.datetime({ offset: true }),
+  bounce_type: z.enum(BOUNCE_TYPES).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+})
+
+export type IncomingEvent = z.infer<typeof incomingEventSchema>
 
 export interface Rejection {
   event_id: string
@@ -62,10 +65,9 @@ export async function acceptEvents(deps: Deps, tenantId: string, incoming: reado
       metadata: e.metadata ?? null,
     })
   }
-  const envelopes = []
-  for (let i = 0; i < accepted.length; i += CHUNK) {
-    envelopes.push(envelopeFor('events.apply', { events: accepted.slice(i, i + CHUNK) }).envelope)
-  }
-  await sendBatch(deps.tiers.queue, QUEUES.events, envelopes)
+  const chunks = []
+  for (let i = 0; i < accepted.length; i += CHUNK) chunks.push(envelopeFor('events.apply', { events: accepted.slice(i, i + CHUNK) }))
+  // Every chunk goes to the queue the job registry names for events.apply, in one statement.
+  if (chunks.length) await sendBatch(deps.tiers.queue, chunks[0]!.queue, chunks.map((c) => c.envelope))
   return { accepted: incoming.filter((e) => dims.has(e.message_id)).map((e) => e.event_id), rejected }
 }

@@ -5,15 +5,14 @@
  * before they call; nothing here reads OLTP.
  */
 import type { Deps } from '../deps.ts'
-import { sha256Hex } from '../ids.ts'
-import { enqueueWithinOltp } from './outbox.ts'
+import { newId, sha256Hex } from '../ids.ts'
 import { messageKey } from '../storage-keys.ts'
 import type { BounceType } from '../tiers/analytics/events.ts'
 import { insertAttachment, type NewAttachment } from '../tiers/content/attachments.ts'
 import { packBody } from '../tiers/content/codec.ts'
 import { insertContentObject } from '../tiers/content/objects.ts'
 import { insertMessageRef, markBounced, type MessageRefRow } from '../tiers/oltp/messages.ts'
-import { newId } from '../ids.ts'
+import { enqueueWithinOltp } from './outbox.ts'
 
 export interface HeaderField {
   name: string

@@ -111,7 +111,7 @@ async function readContent(deps: Deps, ref: MessageRefRow) {
       expired_at: row?.expires?.toISOString() ?? null,
     })
   }
-  // A ref always has content (invariant 1); a missing row here is a server fault, not a 404.
+  // The write order guarantees a ref its content: a missing row here is a server fault, not a 404.
   if (!row) throw new Error(`content ${ref.content_storage_key} missing for message ${ref.id}`)
   return { ...unpackBody(row), headers: row.headers ?? [] }
 }

@@ -7,7 +7,12 @@ import type { Deps } from '../deps.ts'
 import { pendingMigrations } from '../db/migrate.ts'
 import { TIER_NAMES, type TierName } from '../db/tier-names.ts'
 import { storageReport as contentReport, type StorageReport } from '../tiers/content/storage.ts'
-import { countDeadLetters } from '../tiers/queue/dead-letters.ts'
+import {
+  countDeadLetters,
+  getDeadLetter as deadLetterRow,
+  listDeadLetters as deadLetterRows,
+  requeueDeadLetters as requeue,
+} from '../tiers/queue/dead-letters.ts'
 import { outcomeCountsSince } from '../tiers/queue/job-logs.ts'
 import { metrics } from '../tiers/queue/pgmq.ts'
 import { WORK_QUEUES } from '../tiers/queue/queues.ts'
@@ -77,3 +82,11 @@ export async function monitoringSnapshot(deps: Deps) {
 
 /** The content tier for one tenant, or with null for all of them. */
 export const storageReport = (deps: Deps, tenantId: string | null): Promise<StorageReport> => contentReport(deps.tiers.content, tenantId)
+
+/** Dead letters, oldest first (optionally of one source queue), for operators to inspect. */
+export const listDeadLetters = (deps: Deps, opts: { queue?: string; limit: number }) => deadLetterRows(deps.tiers.queue, opts)
+
+export const getDeadLetter = (deps: Deps, msgId: string) => deadLetterRow(deps.tiers.queue, msgId)
+
+/** Puts dead letters back on their queues as fresh messages (attempts start again). */
+export const requeueDeadLetters = (deps: Deps, msgIds: readonly string[]) => requeue(deps.tiers.queue, msgIds)

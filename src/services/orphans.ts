@@ -37,13 +37,16 @@ export async function findOrphanContent(deps: Deps, olderThan: Date, limit = 1_0
   return orphans.slice(0, limit)
 }
 
-/** Deletes up to `limit` orphans older than the grace period (CONTENT_ORPHAN_GRACE_S); returns how many it removed. */
-export async function collectOrphanContent(deps: Deps, limit = 500): Promise<number> {
+/**
+ * Deletes up to `limit` orphans older than the grace period (CONTENT_ORPHAN_GRACE_S). `more`: the
+ * batch was full, so more may be waiting.
+ */
+export async function collectOrphanContent(deps: Deps, limit: number): Promise<{ removed: number; more: boolean }> {
   const cutoff = new Date(deps.clock.now() - deps.config.CONTENT_ORPHAN_GRACE_S * 1000)
   const orphans = await findOrphanContent(deps, cutoff, limit)
   let removed = 0
   for (const [tenantId, list] of Map.groupBy(orphans, (o) => o.tenant_id)) {
     removed += await deleteContentObjects(deps.tiers.content, tenantId, list.map((o) => o.storage_key), cutoff)
   }
-  return removed
+  return { removed, more: removed === limit }
 }

@@ -16,8 +16,8 @@ import {
   dueForExpiry,
   expireContent,
   expireOldAttachments,
-  getPolicy as policyInForce,
   putPolicy,
+  readPolicy,
   recomputeExpiryBatch,
   storeArchived,
   type RetentionPolicy,
@@ -25,9 +25,8 @@ import {
 import { markContentExpired } from '../tiers/oltp/messages.ts'
 import { messageIdsInQueues } from '../tiers/queue/pgmq.ts'
 
-export { DEFAULT_POLICY, type RetentionPolicy } from '../tiers/content/retention.ts'
-
-export const getPolicy = (deps: Deps, tenantId: string) => policyInForce(deps.tiers.content, tenantId)
+/** The tenant's policy in force: its own, or the defaults. */
+export const getPolicy = (deps: Deps, tenantId: string) => readPolicy(deps.tiers.content, tenantId)
 
 /** Replaces the policy; stored expiries follow shortly after, recomputed in batches by a job. */
 export async function setPolicy(deps: Deps, tenantId: string, policy: RetentionPolicy): Promise<RetentionPolicy> {

@@ -39,10 +39,10 @@ describe('orphan collection', () => {
     expect(orphan).toBeDefined()
 
     const { clock, deps } = withClock()
-    expect(await collectOrphanContent(deps)).toBe(0) // too young
+    expect(await collectOrphanContent(deps, 500)).toEqual({ removed: 0, more: false }) // too young
     clock.advance(GRACE_S * 1000 + 1_000)
 
-    await enqueue(sys.tiers.queue, 'content.collect_orphans', {})
+    await enqueue(sys.tiers.queue, 'content.collect_orphans', { batch_size: 500 })
     await runVisible({ ...sys, deps })
     expect(await getContentObject(sys.tiers.content, t.id, orphan!.storage_key)).toBeUndefined()
     expect(await orphansOf(t.id)).toEqual([])
@@ -81,7 +81,7 @@ describe('orphan collection', () => {
     const all = async () => (await findOrphanContent(sys.deps, new Date(Date.now() + 60_000))).length
     const before = await all()
     expect(before).toBeGreaterThanOrEqual(3)
-    expect(await collectOrphanContent(deps, 2)).toBe(2)
+    expect(await collectOrphanContent(deps, 2)).toEqual({ removed: 2, more: true })
     expect(await all()).toBe(before - 2)
   })
 })

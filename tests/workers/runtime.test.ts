@@ -87,7 +87,7 @@ describe('failures', () => {
     expect(await worker.runOnce(QUEUES.jobs)).toBe(1)
     expect(calls).toBe(2)
     expect(await depth(QUEUES.jobs)).toBe(0)
-    const [dead] = await sys.tiers.queue.query<{ message: any }>(`SELECT message FROM pgmq.q_dead_letters`)
+    const [dead] = await sys.tiers.queue.query<{ message: any }>(`SELECT message FROM pgmq.q_dead_letters WHERE message->>'msg_id' = $1`, [msgId])
     expect(dead!.message).toMatchObject({ queue: 'jobs', msg_id: msgId, job: 'test.flaky', error: 'downstream unavailable' })
     expect((await jobLogs(QUEUES.jobs)).filter((l) => l.msg_id === msgId).map((l) => [l.outcome, l.attempt, l.error])).toEqual([
       ['retrying', 1, 'downstream unavailable'],
@@ -133,11 +133,14 @@ describe('leases and shutdown', () => {
   test('a handler running past its visibility timeout keeps the message leased', async () => {
     await createEffectTables(sys.tiers.queue)
     const worker = new Worker(sys.deps, { queues: [QUEUES.jobs], jobs: testJobs(), visibilityTimeout: 2 })
-    await send(sys.tiers.queue, QUEUES.jobs, { job: 'test.effect', payload: { key: 'slow', sleep_ms: 5_000 } })
+    const msgId = await send(sys.tiers.queue, QUEUES.jobs, { job: 'test.effect', payload: { key: 'slow', sleep_ms: 4_000 } })
+    const vt = async () => (await sys.tiers.queue.query<{ vt: Date }>(`SELECT vt FROM pgmq.q_jobs WHERE msg_id = $1`, [msgId]))[0]!.vt
     const running = worker.runOnce(QUEUES.jobs)
-    // Past the 2 s timeout the message is still hidden: the runtime extended its lease (every
-    // second, by 2 s), or another read would take it now.
-    await Bun.sleep(3_500)
+    await eventually(async () => (await vt()).getTime() > Date.now(), 'the message to be read')
+    const leasedUntil = (await vt()).getTime()
+    // While the handler runs, the runtime pushes the lease out (every second, by 2 s): the
+    // visibility timeout moves past where the read set it, so no other read can take the message.
+    await eventually(async () => (await vt()).getTime() > leasedUntil, 'the lease to be extended', 10_000)
     expect(await read(sys.tiers.queue, QUEUES.jobs, 30, 10)).toHaveLength(0)
     expect(await running).toBe(1)
     const runs = await sys.tiers.queue.query(`SELECT key FROM public.test_runs`)
@@ -149,13 +152,13 @@ describe('leases and shutdown', () => {
     await createEffectTables(sys.tiers.queue)
     const worker = new Worker(sys.deps, { queues: [QUEUES.jobs], jobs: testJobs(), pollIntervalMs: 20 })
     await sendBatch(sys.tiers.queue, QUEUES.jobs, [
-      { job: 'test.effect', payload: { key: 'stuck', sleep_ms: 1_500 } },
-      { job: 'test.effect', payload: { key: 'also-stuck', sleep_ms: 1_500 } },
+      { job: 'test.effect', payload: { key: 'stuck', sleep_ms: 5_000 } },
+      { job: 'test.effect', payload: { key: 'also-stuck', sleep_ms: 5_000 } },
     ])
     await worker.start()
     const hidden = async () => Number((await sys.tiers.queue.query<{ n: string }>(`SELECT count(*) AS n FROM pgmq.q_jobs WHERE vt > now()`))[0]!.n)
     await eventually(async () => (await hidden()) === 2, 'both messages read')
-    // Handlers still have over a second to run: a stop that waited for them would release none.
+    // Handlers still have seconds to run: a stop that waited for them would release none.
     const released = await worker.stop({ timeoutMs: 300 })
     expect(released).toBe(2)
     // Visible again right away, for the next worker, as a second delivery.

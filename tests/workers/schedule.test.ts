@@ -10,7 +10,8 @@ import { engine } from '../support/databases.ts'
 import { eventually } from '../support/eventually.ts'
 import { emptyQueues } from '../support/queues.ts'
 import { makeDeps, testConfig, tierUrlEnv, useSystem } from '../support/system.ts'
-import type { Tiers } from '../../src/db/tiers.ts'
+import { tiersFrom, type Tiers } from '../../src/db/tiers.ts'
+import { faultyDb } from '../support/faults.ts'
 import { maintenance, Scheduler } from '../../workers/schedule.ts'
 
 const sys = useSystem()
@@ -62,6 +63,17 @@ describe('maintenance scheduling', () => {
     expect(await enqueuedPerSlot(sys.tiers)).toHaveLength(3)
   })
 
+  test('a slot whose claim failed is asked for again on the next tick', async () => {
+    const config = testConfig({ MAINTENANCE_INTERVAL_S: String(INTERVAL_S) })
+    let down = true
+    const queue = faultyDb(sys.tiers.queue, (text) => down && text.includes('queue.schedules'), 'queue database unreachable')
+    const scheduler = new Scheduler(makeDeps(tiersFrom({ ...sys.tiers, queue }), { config }), maintenance(config))
+    await expect(scheduler.tick()).rejects.toThrow('queue database unreachable')
+    down = false
+    expect((await scheduler.tick()).sort()).toEqual(['content.archive', 'content.collect_orphans', 'content.expire'])
+    expect(await enqueuedPerSlot(sys.tiers)).toHaveLength(3)
+  })
+
   test.skipIf(engine !== 'postgres')('three worker processes run each maintenance job once per slot', async () => {
     const env = { ...(await tierUrlEnv()), MAINTENANCE_INTERVAL_S: '1', LOG_LEVEL: 'info' }
     const workers = Array.from({ length: 3 }, () => spawnChild('bin/workers.ts', env))
@@ -79,7 +91,10 @@ describe('maintenance scheduling', () => {
     const bySlot = Map.groupBy(perSlot, (r) => r.slot)
     const full = [...bySlot.values()].filter((rows) => rows.length === 3)
     expect(full.length).toBeGreaterThanOrEqual(3)
-    const claimers = await sys.tiers.queue.query<{ claimed_by: string }>(`SELECT DISTINCT claimed_by FROM queue.schedules`)
-    expect(claimers.length).toBeGreaterThan(0)
+    // The claim table remembers, per job, the newest slot that was enqueued.
+    const claimed = await sys.tiers.queue.query<{ name: string; slot: Date }>(`SELECT name, slot FROM queue.schedules ORDER BY name`)
+    const newest = (job: string) => perSlot.filter((r) => r.job === job).map((r) => r.slot).sort().at(-1)
+    expect(claimed.map((c) => [c.name, c.slot.toISOString()])).toEqual(claimed.map((c) => [c.name, newest(c.name) ?? 'none']))
+    expect(claimed).toHaveLength(3)
   }, 120_000)
 })

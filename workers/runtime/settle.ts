@@ -3,6 +3,7 @@
  * call archives every success and logs every attempt; retries and dead letters (rare) add theirs.
  */
 import type { Db, Queryable } from '../../src/db/types.ts'
+import type { DeadLetterRecord } from '../../src/tiers/queue/dead-letters.ts'
 import { completeJobs, type JobOutcome } from '../../src/tiers/queue/job-logs.ts'
 import { archive, sendBatch, setVt, type QueueMessage } from '../../src/tiers/queue/pgmq.ts'
 import { QUEUES } from '../../src/tiers/queue/queues.ts'
@@ -31,7 +32,14 @@ export async function settle(db: Db, queue: string, workerId: string, outcomes: 
       await sendBatch(
         tx,
         QUEUES.deadLetters,
-        dead.map((o) => ({ queue, msg_id: o.msg.msg_id, job: o.job, error: o.error, message: o.msg.message, failed_at: new Date() })),
+        dead.map((o): DeadLetterRecord => ({
+          queue,
+          msg_id: o.msg.msg_id,
+          job: o.job,
+          error: o.error,
+          message: o.msg.message,
+          failed_at: new Date().toISOString(),
+        })),
       )
       await archive(tx, queue, dead.map((o) => o.msg.msg_id))
     })

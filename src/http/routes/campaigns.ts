@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { addStep, createCampaign, listCampaigns, listSteps } from '../../services/campaigns.ts'
 import { router } from '../env.ts'
-import { commonErrors, IdParam, json, jsonBody, PageQuery, pageOf, Timestamp, Uuid, security } from '../schemas.ts'
+import { commonErrors, IdParam, json, jsonBody, PageQuery, pageSchema, Timestamp, Uuid, security } from '../schemas.ts'
 
 const CreateCampaign = z.object({ name: z.string().trim().min(1).max(200) })
 const Campaign = z
@@ -47,7 +47,7 @@ export function campaignRoutes(deps: Deps) {
         tags: ['campaigns'],
         security,
         request: { query: PageQuery },
-        responses: { 200: json('A page of campaigns, newest first', pageOf(Campaign)), ...commonErrors },
+        responses: { 200: json('A page of campaigns, newest first', pageSchema(Campaign)), ...commonErrors },
       }),
       async (c) => c.json(await listCampaigns(deps, c.get('tenantId'), c.req.valid('query')), 200),
     )

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { createEmailAccount, listEmailAccounts } from '../../services/email-accounts.ts'
 import { router } from '../env.ts'
-import { commonErrors, Email, json, jsonBody, PageQuery, pageOf, Timestamp, Uuid, security } from '../schemas.ts'
+import { commonErrors, Email, json, jsonBody, PageQuery, pageSchema, Timestamp, Uuid, security } from '../schemas.ts'
 
 const CreateEmailAccount = z.object({
   email_address: Email,
@@ -46,7 +46,7 @@ export function emailAccountRoutes(deps: Deps) {
         summary: 'List mailboxes, newest first',
         security,
         request: { query: PageQuery },
-        responses: { 200: json('A page of mailboxes', pageOf(EmailAccount)), ...commonErrors },
+        responses: { 200: json('A page of mailboxes', pageSchema(EmailAccount)), ...commonErrors },
       }),
       async (c) => c.json(await listEmailAccounts(deps, c.get('tenantId'), c.req.valid('query')), 200),
     )

@@ -1,21 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
-import { acceptEvents } from '../../services/events.ts'
-import { BOUNCE_TYPES, EVENT_TYPES } from '../../tiers/analytics/events.ts'
+import { acceptEvents, incomingEventSchema } from '../../services/events.ts'
 import { statusOf } from '../problem.ts'
 import { router } from '../env.ts'
-import { commonErrors, json, jsonBody, security, Uuid } from '../schemas.ts'
+import { commonErrors, json, jsonBody, security } from '../schemas.ts'
 
-const Event = z.object({
-  event_id: z.string().trim().min(1).max(200),
-  message_id: Uuid,
-  type: z.enum(EVENT_TYPES),
-  occurred_at: z.iso.datetime({ offset: true }),
-  bounce_type: z.enum(BOUNCE_TYPES).optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-})
-
-const EventBatch = z.object({ events: z.array(Event).min(1).max(1000) }).openapi('EventBatch')
+const EventBatch = z.object({ events: z.array(incomingEventSchema).min(1).max(1000) }).openapi('EventBatch')
 
 const Accepted = z.object({
   accepted: z.array(z.string()),

@@ -4,7 +4,7 @@ import { ingestInbound } from '../../services/inbound.ts'
 import { router } from '../env.ts'
 import { AppError } from '../../errors.ts'
 import { commonErrors, json, security, Uuid } from '../schemas.ts'
-import { MessageRef } from './message-schemas.ts'
+import { MessageRef } from '../message-schemas.ts'
 
 const Classification = z.object({
   type: z.enum(['email', 'auto_reply', 'bounce']),

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { createLead, listLeads } from '../../services/leads.ts'
 import { router } from '../env.ts'
-import { commonErrors, Email, json, jsonBody, PageQuery, pageOf, Timestamp, Uuid, security } from '../schemas.ts'
+import { commonErrors, Email, json, jsonBody, PageQuery, pageSchema, Timestamp, Uuid, security } from '../schemas.ts'
 
 const Name = z.string().trim().min(1).max(100).nullish()
 const CreateLead = z.object({ email: Email, first_name: Name, last_name: Name })
@@ -40,7 +40,7 @@ export function leadRoutes(deps: Deps) {
         summary: 'List leads, newest first; ?email= finds one by address',
         security,
         request: { query: PageQuery.extend({ email: Email.optional() }) },
-        responses: { 200: json('A page of leads', pageOf(Lead)), ...commonErrors },
+        responses: { 200: json('A page of leads', pageSchema(Lead)), ...commonErrors },
       }),
       async (c) => {
         const { email, ...page } = c.req.valid('query')

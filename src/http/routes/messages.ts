@@ -10,7 +10,7 @@ import {
   listMessages,
 } from '../../services/messages.ts'
 import { router } from '../env.ts'
-import { commonErrors, json, jsonBody, pageOf, security } from '../schemas.ts'
+import { commonErrors, json, jsonBody, pageSchema, security } from '../schemas.ts'
 import {
   AttachmentParams,
   CreateMessage,
@@ -20,7 +20,7 @@ import {
   MessageParams,
   MessageRef,
   normaliseHeaders,
-} from './message-schemas.ts'
+} from '../message-schemas.ts'
 
 const gone = { description: 'The content expired under the retention policy' }
 
@@ -69,7 +69,7 @@ export function messageRoutes(deps: Deps) {
         summary: 'List message refs (metadata only), newest first',
         security,
         request: { query: ListMessagesQuery },
-        responses: { 200: json('A page of refs', pageOf(MessageRef)), ...commonErrors },
+        responses: { 200: json('A page of refs', pageSchema(MessageRef)), ...commonErrors },
       }),
       async (c) => {
         const q = c.req.valid('query')

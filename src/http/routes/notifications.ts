@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { createNotification, listNotifications } from '../../services/notifications.ts'
 import { router } from '../env.ts'
-import { commonErrors, json, jsonBody, PageQuery, pageOf, security, Timestamp, Uuid } from '../schemas.ts'
+import { commonErrors, json, jsonBody, PageQuery, pageSchema, security, Timestamp, Uuid } from '../schemas.ts'
 
 const CreateNotification = z.object({
   title: z.string().trim().min(1).max(200),
@@ -48,7 +48,7 @@ export function notificationRoutes(deps: Deps) {
         tags: ['content'],
         security,
         request: { query: PageQuery.extend({ user_id: Uuid.optional() }) },
-        responses: { 200: json('A page, newest first', pageOf(Notification)), ...commonErrors },
+        responses: { 200: json('A page, newest first', pageSchema(Notification)), ...commonErrors },
       }),
       async (c) => {
         const { user_id, ...page } = c.req.valid('query')

@@ -1,18 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { getPolicy, setPolicy } from '../../services/retention.ts'
+import { retentionPolicySchema } from '../../tiers/content/retention.ts'
 import { router } from '../env.ts'
 import { commonErrors, json, jsonBody, security } from '../schemas.ts'
 
-const Days = z.number().int().min(1).max(36_500).nullable()
-
-const Policy = z
-  .object({
-    content_ttl_days: z.object({ outbound: Days, inbound: Days, transactional: Days, notification: Days }),
-    attachments_ttl_days: Days,
-    archive_after_days: Days,
-  })
-  .openapi('RetentionPolicy')
+const Policy = retentionPolicySchema.openapi('RetentionPolicy')
 
 export function retentionRoutes(deps: Deps) {
   return router()

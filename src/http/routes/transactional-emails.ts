@@ -2,8 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { createTransactionalEmail, listTransactional, readTransactionalEmail } from '../../services/transactional.ts'
 import { router } from '../env.ts'
-import { commonErrors, Email, IdParam, json, jsonBody, PageQuery, pageOf, security, Timestamp, Uuid } from '../schemas.ts'
-import { HeadersInput, MessageContent, normaliseHeaders } from './message-schemas.ts'
+import { commonErrors, Email, IdParam, json, jsonBody, PageQuery, pageSchema, security, Timestamp, Uuid } from '../schemas.ts'
+import { HeadersInput, MessageContent, normaliseHeaders } from '../message-schemas.ts'
 
 const CreateTransactional = z.object({
   to_email: Email,
@@ -55,7 +55,7 @@ export function transactionalEmailRoutes(deps: Deps) {
         tags: ['content'],
         security,
         request: { query: PageQuery },
-        responses: { 200: json('A page, newest first (metadata only)', pageOf(TransactionalEmail)), ...commonErrors },
+        responses: { 200: json('A page, newest first (metadata only)', pageSchema(TransactionalEmail)), ...commonErrors },
       }),
       async (c) => c.json(await listTransactional(deps, c.get('tenantId'), c.req.valid('query')), 200),
     )

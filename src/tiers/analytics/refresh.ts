@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../../db/types.ts'
 import type { refreshState } from './schema.ts'
 
-export const VIEWS = ['campaign_analytics', 'mailbox_analytics', 'sequence_step_analytics'] as const
+const VIEWS = ['campaign_analytics', 'mailbox_analytics', 'sequence_step_analytics'] as const
 
 export type RefreshState = Omit<typeof refreshState.$inferSelect, 'id'>
 
@@ -21,7 +21,7 @@ export async function markClean(q: Queryable): Promise<void> {
 }
 
 /** Refreshes the three views without blocking readers (each has a unique index). */
-export async function refreshViews(db: Db): Promise<void> {
+export async function refreshMaterializedViews(db: Db): Promise<void> {
   for (const view of VIEWS) await db.exec(`REFRESH MATERIALIZED VIEW CONCURRENTLY analytics.${view}`)
 }
 

@@ -1,7 +1,10 @@
 import type { Queryable } from '../../db/types.ts'
 import type { attachments } from './schema.ts'
 
-export type AttachmentMeta = Pick<typeof attachments.$inferSelect, 'id' | 'filename' | 'mime_type' | 'size_bytes' | 'storage_disposition'>
+/** What a message's attachment list shows; the bytes are fetched one attachment at a time. */
+const META_COLUMNS = ['id', 'filename', 'mime_type', 'size_bytes', 'storage_disposition'] as const
+
+export type AttachmentMeta = Pick<typeof attachments.$inferSelect, (typeof META_COLUMNS)[number]>
 
 export interface NewAttachment {
   id: string
@@ -52,15 +55,14 @@ export async function collectUnreferencedBlobs(q: Queryable, limit: number): Pro
 
 export function listAttachments(q: Queryable, tenantId: string, parentKey: string): Promise<AttachmentMeta[]> {
   return q.query<AttachmentMeta>(
-    `SELECT id, filename, mime_type, size_bytes, storage_disposition FROM content.attachments
-      WHERE tenant_id = $1 AND parent_storage_key = $2 ORDER BY created, id`,
+    `SELECT ${META_COLUMNS.join(', ')} FROM content.attachments WHERE tenant_id = $1 AND parent_storage_key = $2 ORDER BY created, id`,
     [tenantId, parentKey],
   )
 }
 
 export async function getAttachment(q: Queryable, tenantId: string, parentKey: string, id: string) {
   const rows = await q.query<AttachmentMeta & { content: Uint8Array | null }>(
-    `SELECT a.id, a.filename, a.mime_type, a.size_bytes, a.storage_disposition, coalesce(b.content, a.content) AS content
+    `SELECT ${META_COLUMNS.map((c) => `a.${c}`).join(', ')}, coalesce(b.content, a.content) AS content
        FROM content.attachments a
        LEFT JOIN content.attachment_blobs b ON b.tenant_id = a.tenant_id AND b.sha256 = a.blob_sha256
       WHERE a.tenant_id = $1 AND a.parent_storage_key = $2 AND a.id = $3`,

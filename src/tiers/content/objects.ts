@@ -7,20 +7,24 @@ type ContentObject = typeof contentObjects.$inferSelect
 
 export type ContentKind = ContentObject['kind']
 
-export type ContentRow = Pick<
-  ContentObject,
-  | 'storage_key'
-  | 'tenant_id'
-  | 'compression_type'
-  | 'content_text'
-  | 'content_html'
-  | 'content_text_packed'
-  | 'content_html_packed'
-  | 'raw_size_bytes'
-  | 'content_state'
-  | 'expires'
-  | 'archived'
-> & { headers: { name: string; value: string }[] | null }
+/** What a read of one body needs: everything but the bookkeeping columns. */
+const READ_COLUMNS = [
+  'storage_key',
+  'tenant_id',
+  'compression_type',
+  'content_text',
+  'content_html',
+  'content_text_packed',
+  'content_html_packed',
+  'headers',
+  'raw_size_bytes',
+  'content_state',
+  'expires',
+  'archived',
+] as const
+
+/** Headers are stored as the ordered [{ name, value }] list the write path wrote. */
+export type ContentRow = Omit<Pick<ContentObject, (typeof READ_COLUMNS)[number]>, 'headers'> & { headers: { name: string; value: string }[] | null }
 
 /** Stores a body; its expiry comes from the tenant's retention policy in the same statement. */
 export async function insertContentObject(
@@ -52,9 +56,7 @@ export async function insertContentObject(
 
 export async function getContentObject(q: Queryable, tenantId: string, storageKey: string): Promise<ContentRow | undefined> {
   const rows = await q.query<ContentRow>(
-    `SELECT storage_key, tenant_id, compression_type, content_text, content_html, content_text_packed, content_html_packed,
-            headers, raw_size_bytes, content_state, expires, archived
-       FROM content.content_objects WHERE tenant_id = $1 AND storage_key = $2`,
+    `SELECT ${READ_COLUMNS.join(', ')} FROM content.content_objects WHERE tenant_id = $1 AND storage_key = $2`,
     [tenantId, storageKey],
   )
   return rows[0]

@@ -3,19 +3,27 @@
  * policy into an expiry, and the named queries of the content lifecycle (recompute, expire,
  * archive). The rule is written once, as SQL, because every place that applies it is a query.
  */
+import { z } from 'zod'
 import type { Queryable } from '../../db/types.ts'
 import { messageIdOfKeySql } from '../../storage-keys.ts'
-import type { CompressionType } from './codec.ts'
+import type { PackedBody } from './codec.ts'
 import type { ContentKind } from './objects.ts'
+import type { contentObjects } from './schema.ts'
 
-export interface RetentionPolicy {
+/** A number of days (at most a century), or null for forever. */
+const Days = z.number().int().min(1).max(36_500).nullable()
+
+/** A tenant's retention policy, as stored and as the API takes it. */
+export const retentionPolicySchema = z.object({
   /** Days a body lives, per kind; null keeps it forever. */
-  content_ttl_days: Record<ContentKind, number | null>
+  content_ttl_days: z.object({ outbound: Days, inbound: Days, transactional: Days, notification: Days }),
   /** Days attachment bytes live; null keeps them as long as their message. */
-  attachments_ttl_days: number | null
+  attachments_ttl_days: Days,
   /** Days before a body is recompressed into the warm archive; null never. */
-  archive_after_days: number | null
-}
+  archive_after_days: Days,
+})
+
+export type RetentionPolicy = z.infer<typeof retentionPolicySchema>
 
 /**
  * For a tenant that set nothing: two years of correspondence, a quarter of transactional mail,
@@ -60,7 +68,7 @@ export function expiresOnCreate(kind: ContentKind, tenantId: string, params: unk
 }
 
 /** The tenant's policy in force: its own, or the defaults when it never set one. */
-export async function getPolicy(q: Queryable, tenantId: string): Promise<RetentionPolicy> {
+export async function readPolicy(q: Queryable, tenantId: string): Promise<RetentionPolicy> {
   const d = DEFAULT_POLICY
   const t = d.content_ttl_days
   const [r] = await q.query<Record<'outbound' | 'inbound' | 'transactional' | 'notification' | 'attachments' | 'archive', number | null>>(
@@ -159,19 +167,12 @@ export async function expireOldAttachments(q: Queryable, limit: number): Promise
   return rows.length
 }
 
-export interface ArchiveCandidate {
-  storage_key: string
-  compression_type: CompressionType
-  content_text: string | null
-  content_html: string | null
-  content_text_packed: Uint8Array | null
-  content_html_packed: Uint8Array | null
-}
+const ARCHIVE_COLUMNS = ['storage_key', 'compression_type', 'content_text', 'content_html', 'content_text_packed', 'content_html_packed'] as const
 
 /** Live, unarchived bodies past their tenant's archive-after days, oldest first. */
 export function dueForArchive(q: Queryable, limit: number) {
-  return q.query<ArchiveCandidate>(
-    `SELECT c.storage_key, c.compression_type, c.content_text, c.content_html, c.content_text_packed, c.content_html_packed
+  return q.query<Pick<typeof contentObjects.$inferSelect, (typeof ARCHIVE_COLUMNS)[number]>>(
+    `SELECT ${ARCHIVE_COLUMNS.map((c) => `c.${c}`).join(', ')}
        FROM content.content_objects c
        LEFT JOIN content.retention_policies p ON p.tenant_id = c.tenant_id
       WHERE NOT c.archived AND c.content_state = 'present'
@@ -182,11 +183,7 @@ export function dueForArchive(q: Queryable, limit: number) {
 }
 
 /** Rewrites one body as archived, in whatever packing the archive codec produced. */
-export async function storeArchived(
-  q: Queryable,
-  key: string,
-  b: { compression_type: string; text: string | null; html: string | null; text_packed: Uint8Array | null; html_packed: Uint8Array | null; stored_size_bytes: number },
-): Promise<void> {
+export async function storeArchived(q: Queryable, key: string, b: PackedBody): Promise<void> {
   await q.query(
     `UPDATE content.content_objects
         SET compression_type = $2, content_text = $3, content_html = $4, content_text_packed = $5, content_html_packed = $6,

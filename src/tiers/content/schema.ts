@@ -39,7 +39,7 @@ export const contentObjects = content.table(
 
 /**
  * Per-tenant retention, in days; NULL keeps forever. A tenant without a row gets the defaults in
- * src/content/retention.ts.
+ * src/tiers/content/retention.ts.
  */
 export const retentionPolicies = content.table('retention_policies', {
   tenant_id: uuid().primaryKey(),

@@ -162,12 +162,7 @@ export function getThread(q: Queryable, tenantId: string, id: string): Promise<M
   )
 }
 
-export interface MessageDimensions {
-  id: string
-  email_account_id: string
-  campaign_id: string | null
-  sequence_step_id: string | null
-}
+export type MessageDimensions = Pick<MessageRefRow, 'id' | 'email_account_id' | 'campaign_id' | 'sequence_step_id'>
 
 /** The analytics dimensions of a tenant's messages, by id; ids not found are absent. */
 export async function messageDimensions(q: Queryable, tenantId: string, ids: readonly string[]) {

@@ -153,7 +153,7 @@ export const inboxMessageRefs = oltp.table(
     subject: varchar({ length: 500 }).notNull().default(''),
     status: varchar({ length: 50 }).notNull(),
     processed: timestamp({ withTimezone: true }),
-    /** NULL when the key is the default storageKeyFor(tenant_id, id); reads derive it (columns() in messages.ts). */
+    /** NULL when the key is the default messageKey(tenant_id, id) (src/storage-keys.ts); reads derive it. */
     content_storage_key: varchar({ length: 500 }),
     /** present | expired: an expired body leaves the ref in place and says so here. */
     content_state: varchar({ length: 20, enum: ['present', 'expired'] }).notNull().default('present'),

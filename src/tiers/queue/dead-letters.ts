@@ -6,18 +6,30 @@ import type { Db, Queryable } from '../../db/types.ts'
 import { QUEUES } from './queues.ts'
 import { remove, send } from './pgmq.ts'
 
+/** What the runtime writes when a message dies: where it came from, why, and the message itself. */
+export interface DeadLetterRecord {
+  queue: string
+  msg_id: string
+  job: string
+  error: string | null
+  message: unknown
+  failed_at: string
+}
+
 export interface DeadLetter {
   msg_id: string
   enqueued_at: Date
-  message: { queue: string; msg_id: string; job: string; error: string | null; message: unknown; failed_at: string }
+  message: DeadLetterRecord
 }
 
+/** Oldest first, after a message id; only the filters given go into the SQL (see src/db/keyset.ts). */
 export function listDeadLetters(q: Queryable, opts: { queue?: string; limit: number; afterId?: string }): Promise<DeadLetter[]> {
+  const params: unknown[] = [opts.afterId ?? '0', opts.limit]
+  const byQueue = opts.queue === undefined ? '' : `AND message->>'queue' = $${params.push(opts.queue)}`
   return q.query<DeadLetter>(
     `SELECT msg_id, enqueued_at, message FROM pgmq.q_${QUEUES.deadLetters}
-      WHERE ($1::text IS NULL OR message->>'queue' = $1) AND msg_id > $2::bigint
-      ORDER BY msg_id LIMIT $3`,
-    [opts.queue ?? null, opts.afterId ?? '0', opts.limit],
+      WHERE msg_id > $1::bigint ${byQueue} ORDER BY msg_id LIMIT $2`,
+    params,
   )
 }
 

@@ -1,6 +1,6 @@
 /**
  * Queue tier: pgmq owns its queues (schema pgmq); we own job_logs, one row per attempt.
- * The pgmq extension is installed by src/tiers/queue/install-pgmq.ts before migrations run.
+ * The pgmq extension is installed by src/db/install-pgmq.ts (run by the migration runner) before the migrations.
  */
 import { bigint, index, integer, pgSchema, text, timestamp, varchar } from 'drizzle-orm/pg-core'
 

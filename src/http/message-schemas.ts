@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
-import { Email, Timestamp, Uuid } from '../schemas.ts'
-import type { HeaderField } from '../../services/messages.ts'
+import { Email, Timestamp, Uuid } from './schemas.ts'
+import type { HeaderField } from '../services/messages.ts'
 
 const HeaderName = z.string().regex(/^[!-9;-~]{1,100}$/, 'a header name is 1-100 printable characters without ":"')
 const HeaderValue = z.string().max(16_384)

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { gunzipSync } from 'node:zlib'
-import type { Queryable } from '../../db/types.ts'
+import type { Queryable } from './types.ts'
 
 /** The pgmq release we run everywhere; its SQL ships inside @electric-sql/pglite-pgmq. */
-export const PGMQ_VERSION = '1.11.1'
+const PGMQ_VERSION = '1.11.1'
 
 /**
  * Installs pgmq in the queue tier. PGlite loads the extension bundle, so CREATE EXTENSION works.
@@ -27,7 +27,7 @@ export async function installPgmq(q: Queryable, engine: 'pglite' | 'postgres'): 
   await q.exec(await bundledPgmqSql())
 }
 
-export async function bundledPgmqSql(): Promise<string> {
+async function bundledPgmqSql(): Promise<string> {
   const require = createRequire(import.meta.url)
   const pkg = require.resolve('@electric-sql/pglite-pgmq/package.json')
   const tarball = gunzipSync(await readFile(new URL('dist/pgmq.tar.gz', `file://${pkg}`)))
