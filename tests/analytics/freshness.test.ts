@@ -17,11 +17,14 @@ const sys = useSystem(testConfig({ ANALYTICS_REFRESH_DEBOUNCE_S: '30' }))
 const workers = () => new Worker(sys.deps, { queues: [QUEUES.events, QUEUES.jobs], jobs: HANDLERS })
 
 describe('refresh and as_of', () => {
-  // Each test counts queue messages, so each starts from empty queues and views that are clean.
+  // Each test counts queue messages and reads as_of, so each starts from empty queues and views
+  // that were never refreshed.
   beforeEach(async () => {
     await sys.deps.outbox.kick()
     await emptyQueues(sys.tiers)
-    await sys.tiers.analytics.exec(`UPDATE analytics.refresh_state SET dirty_since = NULL, scheduled_at = NULL`)
+    await sys.tiers.analytics.exec(
+      `UPDATE analytics.refresh_state SET dirty_since = NULL, scheduled_at = NULL, as_of = NULL, refreshed_at = NULL, duration_ms = NULL`,
+    )
   })
 
   test('one debounced refresh per burst; as_of covers everything accepted before it', async () => {
