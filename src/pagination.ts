@@ -19,7 +19,7 @@ export interface PageRequest {
 const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url')
 
 /** The id a cursor names; a cursor this API did not issue is a validation error naming `cursor`. */
-export function cursorId(cursor: string | undefined): string | undefined {
+function cursorId(cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined
   const id = Buffer.from(cursor, 'base64url').toString('utf8')
   if (!isUuid(id)) throw invalid('invalid cursor', 'cursor', 'not a cursor this API issued')
@@ -27,8 +27,16 @@ export function cursorId(cursor: string | undefined): string | undefined {
 }
 
 /** Listings fetch limit + 1 rows; the extra row only says whether another page exists. */
-export function pageOf<T extends { id: string }>(rows: T[], limit: number): Page<T> {
+function pageOf<T extends { id: string }>(rows: T[], limit: number): Page<T> {
   const data = rows.slice(0, limit)
   const more = rows.length > limit
   return { data, next_cursor: more && data.length ? encodeCursor(data[data.length - 1]!.id) : null }
+}
+
+/** Answers a page request with a keyset listing (src/db/keyset.ts) that takes the cursor's id and the limit. */
+export async function paged<T extends { id: string }>(
+  page: PageRequest,
+  list: (keyset: { before?: string; limit: number }) => Promise<T[]>,
+): Promise<Page<T>> {
+  return pageOf(await list({ before: cursorId(page.cursor), limit: page.limit }), page.limit)
 }

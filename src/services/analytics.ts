@@ -117,16 +117,21 @@ export async function scheduleOverdueRefresh(deps: Deps): Promise<boolean> {
  * are still clean, nothing was applied after their last refresh began, so everything accepted
  * before the watermark is in them. Otherwise they are as of their last refresh (null: never).
  */
-async function viewsAsOf(deps: Deps): Promise<Date | null> {
+async function viewsState(deps: Deps) {
   const w = await watermark(deps)
   const state = await getRefreshState(deps.tiers.analytics)
-  return state.dirty_since === null ? w : state.as_of
+  return { asOf: state.dirty_since === null ? w : state.as_of, state }
 }
+
+const viewsAsOf = async (deps: Deps) => (await viewsState(deps)).asOf
+
+/** Seconds since as_of on the process clock; null before the first refresh. */
+const freshnessSeconds = (deps: Deps, asOf: Date | null) => (asOf ? Math.max(0, (deps.clock.now() - asOf.getTime()) / 1000) : null)
 
 /** The refresh's own figures, for monitoring. */
 export async function refreshStatus(deps: Deps) {
-  const [asOf, state] = await Promise.all([viewsAsOf(deps), getRefreshState(deps.tiers.analytics)])
-  return { as_of: asOf, freshness_seconds: asOf ? (deps.clock.now() - asOf.getTime()) / 1000 : null, duration_ms: state.duration_ms }
+  const { asOf, state } = await viewsState(deps)
+  return { as_of: asOf, freshness_seconds: freshnessSeconds(deps, asOf), duration_ms: state.duration_ms }
 }
 
 const rate = (n: number, d: number) => (d > 0 ? Math.round((n / d) * 10_000) / 10_000 : null)
@@ -140,7 +145,7 @@ function report(deps: Deps, counts: Counts, asOf: Date | null) {
     reply_rate: rate(counts.unique_replied, counts.sent),
     bounce_rate: rate(counts.bounced, counts.sent),
     as_of: asOf?.toISOString() ?? null,
-    freshness_seconds: asOf ? Math.max(0, (deps.clock.now() - asOf.getTime()) / 1000) : null,
+    freshness_seconds: freshnessSeconds(deps, asOf),
   }
 }
 

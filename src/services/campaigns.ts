@@ -2,13 +2,13 @@
 import type { Deps } from '../deps.ts'
 import { conflict, notFound } from '../errors.ts'
 import { newId } from '../ids.ts'
-import { cursorId, pageOf, type PageRequest } from '../pagination.ts'
+import { paged, type PageRequest } from '../pagination.ts'
 import { campaignExists, insertCampaign, insertSequenceStep, listCampaigns as listRows, listSequenceSteps } from '../tiers/oltp/campaigns.ts'
 
 export const createCampaign = (deps: Deps, tenantId: string, name: string) => insertCampaign(deps.tiers.oltp, { tenantId, id: newId(), name })
 
 export async function listCampaigns(deps: Deps, tenantId: string, page: PageRequest) {
-  return pageOf(await listRows(deps.tiers.oltp, tenantId, { before: cursorId(page.cursor), limit: page.limit }), page.limit)
+  return paged(page, (keyset) => listRows(deps.tiers.oltp, tenantId, keyset))
 }
 
 export async function addStep(

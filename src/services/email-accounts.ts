@@ -2,7 +2,7 @@
 import type { Deps } from '../deps.ts'
 import { conflict } from '../errors.ts'
 import { newId } from '../ids.ts'
-import { cursorId, pageOf, type PageRequest } from '../pagination.ts'
+import { paged, type PageRequest } from '../pagination.ts'
 import { insertEmailAccount, listEmailAccounts as listRows } from '../tiers/oltp/email-accounts.ts'
 
 export async function createEmailAccount(deps: Deps, tenantId: string, a: { email_address: string; display_name?: string | null }) {
@@ -17,5 +17,5 @@ export async function createEmailAccount(deps: Deps, tenantId: string, a: { emai
 }
 
 export async function listEmailAccounts(deps: Deps, tenantId: string, page: PageRequest) {
-  return pageOf(await listRows(deps.tiers.oltp, tenantId, { before: cursorId(page.cursor), limit: page.limit }), page.limit)
+  return paged(page, (keyset) => listRows(deps.tiers.oltp, tenantId, keyset))
 }

@@ -2,7 +2,7 @@
 import type { Deps } from '../deps.ts'
 import { conflict } from '../errors.ts'
 import { newId } from '../ids.ts'
-import { cursorId, pageOf, type PageRequest } from '../pagination.ts'
+import { paged, type PageRequest } from '../pagination.ts'
 import { insertLead, listLeads as listRows } from '../tiers/oltp/leads.ts'
 
 export async function createLead(deps: Deps, tenantId: string, l: { email: string; first_name?: string | null; last_name?: string | null }) {
@@ -19,5 +19,5 @@ export async function createLead(deps: Deps, tenantId: string, l: { email: strin
 
 /** Newest first; with an email, the one lead with that address (or none). */
 export async function listLeads(deps: Deps, tenantId: string, page: PageRequest, email?: string) {
-  return pageOf(await listRows(deps.tiers.oltp, tenantId, { before: cursorId(page.cursor), limit: page.limit }, email), page.limit)
+  return paged(page, (keyset) => listRows(deps.tiers.oltp, tenantId, keyset, email))
 }

@@ -6,7 +6,7 @@ import type { Deps } from '../deps.ts'
 import { gone, invalid, notFound } from '../errors.ts'
 import { newId } from '../ids.ts'
 import { messageIds } from '../inbound/parse.ts'
-import { cursorId, pageOf, type Page, type PageRequest } from '../pagination.ts'
+import { paged, type Page, type PageRequest } from '../pagination.ts'
 import { getAttachment, listAttachments } from '../tiers/content/attachments.ts'
 import { unpackBody } from '../tiers/content/codec.ts'
 import { getContentObject } from '../tiers/content/objects.ts'
@@ -92,8 +92,7 @@ export async function createMessage(deps: Deps, tenantId: string, input: CreateM
 }
 
 export async function listMessages(deps: Deps, tenantId: string, filter: Omit<MessageFilter, 'before' | 'limit'>, page: PageRequest): Promise<Page<MessageRefRow>> {
-  const rows = await listMessageRefs(deps.tiers.oltp, tenantId, { ...filter, before: cursorId(page.cursor), limit: page.limit })
-  return pageOf(rows, page.limit)
+  return paged(page, (keyset) => listMessageRefs(deps.tiers.oltp, tenantId, { ...filter, ...keyset }))
 }
 
 async function requireMessage(deps: Deps, tenantId: string, id: string): Promise<MessageRefRow> {

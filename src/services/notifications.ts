@@ -1,7 +1,7 @@
 /** In-app (and other channel) notifications, stored in the content tier and expired by retention. */
 import type { Deps } from '../deps.ts'
 import { newId } from '../ids.ts'
-import { cursorId, pageOf, type PageRequest } from '../pagination.ts'
+import { paged, type PageRequest } from '../pagination.ts'
 import { insertNotification, listNotifications as listRows } from '../tiers/content/notifications.ts'
 
 export interface NewNotification {
@@ -25,6 +25,5 @@ export function createNotification(deps: Deps, tenantId: string, n: NewNotificat
 }
 
 export async function listNotifications(deps: Deps, tenantId: string, page: PageRequest, userId?: string) {
-  const rows = await listRows(deps.tiers.content, tenantId, { before: cursorId(page.cursor), limit: page.limit }, userId)
-  return pageOf(rows, page.limit)
+  return paged(page, (keyset) => listRows(deps.tiers.content, tenantId, keyset, userId))
 }

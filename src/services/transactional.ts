@@ -5,7 +5,7 @@
 import type { Deps } from '../deps.ts'
 import { notFound } from '../errors.ts'
 import { newId } from '../ids.ts'
-import { cursorId, pageOf, type PageRequest } from '../pagination.ts'
+import { paged, type PageRequest } from '../pagination.ts'
 import { transactionalKey } from '../storage-keys.ts'
 import { packBody, unpackBody } from '../tiers/content/codec.ts'
 import { getContentObject, insertContentObject } from '../tiers/content/objects.ts'
@@ -41,8 +41,7 @@ export async function createTransactionalEmail(deps: Deps, tenantId: string, inp
 }
 
 export async function listTransactional(deps: Deps, tenantId: string, page: PageRequest) {
-  const rows = await listTransactionalEmails(deps.tiers.content, tenantId, { before: cursorId(page.cursor), limit: page.limit })
-  return pageOf(rows, page.limit)
+  return paged(page, (keyset) => listTransactionalEmails(deps.tiers.content, tenantId, keyset))
 }
 
 /** The record with its content; content is null once retention expired it. */
