@@ -12,7 +12,7 @@ import type { Db } from '../../src/db/types.ts'
 import { unpackBody } from '../../src/tiers/content/codec.ts'
 import { getContentObject } from '../../src/tiers/content/objects.ts'
 import { getThread, listMessageRefs, getMessageRef } from '../../src/tiers/oltp/messages.ts'
-import { ensureDataset, type DatasetInfo } from '../dataset/load.ts'
+import { dropDataset, ensureDataset, type DatasetInfo } from '../dataset/load.ts'
 import { World } from '../../datagen/world.ts'
 import { legacyQueries, refsCampaignCounts } from '../legacy/queries.ts'
 import { databaseUrl, serverVersion } from '../lib/pg.ts'
@@ -274,6 +274,7 @@ export async function benchOltp({ quick = false } = {}): Promise<Section> {
     }
   } finally {
     await db.close().catch(() => {})
+    if (quick) await dropDataset(database)
   }
   return { name: 'oltp', rows, data }
 }
