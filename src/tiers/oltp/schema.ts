@@ -8,12 +8,14 @@ import {
   bigint,
   char,
   check,
+  doublePrecision,
   foreignKey,
   index,
   integer,
   jsonb,
   pgSchema,
   primaryKey,
+  text,
   timestamp,
   unique,
   uniqueIndex,
@@ -28,6 +30,9 @@ export const tenants = oltp.table('tenants', {
   id: uuid().primaryKey(),
   name: varchar({ length: 200 }).notNull(),
   status: varchar({ length: 20 }).notNull().default('active'),
+  /** Per-key request rate and burst for this tenant's keys; NULL: the RATE_LIMIT_* defaults. */
+  rate_limit_per_s: integer(),
+  rate_limit_burst: integer(),
   created: createdAt(),
   updated: updatedAt(),
 })
@@ -60,11 +65,26 @@ export const apiKeys = oltp.table(
     key_hash: char({ length: 64 }).notNull().unique('api_keys_key_hash'),
     prefix: varchar({ length: 16 }).notNull(),
     name: varchar({ length: 100 }),
+    /** What the key may do (src/scopes.ts); the tenant's first key has every scope. */
+    scopes: text().array().notNull().default(sql`'{}'::text[]`),
     created: createdAt(),
+    expires_at: timestamp({ withTimezone: true }),
+    /** Written in batches by the API processes, so it may lag a request by a flush interval. */
+    last_used_at: timestamp({ withTimezone: true }),
     revoked: timestamp({ withTimezone: true }),
   },
-  (t) => [index('api_keys_tenant').on(t.tenant_id)],
+  (t) => [index('api_keys_tenant').on(t.tenant_id, t.created)],
 )
+
+/**
+ * Token buckets shared by every API process, one row per API key. Processes lease tokens in
+ * small batches (src/http/rate-limit.ts), so a request does not write here each time.
+ */
+export const rateBuckets = oltp.table('rate_buckets', {
+  key_id: uuid().primaryKey(),
+  tokens: doublePrecision().notNull(),
+  refilled_at: timestamp({ withTimezone: true }).notNull(),
+})
 
 export const emailAccounts = oltp.table(
   'email_accounts',
@@ -177,6 +197,11 @@ export const inboxMessageRefs = oltp.table(
     index('inbox_message_refs_parent').on(t.tenant_id, t.parent_message_id).where(sql`${t.parent_message_id} is not null`),
     // A hash index: 4-byte hashes instead of copies of 40-100 byte Message-IDs; lookups are by equality only.
     index('inbox_message_refs_rfc822').using('hash', t.rfc822_message_id).where(sql`${t.rfc822_message_id} is not null`),
+    // An inbound Message-ID is stored once per tenant, even when redeliveries race each other.
+    // md5 keeps the key small and under btree's size limit for a 998-byte id.
+    uniqueIndex('inbox_message_refs_inbound_once')
+      .on(t.tenant_id, sql`md5(${t.rfc822_message_id})`)
+      .where(sql`${t.direction} = 'inbound' and ${t.rfc822_message_id} is not null`),
     check('inbox_message_refs_direction', sql`${t.direction} in ('inbound', 'outbound')`),
     check('inbox_message_refs_message_type', sql`${t.message_type} in ('email', 'bounce', 'auto_reply')`),
     check('inbox_message_refs_content_state', sql`${t.content_state} in ('present', 'expired')`),
