@@ -20,4 +20,4 @@ UPDATE "oltp"."inbox_message_refs" r SET "rfc822_message_id" = NULL
           FROM "oltp"."inbox_message_refs" WHERE direction = 'inbound' AND rfc822_message_id IS NOT NULL) d
  WHERE d.n > 1 AND r.tenant_id = d.tenant_id AND r.id = d.id;--> statement-breakpoint
 CREATE UNIQUE INDEX "inbox_message_refs_inbound_once" ON "oltp"."inbox_message_refs" USING btree ("tenant_id",md5("rfc822_message_id")) WHERE "oltp"."inbox_message_refs"."direction" = 'inbound' and "oltp"."inbox_message_refs"."rfc822_message_id" is not null;--> statement-breakpoint
-CREATE INDEX "api_keys_tenant" ON "oltp"."api_keys" USING btree ("tenant_id","created");
+CREATE INDEX "api_keys_tenant" ON "oltp"."api_keys" USING btree ("tenant_id","id" DESC NULLS FIRST);

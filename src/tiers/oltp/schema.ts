@@ -73,12 +73,12 @@ export const apiKeys = oltp.table(
     last_used_at: timestamp({ withTimezone: true }),
     revoked: timestamp({ withTimezone: true }),
   },
-  (t) => [index('api_keys_tenant').on(t.tenant_id, t.created)],
+  (t) => [index('api_keys_tenant').on(t.tenant_id, t.id.desc().nullsFirst())],
 )
 
 /**
  * Token buckets shared by every API process, one row per API key. Processes lease tokens in
- * small batches (src/http/rate-limit.ts), so a request does not write here each time.
+ * small batches (src/services/rate-limits.ts), so a request does not write here each time.
  */
 export const rateBuckets = oltp.table('rate_buckets', {
   key_id: uuid().primaryKey(),
