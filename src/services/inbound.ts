@@ -58,6 +58,7 @@ export async function ingestInbound(
     ...[...mail.references].reverse(),
   ]
   const known = await findByRfc822Ids(deps.tiers.oltp, tenantId, [...candidates, ...(mail.messageId ? [mail.messageId] : [])])
+  // A redelivery found here costs no write; one racing this check is caught by the write path.
   const already = known.find((r) => r.rfc822_message_id === mail.messageId && r.direction === 'inbound')
   if (already) return { ref: already, classification, created: false }
   const parent = candidates.map((id) => known.find((r) => r.rfc822_message_id === id)).find(Boolean)
@@ -67,7 +68,7 @@ export async function ingestInbound(
     parent?.direction === 'outbound'
       ? { original: parent, type: ANSWER[classification.type], bounce_type: classification.type === 'bounce' ? classification.bounce.kind : null }
       : undefined
-  const ref = await writeMessage(
+  const { ref, created } = await writeMessage(
     deps,
     tenantId,
     {
@@ -96,5 +97,5 @@ export async function ingestInbound(
     },
     { answers },
   )
-  return { ref, classification, created: true }
+  return { ref, classification, created }
 }

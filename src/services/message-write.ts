@@ -10,8 +10,8 @@ import { messageKey } from '../storage-keys.ts'
 import type { BounceType } from '../tiers/analytics/events.ts'
 import { insertAttachment, type NewAttachment } from '../tiers/content/attachments.ts'
 import { packBody } from '../tiers/content/codec.ts'
-import { insertContentObject } from '../tiers/content/objects.ts'
-import { insertMessageRef, markBounced, type MessageRefRow } from '../tiers/oltp/messages.ts'
+import { deleteContentObject, insertContentObject } from '../tiers/content/objects.ts'
+import { findInboundByRfc822Id, insertMessageRef, markBounced, type MessageRefRow } from '../tiers/oltp/messages.ts'
 import { enqueueWithinOltp } from './outbox.ts'
 
 export interface HeaderField {
@@ -59,12 +59,21 @@ export interface WriteFaults {
   afterContentWrite?: () => void | Promise<void>
 }
 
+export interface Written {
+  ref: MessageRefRow
+  /**
+   * False when an inbound message with this Message-ID was already stored (a redelivery, possibly
+   * racing this one): `ref` is that message, and this write added nothing (no event, no bounce).
+   */
+  created: boolean
+}
+
 export async function writeMessage(
   deps: Deps,
   tenantId: string,
   m: CheckedMessage,
   { answers, faults = {} }: { answers?: Answer; faults?: WriteFaults } = {},
-): Promise<MessageRefRow> {
+): Promise<Written> {
   const { tiers, config, clock } = deps
   const storageKey = messageKey(tenantId, m.id)
   const body = packBody(m.content_text, m.content_html, config.COMPRESS_MIN_BYTES)
@@ -85,7 +94,7 @@ export async function writeMessage(
   await faults.afterContentWrite?.()
 
   let viaOutbox = false
-  const ref = await tiers.oltp.transaction(async (tx) => {
+  const written = await tiers.oltp.transaction(async (tx): Promise<Written> => {
     // Past half the orphan grace period the content may be collected before this commits:
     // refuse (a server-side stall, answered 500) rather than leave a ref without content.
     if (clock.now() - contentWritten > (config.CONTENT_ORPHAN_GRACE_S * 1000) / 2) {
@@ -108,6 +117,12 @@ export async function writeMessage(
       content_storage_key: storageKey,
       rfc822_message_id: m.rfc822_message_id,
     })
+    if (!row) {
+      // Read in the same transaction: the insert waited for the copy that won, so it is committed.
+      const stored = await findInboundByRfc822Id(tx, tenantId, m.rfc822_message_id!)
+      if (!stored) throw new Error(`message ${m.id}: its Message-ID conflicted, but no stored copy was found`)
+      return { ref: stored, created: false }
+    }
     if (answers?.type === 'bounced') await markBounced(tx, tenantId, answers.original.id)
     viaOutbox = await enqueueWithinOltp(tiers, tx, 'message.created', {
       tenant_id: tenantId,
@@ -128,8 +143,15 @@ export async function writeMessage(
         bounce_type: answers.bounce_type,
       },
     })
-    return row
+    return { ref: row, created: true }
   })
   if (viaOutbox) void deps.outbox.kick()
-  return ref
+  // The content just written is under this write's own new id, which no ref will ever name:
+  // delete it now rather than keep it for an hour. Should that fail, the orphan collector will.
+  if (!written.created) {
+    await deleteContentObject(tiers.content, tenantId, storageKey).catch((err) =>
+      deps.log.warn({ err, message_id: m.id }, 'could not delete the content of a redelivered message; left to the orphan collector'),
+    )
+  }
+  return written
 }

@@ -3,7 +3,7 @@
  * the reads, which join a ref (OLTP) with its content (content tier) by storage key.
  */
 import type { Deps } from '../deps.ts'
-import { gone, invalid, notFound } from '../errors.ts'
+import { conflict, gone, invalid, notFound } from '../errors.ts'
 import { newId } from '../ids.ts'
 import { messageIds } from '../inbound/parse.ts'
 import { paged, type Page, type PageRequest } from '../pagination.ts'
@@ -88,7 +88,11 @@ export async function createMessage(deps: Deps, tenantId: string, input: CreateM
     rfc822_message_id: rfc822IdFor(input, id),
     attachments: input.attachments ?? [],
   }
-  return writeMessage(deps, tenantId, message, { faults })
+  const { ref, created } = await writeMessage(deps, tenantId, message, { faults })
+  // Only an inbound message can collide (one per tenant and Message-ID): the API answers 409
+  // rather than hand back a different message as if it had just been created.
+  if (!created) throw conflict('an inbound message with this Message-ID is already stored', 'rfc822_message_id')
+  return ref
 }
 
 export async function listMessages(deps: Deps, tenantId: string, filter: Omit<MessageFilter, 'before' | 'limit'>, page: PageRequest): Promise<Page<MessageRefRow>> {

@@ -87,3 +87,11 @@ export async function deleteContentObjects(q: Queryable, tenantId: string, keys:
   )
   return rows.length
 }
+
+/**
+ * Deletes one object no ref can ever name (its write lost a race to an earlier copy); attachments
+ * cascade, and their blobs are collected with the other unreferenced ones.
+ */
+export async function deleteContentObject(q: Queryable, tenantId: string, storageKey: string): Promise<void> {
+  await q.query(`DELETE FROM content.content_objects WHERE tenant_id = $1 AND storage_key = $2`, [tenantId, storageKey])
+}

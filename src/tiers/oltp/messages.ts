@@ -22,12 +22,19 @@ function columns(alias?: string) {
 }
 const COLUMNS = columns()
 
-export async function insertMessageRef(q: Queryable, r: NewMessageRef): Promise<MessageRefRow> {
+/**
+ * Inserts a ref; undefined when the tenant already stored this inbound Message-ID. The conflict
+ * target is the partial unique index inbox_message_refs_inbound_once (sql/oltp/0006), so racing
+ * redeliveries wait for the first and then insert nothing, instead of failing or storing twice.
+ */
+export async function insertMessageRef(q: Queryable, r: NewMessageRef): Promise<MessageRefRow | undefined> {
   const rows = await q.query<MessageRefRow>(
     `INSERT INTO oltp.inbox_message_refs (id, tenant_id, email_account_id, campaign_id, sequence_step_id, lead_id,
        parent_message_id, direction, message_type, from_email, to_email, subject, status, content_storage_key,
        rfc822_message_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING ${COLUMNS}`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+     ON CONFLICT (tenant_id, md5(rfc822_message_id)) WHERE direction = 'inbound' AND rfc822_message_id IS NOT NULL DO NOTHING
+     RETURNING ${COLUMNS}`,
     [
       r.id,
       r.tenant_id,
@@ -46,7 +53,18 @@ export async function insertMessageRef(q: Queryable, r: NewMessageRef): Promise<
       r.rfc822_message_id,
     ],
   )
-  return rows[0]!
+  return rows[0]
+}
+
+/** The tenant's inbound ref with this Message-ID, found through the index that keeps it unique. */
+export async function findInboundByRfc822Id(q: Queryable, tenantId: string, rfc822Id: string): Promise<MessageRefRow | undefined> {
+  const rows = await q.query<MessageRefRow>(
+    `SELECT ${COLUMNS} FROM oltp.inbox_message_refs
+      WHERE tenant_id = $1 AND md5(rfc822_message_id) = md5($2) AND rfc822_message_id = $2
+        AND direction = 'inbound' AND rfc822_message_id IS NOT NULL`,
+    [tenantId, rfc822Id],
+  )
+  return rows[0]
 }
 
 /** A tenant's messages by RFC 5322 Message-ID (threading and bounce matching). */
