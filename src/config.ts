@@ -18,6 +18,23 @@ export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * More operator tokens, comma-separated, all valid at once: add the new one, move clients,
+   * then drop the old one, with no restart in between that refuses anybody.
+   */
+  ADMIN_TOKENS: z
+    .string()
+    .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
+    .pipe(z.array(z.string().min(16, 'every token must be at least 16 characters')))
+    .default([]),
+  /** Requests per second per API key, refilled continuously (a tenant may have its own). */
+  RATE_LIMIT_PER_S: z.coerce.number().int().min(1).max(100_000).default(100),
+  /** Requests a key may make at once after being idle. */
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
+  /** Request bodies larger than this count as large: only a few are read at once (memory). */
+  LARGE_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /** Large request bodies read at once per process; more answer 503 with Retry-After. */
+  MAX_CONCURRENT_LARGE_BODIES: z.coerce.number().int().min(1).max(256).default(4),
   LOG_LEVEL: logLevel.default('info'),
   /** Largest accepted request body; base64 attachments ride inside JSON, so this bounds them too. */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),

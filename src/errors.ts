@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'payload_too_large',
   'unsupported_media_type',
   'validation_failed',
+  'rate_limited',
   'internal',
   'service_unavailable',
 ] as const

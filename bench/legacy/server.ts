@@ -16,7 +16,7 @@ import { onError } from '../../src/http/problem.ts'
 import { ListMessagesQuery, MessageParams } from '../../src/http/message-schemas.ts'
 import { sha256Hex } from '../../src/ids.ts'
 import { createLogger } from '../../src/system.ts'
-import { findTenantIdByKeyHash } from '../../src/tiers/oltp/tenants.ts'
+import { findKeyByHash } from '../../src/tiers/oltp/api-keys.ts'
 import { legacyQueries } from './queries.ts'
 
 const db = postgresDb(process.env.DATABASE_URL!, { max: Number(process.env.DB_POOL_MAX ?? 10), applicationName: 'edp-legacy' })
@@ -41,7 +41,7 @@ app.use(async (c, next) => {
 app.onError((err, c) => onError(err, c, log))
 app.use('/v1/*', async (c, next) => {
   const key = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1]
-  const tenantId = key && (await findTenantIdByKeyHash(db, sha256Hex(key)))
+  const tenantId = key && (await findKeyByHash(db, sha256Hex(key)))?.tenant_id
   if (!tenantId) throw new AppError('unauthorized', 'unknown or revoked API key')
   c.set('tenantId', tenantId)
   await next()

@@ -4,7 +4,8 @@ import type { Deps } from '../deps.ts'
 import { AppError } from '../errors.ts'
 import { router } from './env.ts'
 import { onError, problem } from './problem.ts'
-import { adminAuth, tenantAuth } from './auth.ts'
+import { adminAuth, requireScope, tenantAuth } from './auth.ts'
+import { largeBodyGate } from './body-gate.ts'
 import { createMetrics } from './metrics.ts'
 import { healthRoutes } from './routes/health.ts'
 import { tenantRoutes } from './routes/tenants.ts'
@@ -20,6 +21,7 @@ import { retentionRoutes } from './routes/retention.ts'
 import { transactionalEmailRoutes } from './routes/transactional-emails.ts'
 import { notificationRoutes } from './routes/notifications.ts'
 import { analyticsRoutes } from './routes/analytics.ts'
+import { apiKeyRoutes } from './routes/api-keys.ts'
 
 export function createApp(deps: Deps) {
   // Operator routes compare against it: an app without one would have no way in, or a trivial one.
@@ -38,6 +40,7 @@ export function createApp(deps: Deps) {
     metrics.observe(c.req.method, c.req.routePath, c.res.status, ms / 1000)
     log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'request')
   })
+  app.use(largeBodyGate(deps.config))
   app.use(
     bodyLimit({
       maxSize: deps.config.MAX_BODY_BYTES,
@@ -59,22 +62,24 @@ export function createApp(deps: Deps) {
   app.use('/v1/admin/*', admin)
   app.route('/v1/admin', adminRoutes(deps))
 
-  const tenantScoped = {
-    '/v1/email-accounts': emailAccountRoutes(deps),
-    '/v1/campaigns': campaignRoutes(deps),
-    '/v1/leads': leadRoutes(deps),
-    '/v1/messages': messageRoutes(deps),
-    '/v1/events': eventRoutes(deps),
-    '/v1/inbound': inboundRoutes(deps),
-    '/v1/storage': storageRoutes(deps),
-    '/v1/retention-policy': retentionRoutes(deps),
-    '/v1/transactional-emails': transactionalEmailRoutes(deps),
-    '/v1/notifications': notificationRoutes(deps),
-    '/v1/analytics': analyticsRoutes(deps),
-  }
+  // Each tenant route group and the scopes it needs: `read` for GET, `write` for the rest.
+  const tenantScoped = [
+    { path: '/v1/email-accounts', routes: emailAccountRoutes(deps), read: 'campaigns:read', write: 'campaigns:write' },
+    { path: '/v1/campaigns', routes: campaignRoutes(deps), read: 'campaigns:read', write: 'campaigns:write' },
+    { path: '/v1/leads', routes: leadRoutes(deps), read: 'leads:read', write: 'leads:write' },
+    { path: '/v1/messages', routes: messageRoutes(deps), read: 'messages:read', write: 'messages:write' },
+    { path: '/v1/events', routes: eventRoutes(deps), read: 'analytics:read', write: 'events:write' },
+    { path: '/v1/inbound', routes: inboundRoutes(deps), read: 'messages:read', write: 'inbound:write' },
+    { path: '/v1/storage', routes: storageRoutes(deps), read: 'admin', write: 'admin' },
+    { path: '/v1/retention-policy', routes: retentionRoutes(deps), read: 'admin', write: 'admin' },
+    { path: '/v1/transactional-emails', routes: transactionalEmailRoutes(deps), read: 'messages:read', write: 'messages:write' },
+    { path: '/v1/notifications', routes: notificationRoutes(deps), read: 'messages:read', write: 'messages:write' },
+    { path: '/v1/analytics', routes: analyticsRoutes(deps), read: 'analytics:read', write: 'analytics:read' },
+    { path: '/v1/api-keys', routes: apiKeyRoutes(deps), read: 'admin', write: 'admin' },
+  ] as const
   const auth = tenantAuth(deps)
-  for (const [path, routes] of Object.entries(tenantScoped)) {
-    app.use(`${path}/*`, auth)
+  for (const { path, routes, read, write } of tenantScoped) {
+    app.use(`${path}/*`, auth, requireScope({ read, write }))
     app.route(path, routes)
   }
 

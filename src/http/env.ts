@@ -10,6 +10,8 @@ export interface AppEnv {
     log: Logger
     /** Set by tenantAuth on /v1 routes. */
     tenantId: string
+    /** The API key the request came with, and what it may do (tenantAuth). */
+    apiKey: { id: string; scopes: readonly string[] }
   }
 }
 
@@ -17,18 +19,47 @@ function fieldErrors(error: ZodError): FieldError[] {
   return error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(body)', message: i.message }))
 }
 
+/** JSON deeper than this is refused: no field of the API nests beyond a few levels. */
+export const MAX_JSON_DEPTH = 32
+
 /**
- * The path of the first string (or key) holding U+0000, which PostgreSQL text and jsonb cannot
- * store: without this check such input would fail inside the database as a 500.
+ * One linear walk over a validated body: the first string or key holding U+0000 (PostgreSQL text
+ * and jsonb cannot store it, so it would fail inside the database as a 500), or the first value
+ * nested deeper than MAX_JSON_DEPTH. Iterative, and a node's path is built only when it is
+ * reported, so a hostile body costs time proportional to its size, never to size x depth.
  */
-function nulPath(value: unknown, path: string[] = []): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path.join('.') || '(body)' : undefined
-  if (value === null || typeof value !== 'object') return undefined
-  for (const [k, v] of Object.entries(value)) {
-    const where = [...path, k]
-    if (k.includes('\u0000')) return where.join('.')
-    const found = nulPath(v, where)
-    if (found !== undefined) return found
+export function inputProblem(value: unknown): FieldError | undefined {
+  interface Node {
+    value: unknown
+    key: string
+    parent: Node | undefined
+    depth: number
+  }
+  const pathOf = (n: Node | undefined): string => {
+    const parts: string[] = []
+    for (let at = n; at?.parent; at = at.parent) parts.push(at.key)
+    return parts.reverse().join('.') || '(body)'
+  }
+  const stack: Node[] = [{ value, key: '', parent: undefined, depth: 0 }]
+  while (stack.length) {
+    const node = stack.pop()!
+    const v = node.value
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return { field: pathOf(node), message: 'must not contain NUL (U+0000) characters' }
+      continue
+    }
+    if (v === null || typeof v !== 'object') continue
+    if (node.depth >= MAX_JSON_DEPTH) {
+      // Name the field where the nesting went too deep, not a 32-level path.
+      let top = node
+      while (top.parent && top.depth > 1) top = top.parent
+      return { field: pathOf(top), message: `nests deeper than ${MAX_JSON_DEPTH} levels` }
+    }
+    for (const [k, child] of Object.entries(v)) {
+      const at = { value: child, key: k, parent: node, depth: node.depth + 1 }
+      if (k.includes('\u0000')) return { field: pathOf(at), message: 'keys must not contain NUL (U+0000) characters' }
+      stack.push(at)
+    }
   }
   return undefined
 }
@@ -44,11 +75,9 @@ export function router() {
     defaultHook: (result) => {
       const where = TARGET_NAMES[result.target] ?? result.target
       if (result.success) {
-        const field = nulPath(result.data)
-        if (field === undefined) return
-        throw new AppError('validation_failed', `invalid ${where}: ${field}`, [
-          { field, message: 'must not contain NUL (U+0000) characters' },
-        ])
+        const found = inputProblem(result.data)
+        if (found === undefined) return
+        throw new AppError('validation_failed', `invalid ${where}: ${found.field}`, [found])
       }
       const errors = fieldErrors(result.error)
       throw new AppError('validation_failed', `invalid ${where}: ${errors.map((e) => e.field).join(', ')}`, errors)

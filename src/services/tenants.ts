@@ -1,18 +1,23 @@
-/** Tenants and their API keys: created by the operator, resolved on every request. */
+/** Tenants: created by the operator with a first key that holds every scope; limits set per tenant. */
 import type { Deps } from '../deps.ts'
-import { newApiKey, newId, sha256Hex } from '../ids.ts'
-import { findTenantIdByKeyHash, insertApiKey, insertTenant } from '../tiers/oltp/tenants.ts'
+import { notFound } from '../errors.ts'
+import { newId } from '../ids.ts'
+import { SCOPES } from '../scopes.ts'
+import { insertTenant, setTenantLimits, type TenantLimits } from '../tiers/oltp/tenants.ts'
+import { createApiKey } from './api-keys.ts'
 
 /** A tenant and its first API key, in one transaction; the key is returned once and only its hash is kept. */
 export async function createTenant(deps: Deps, name: string) {
-  const key = newApiKey()
-  const tenant = await deps.tiers.oltp.transaction(async (tx) => {
-    const row = await insertTenant(tx, newId(), name)
-    await insertApiKey(tx, { id: newId(), tenantId: row.id, keyHash: key.hash, prefix: key.prefix, name: 'default' })
-    return row
+  return deps.tiers.oltp.transaction(async (tx) => {
+    const tenant = await insertTenant(tx, newId(), name)
+    const key = await createApiKey(deps, tenant.id, { name: 'default', scopes: SCOPES }, tx)
+    return { tenant, api_key: key.key }
   })
-  return { tenant, api_key: key.key }
 }
 
-/** The tenant an API key belongs to, if the key is known, unrevoked and its tenant active. */
-export const tenantForApiKey = (deps: Deps, apiKey: string) => findTenantIdByKeyHash(deps.tiers.oltp, sha256Hex(apiKey))
+/** A tenant's own request rate and burst per key; null puts the default back, undefined keeps it. */
+export async function setLimits(deps: Deps, tenantId: string, limits: TenantLimits) {
+  const row = await setTenantLimits(deps.tiers.oltp, tenantId, limits)
+  if (!row) throw notFound('tenant', 'id')
+  return row
+}

@@ -9,6 +9,8 @@ import {
   getMessageThread,
   listMessages,
 } from '../../services/messages.ts'
+import { decodeBase64 } from '../base64.ts'
+import { attachmentHeaders, CONTENT_SECURITY_HEADERS } from '../content-headers.ts'
 import { router } from '../env.ts'
 import { commonErrors, json, jsonBody, pageSchema, security } from '../schemas.ts'
 import {
@@ -24,18 +26,12 @@ import {
 
 const gone = { description: 'The content expired under the retention policy' }
 
-/** RFC 6266 filename, with an ASCII fallback for old clients. */
-function contentDisposition(disposition: string, filename: string) {
-  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_')
-  return `${disposition === 'inline' ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`
-}
-
 function decodeAttachments(list: z.infer<typeof CreateMessage>['attachments']) {
   return (list ?? []).map((a) => ({
     filename: a.filename,
     mime_type: a.mime_type,
     storage_disposition: a.storage_disposition,
-    bytes: new Uint8Array(Buffer.from(a.content_base64, 'base64')),
+    bytes: decodeBase64(a.content_base64),
   }))
 }
 
@@ -87,7 +83,10 @@ export function messageRoutes(deps: Deps) {
         request: { params: MessageParams },
         responses: { 200: json('The message', MessageDetail), ...commonErrors, 410: gone },
       }),
-      async (c) => c.json((await getMessage(deps, c.get('tenantId'), c.req.valid('param').id)) as z.infer<typeof MessageDetail>, 200),
+      async (c) => {
+        const message = await getMessage(deps, c.get('tenantId'), c.req.valid('param').id)
+        return c.json(message as z.infer<typeof MessageDetail>, 200, CONTENT_SECURITY_HEADERS)
+      },
     )
     .openapi(
       createRoute({
@@ -107,7 +106,7 @@ export function messageRoutes(deps: Deps) {
       async (c) => {
         const body = JSON.stringify(await getMessageContent(deps, c.get('tenantId'), c.req.valid('param').id))
         const etag = `"${sha256Hex(body).slice(0, 32)}"`
-        const headers = { etag, 'cache-control': 'private, max-age=3600' }
+        const headers = { etag, 'cache-control': 'private, max-age=3600', ...CONTENT_SECURITY_HEADERS }
         const match = c.req.header('if-none-match')
         if (match && match.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
           return c.body(null, 304, headers)
@@ -129,10 +128,7 @@ export function messageRoutes(deps: Deps) {
         const { id, attachment_id } = c.req.valid('param')
         const a = await getMessageAttachment(deps, c.get('tenantId'), id, attachment_id)
         return c.body(a.content as Uint8Array<ArrayBuffer>, 200, {
-          'content-type': a.mime_type,
-          'content-length': String(a.size_bytes),
-          'content-disposition': contentDisposition(a.storage_disposition, a.filename),
-          'x-content-type-options': 'nosniff',
+          ...attachmentHeaders(a),
           'cache-control': 'private, max-age=86400, immutable',
         })
       },

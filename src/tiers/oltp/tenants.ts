@@ -1,32 +1,32 @@
 import type { Queryable } from '../../db/types.ts'
+import { selectList } from '../columns.ts'
 import { tenants } from './schema.ts'
 
 export type TenantRow = Omit<typeof tenants.$inferSelect, 'updated'>
 
+const COLUMNS = selectList(tenants, { except: ['updated'] })
+
 export async function insertTenant(q: Queryable, id: string, name: string): Promise<TenantRow> {
-  const rows = await q.query<TenantRow>(`INSERT INTO oltp.tenants (id, name) VALUES ($1, $2) RETURNING id, name, status, created`, [id, name])
+  const rows = await q.query<TenantRow>(`INSERT INTO oltp.tenants (id, name) VALUES ($1, $2) RETURNING ${COLUMNS}`, [id, name])
   return rows[0]!
 }
 
-export async function insertApiKey(
-  q: Queryable,
-  key: { id: string; tenantId: string; keyHash: string; prefix: string; name: string | null },
-): Promise<void> {
-  await q.query(`INSERT INTO oltp.api_keys (id, tenant_id, key_hash, prefix, name) VALUES ($1, $2, $3, $4, $5)`, [
-    key.id,
-    key.tenantId,
-    key.keyHash,
-    key.prefix,
-    key.name,
-  ])
+export interface TenantLimits {
+  rate_limit_per_s?: number | null
+  rate_limit_burst?: number | null
 }
 
-/** The tenant an unrevoked key belongs to; runs on every authenticated request. */
-export async function findTenantIdByKeyHash(q: Queryable, keyHash: string): Promise<string | undefined> {
-  const rows = await q.query<{ tenant_id: string }>(
-    `SELECT k.tenant_id FROM oltp.api_keys k JOIN oltp.tenants t ON t.id = k.tenant_id
-      WHERE k.key_hash = $1 AND k.revoked IS NULL AND t.status = 'active'`,
-    [keyHash],
+/**
+ * Sets a tenant's own rate limits: a limit left undefined keeps its value, null restores the
+ * default. Undefined when there is no such tenant.
+ */
+export async function setTenantLimits(q: Queryable, id: string, limits: TenantLimits): Promise<TenantRow | undefined> {
+  const rows = await q.query<TenantRow>(
+    `UPDATE oltp.tenants
+        SET rate_limit_per_s = CASE WHEN $2 THEN $3::int ELSE rate_limit_per_s END,
+            rate_limit_burst = CASE WHEN $4 THEN $5::int ELSE rate_limit_burst END, updated = now()
+      WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, limits.rate_limit_per_s !== undefined, limits.rate_limit_per_s ?? null, limits.rate_limit_burst !== undefined, limits.rate_limit_burst ?? null],
   )
-  return rows[0]?.tenant_id
+  return rows[0]
 }
