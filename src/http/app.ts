@@ -1,5 +1,4 @@
 import { bodyLimit } from 'hono/body-limit'
-import { requestId } from 'hono/request-id'
 import type { Deps } from '../deps.ts'
 import { AppError } from '../errors.ts'
 import { router } from './env.ts'
@@ -7,6 +6,7 @@ import { onError, problem } from './problem.ts'
 import { adminAuth, requireScope, tenantAuth } from './auth.ts'
 import { largeBodyGate } from './body-gate.ts'
 import { createMetrics } from './metrics.ts'
+import { requestIds } from './request-id.ts'
 import { healthRoutes } from './routes/health.ts'
 import { tenantRoutes } from './routes/tenants.ts'
 import { emailAccountRoutes } from './routes/email-accounts.ts'
@@ -29,10 +29,9 @@ export function createApp(deps: Deps) {
   const app = router()
   const metrics = createMetrics(deps)
 
-  app.use(requestId({ headerName: 'X-Request-Id' }))
+  app.use(requestIds(deps.log))
   app.use(async (c, next) => {
-    const log = deps.log.child({ request_id: c.get('requestId') })
-    c.set('log', log)
+    const log = c.get('log')
     const started = performance.now()
     await next()
     const ms = performance.now() - started

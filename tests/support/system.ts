@@ -3,7 +3,7 @@
  * over them. Workers are not started; tests drive them batch by batch.
  */
 import { beforeAll } from 'bun:test'
-import pino from 'pino'
+import pino, { type Logger } from 'pino'
 import type { Clock } from '../../src/clock.ts'
 import { loadConfig, type Config } from '../../src/config.ts'
 import type { Tiers } from '../../src/db/tiers.ts'
@@ -31,9 +31,12 @@ export function testConfig(overrides: Partial<Record<keyof Config, string>> = {}
   return loadConfig({ DATA_DIR: '/nonexistent', LOG_LEVEL: 'silent', MAX_BODY_BYTES: String(2 * 1024 * 1024), ...overrides })
 }
 
-/** The one way tests build a Deps: silent logs, the test admin token, and any clock the test moves. */
-export function makeDeps(tiers: Tiers, { config = testConfig(), clock }: { config?: Config; clock?: Clock } = {}): Deps {
-  return buildDeps(tiers, { config, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), adminToken: ADMIN_TOKEN, clock })
+/** The one way tests build a Deps: silent logs (or a capturing logger), the test admin token, and any clock the test moves. */
+export function makeDeps(
+  tiers: Tiers,
+  { config = testConfig(), clock, log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) }: { config?: Config; clock?: Clock; log?: Logger } = {},
+): Deps {
+  return buildDeps(tiers, { config, log, adminToken: ADMIN_TOKEN, clock })
 }
 
 export interface TestSystem {

@@ -1,0 +1,22 @@
+/** A logger that keeps what it writes, for tests that check what reaches the logs (and what never does). */
+import pino, { type Logger } from 'pino'
+
+export interface CapturedLogs {
+  log: Logger
+  /** Every line written so far, parsed. */
+  lines: Record<string, unknown>[]
+  /** Every line as written: what a log shipper would see. */
+  text(): string
+}
+
+export function captureLogs(level: pino.Level = 'debug'): CapturedLogs {
+  const raw: string[] = []
+  const log = pino({ level }, { write: (line: string) => void raw.push(line) })
+  return {
+    log,
+    get lines() {
+      return raw.map((l) => JSON.parse(l) as Record<string, unknown>)
+    },
+    text: () => raw.join(''),
+  }
+}
