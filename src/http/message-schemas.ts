@@ -1,13 +1,19 @@
 import { z } from '@hono/zod-openapi'
-import { Email, Timestamp, Uuid } from './schemas.ts'
+import { Email, headerText, Timestamp, Uuid } from './schemas.ts'
 import type { HeaderField } from '../services/messages.ts'
+import { isMimeType, MAX_MIME_TYPE_LENGTH } from '../content-safety.ts'
+import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_HEADERS } from '../limits.ts'
+import { base64Problem } from './base64.ts'
 
 const HeaderName = z.string().regex(/^[!-9;-~]{1,100}$/, 'a header name is 1-100 printable characters without ":"')
-const HeaderValue = z.string().max(16_384)
+const HeaderValue = headerText(z.string().max(16_384))
 
-/** Either { name: value | [values] } or [{ name, value }] (the latter keeps order and duplicates). */
+/**
+ * Either { name: value | [values] } or [{ name, value }] (the latter keeps order and duplicates).
+ * The write path checks the count and total size (src/limits.ts) of both forms once flattened.
+ */
 export const HeadersInput = z.union([
-  z.array(z.object({ name: HeaderName, value: HeaderValue })).max(500),
+  z.array(z.object({ name: HeaderName, value: HeaderValue })).max(MAX_HEADERS),
   z.record(HeaderName, z.union([HeaderValue, z.array(HeaderValue).max(50)])),
 ])
 
@@ -17,13 +23,16 @@ export function normaliseHeaders(input: z.infer<typeof HeadersInput> | undefined
   return Object.entries(input).flatMap(([name, v]) => (Array.isArray(v) ? v : [v]).map((value) => ({ name, value })))
 }
 
-const Base64 = z
-  .string()
-  .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'must be standard base64 without line breaks')
+/** Checked by a linear scan (./base64.ts), never a regex over the whole value. */
+const Base64 = z.string().superRefine((s, ctx) => {
+  const problem = base64Problem(s, MAX_ATTACHMENT_BYTES)
+  if (problem) ctx.addIssue({ code: 'custom', message: problem })
+})
 
 export const AttachmentInput = z.object({
+  /** Stored without directory parts, controls or bidi marks (safeFilename in the write path). */
   filename: z.string().trim().min(1).max(255),
-  mime_type: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, 'must be a MIME type like application/pdf').max(100),
+  mime_type: z.string().refine(isMimeType, `must be a MIME type like application/pdf (type/subtype, at most ${MAX_MIME_TYPE_LENGTH} characters, no parameters)`),
   content_base64: Base64,
   storage_disposition: z.enum(['attachment', 'inline']).default('attachment'),
 })
@@ -33,7 +42,7 @@ export const CreateMessage = z
     email_account_id: Uuid,
     from_email: Email,
     to_email: Email,
-    subject: z.string().max(500),
+    subject: headerText(z.string().max(500)),
     content_text: z.string().nullish(),
     content_html: z.string().nullish(),
     headers: HeadersInput.optional(),
@@ -44,8 +53,8 @@ export const CreateMessage = z
     sequence_step_id: Uuid.nullish(),
     lead_id: Uuid.nullish(),
     parent_message_id: Uuid.nullish(),
-    rfc822_message_id: z.string().regex(/^<[^<>\s]{1,994}>$/, 'must look like <local@domain>').optional(),
-    attachments: z.array(AttachmentInput).max(100).optional(),
+    rfc822_message_id: z.string().regex(/^<[^<>\s\p{Cc}]{1,994}>$/u, 'must look like <local@domain>').optional(),
+    attachments: z.array(AttachmentInput).max(MAX_ATTACHMENTS).optional(),
   })
   .openapi('CreateMessage')
 

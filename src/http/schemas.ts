@@ -1,11 +1,19 @@
 /** zod pieces several routes share; each route keeps its own request and response schemas. */
 import { z } from '@hono/zod-openapi'
+import { HEADER_SAFE } from '../content-safety.ts'
 
 export const Uuid = z.uuid().openapi({ example: '01936f3e-8a2b-7c4d-9e1f-123456789abc' })
 
 export const IdParam = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) })
 
 export const Email = z.email().max(254)
+
+/**
+ * Text that ends up in a mail header (subject, header value, display name): a CR or LF would let
+ * it forge headers, so control characters are refused; TAB is allowed, as in any header text.
+ */
+export const headerText = <T extends z.ZodString>(s: T) =>
+  s.regex(HEADER_SAFE, 'must not contain control characters (CR, LF, …) or line separators; TAB is allowed')
 
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),

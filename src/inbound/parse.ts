@@ -65,8 +65,8 @@ export async function parseMail(raw: Uint8Array): Promise<ParsedMail> {
       returnedHeaders ??= asText(a.content).split(/\r?\n\r?\n/, 1)[0] ?? null
     }
     attachments.push({
-      filename: (a.filename ?? `part-${attachments.length + 1}`).slice(0, 255),
-      mimeType: type.slice(0, 100),
+      filename: a.filename ?? `part-${attachments.length + 1}`,
+      mimeType: type,
       disposition: a.disposition === 'inline' || a.related ? 'inline' : 'attachment',
       bytes: toBytes(a.content),
     })

@@ -4,6 +4,7 @@
  * messages carries that meaning into its message.created job, so the analytics fact commits with
  * the ref; a bounce also marks the outbound message bounced.
  */
+import { headerSafe } from '../content-safety.ts'
 import type { Deps } from '../deps.ts'
 import { AppError, invalid, notFound } from '../errors.ts'
 import { newId } from '../ids.ts'
@@ -81,16 +82,18 @@ export async function ingestInbound(
       direction: 'inbound',
       message_type: classification.type,
       status: 'received',
-      from_email: clean(mail.from, 254),
-      to_email: clean(mail.recipients[0] ?? '', 254),
-      subject: clean(mail.subject, 500),
+      // Header-bound text: a CR or LF decoded from an encoded-word must not reach a header we write.
+      from_email: headerSafe(mail.from).slice(0, 254),
+      to_email: headerSafe(mail.recipients[0] ?? '').slice(0, 254),
+      subject: headerSafe(mail.subject).slice(0, 500),
       content_text: mail.text === null ? null : clean(mail.text),
       content_html: mail.html === null ? null : clean(mail.html),
-      headers: mail.headers.map((h) => ({ name: clean(h.name, 200), value: clean(h.value) })),
+      headers: mail.headers.map((h) => ({ name: headerSafe(h.name).slice(0, 200), value: headerSafe(h.value) })),
       rfc822_message_id: mail.messageId ? clean(mail.messageId, 998) : null,
+      // The write path makes names safe and stores malformed types as application/octet-stream.
       attachments: mail.attachments.map((a) => ({
-        filename: clean(a.filename, 255),
-        mime_type: clean(a.mimeType, 100),
+        filename: a.filename,
+        mime_type: a.mimeType,
         bytes: a.bytes,
         storage_disposition: a.disposition,
       })),

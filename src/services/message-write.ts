@@ -4,8 +4,10 @@
  * (collected later), never a ref without content. Callers check every id the message names
  * before they call; nothing here reads OLTP.
  */
+import { safeFilename, storedMimeType } from '../content-safety.ts'
 import type { Deps } from '../deps.ts'
 import { newId, sha256Hex } from '../ids.ts'
+import { checkAttachments, checkHeaders } from '../limits.ts'
 import { messageKey } from '../storage-keys.ts'
 import type { BounceType } from '../tiers/analytics/events.ts'
 import { insertAttachment, type NewAttachment } from '../tiers/content/attachments.ts'
@@ -75,12 +77,15 @@ export async function writeMessage(
   { answers, faults = {} }: { answers?: Answer; faults?: WriteFaults } = {},
 ): Promise<Written> {
   const { tiers, config, clock } = deps
+  // The same caps for the API and inbound mail, before anything is written.
+  checkHeaders(m.headers)
+  checkAttachments(m.attachments)
   const storageKey = messageKey(tenantId, m.id)
   const body = packBody(m.content_text, m.content_html, config.COMPRESS_MIN_BYTES)
   const attachments: NewAttachment[] = m.attachments.map((a) => ({
     id: newId(),
-    filename: a.filename,
-    mimeType: a.mime_type,
+    filename: safeFilename(a.filename),
+    mimeType: storedMimeType(a.mime_type),
     bytes: a.bytes,
     sha256: sha256Hex(a.bytes),
     storageDisposition: a.storage_disposition,

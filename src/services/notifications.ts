@@ -1,6 +1,7 @@
 /** In-app (and other channel) notifications, stored in the content tier and expired by retention. */
 import type { Deps } from '../deps.ts'
 import { newId } from '../ids.ts'
+import { checkMetadata } from '../limits.ts'
 import { paged, type PageRequest } from '../pagination.ts'
 import { insertNotification, listNotifications as listRows } from '../tiers/content/notifications.ts'
 
@@ -12,7 +13,8 @@ export interface NewNotification {
   data?: Record<string, unknown> | null
 }
 
-export function createNotification(deps: Deps, tenantId: string, n: NewNotification) {
+export async function createNotification(deps: Deps, tenantId: string, n: NewNotification) {
+  checkMetadata(n.data, 'data')
   return insertNotification(deps.tiers.content, {
     id: newId(),
     tenant_id: tenantId,

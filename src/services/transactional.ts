@@ -5,6 +5,7 @@
 import type { Deps } from '../deps.ts'
 import { notFound } from '../errors.ts'
 import { newId } from '../ids.ts'
+import { checkHeaders } from '../limits.ts'
 import { paged, type PageRequest } from '../pagination.ts'
 import { transactionalKey } from '../storage-keys.ts'
 import { packBody, unpackBody } from '../tiers/content/codec.ts'
@@ -23,6 +24,7 @@ export interface NewTransactionalEmail {
 }
 
 export async function createTransactionalEmail(deps: Deps, tenantId: string, input: NewTransactionalEmail) {
+  checkHeaders(input.headers)
   const id = newId()
   const storageKey = transactionalKey(tenantId, id)
   const body = packBody(input.content_text ?? null, input.content_html ?? null, deps.config.COMPRESS_MIN_BYTES)

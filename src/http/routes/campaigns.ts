@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { addStep, createCampaign, listCampaigns, listSteps } from '../../services/campaigns.ts'
 import { router } from '../env.ts'
-import { commonErrors, IdParam, json, jsonBody, PageQuery, pageSchema, Timestamp, Uuid, security } from '../schemas.ts'
+import { commonErrors, headerText, IdParam, json, jsonBody, PageQuery, pageSchema, Timestamp, Uuid, security } from '../schemas.ts'
 
 const CreateCampaign = z.object({ name: z.string().trim().min(1).max(200) })
 const Campaign = z
@@ -11,7 +11,7 @@ const Campaign = z
 
 const CreateStep = z.object({
   step_number: z.number().int().min(1).max(1000),
-  subject: z.string().max(500).nullish(),
+  subject: headerText(z.string().max(500)).nullish(),
   delay_days: z.number().int().min(0).max(3650).default(0),
 })
 const SequenceStep = z

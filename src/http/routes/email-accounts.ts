@@ -2,11 +2,11 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { createEmailAccount, listEmailAccounts } from '../../services/email-accounts.ts'
 import { router } from '../env.ts'
-import { commonErrors, Email, json, jsonBody, PageQuery, pageSchema, Timestamp, Uuid, security } from '../schemas.ts'
+import { commonErrors, Email, headerText, json, jsonBody, PageQuery, pageSchema, Timestamp, Uuid, security } from '../schemas.ts'
 
 const CreateEmailAccount = z.object({
   email_address: Email,
-  display_name: z.string().trim().min(1).max(200).nullish(),
+  display_name: headerText(z.string().trim().min(1).max(200)).nullish(),
 })
 
 const EmailAccount = z

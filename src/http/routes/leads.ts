@@ -2,9 +2,10 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { createLead, listLeads } from '../../services/leads.ts'
 import { router } from '../env.ts'
-import { commonErrors, Email, json, jsonBody, PageQuery, pageSchema, Timestamp, Uuid, security } from '../schemas.ts'
+import { commonErrors, Email, headerText, json, jsonBody, PageQuery, pageSchema, Timestamp, Uuid, security } from '../schemas.ts'
 
-const Name = z.string().trim().min(1).max(100).nullish()
+/** A lead's names make the display name of the To header. */
+const Name = headerText(z.string().trim().min(1).max(100)).nullish()
 const CreateLead = z.object({ email: Email, first_name: Name, last_name: Name })
 const Lead = z
   .object({

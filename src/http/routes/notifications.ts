@@ -1,11 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { createNotification, listNotifications } from '../../services/notifications.ts'
+import { CONTENT_SECURITY_HEADERS } from '../content-headers.ts'
 import { router } from '../env.ts'
-import { commonErrors, json, jsonBody, PageQuery, pageSchema, security, Timestamp, Uuid } from '../schemas.ts'
+import { commonErrors, headerText, json, jsonBody, PageQuery, pageSchema, security, Timestamp, Uuid } from '../schemas.ts'
 
 const CreateNotification = z.object({
-  title: z.string().trim().min(1).max(200),
+  /** The subject when the channel is email. */
+  title: headerText(z.string().trim().min(1).max(200)),
   body: z.string().max(100_000).nullish(),
   user_id: Uuid.nullish(),
   channel: z.enum(['in_app', 'email', 'webhook']).default('in_app'),
@@ -52,7 +54,7 @@ export function notificationRoutes(deps: Deps) {
       }),
       async (c) => {
         const { user_id, ...page } = c.req.valid('query')
-        return c.json(await listNotifications(deps, c.get('tenantId'), page, user_id), 200)
+        return c.json(await listNotifications(deps, c.get('tenantId'), page, user_id), 200, CONTENT_SECURITY_HEADERS)
       },
     )
 }

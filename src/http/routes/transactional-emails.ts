@@ -1,14 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { createTransactionalEmail, listTransactional, readTransactionalEmail } from '../../services/transactional.ts'
+import { CONTENT_SECURITY_HEADERS } from '../content-headers.ts'
 import { router } from '../env.ts'
-import { commonErrors, Email, IdParam, json, jsonBody, PageQuery, pageSchema, security, Timestamp, Uuid } from '../schemas.ts'
+import { commonErrors, Email, headerText, IdParam, json, jsonBody, PageQuery, pageSchema, security, Timestamp, Uuid } from '../schemas.ts'
 import { HeadersInput, MessageContent, normaliseHeaders } from '../message-schemas.ts'
 
 const CreateTransactional = z.object({
   to_email: Email,
   from_email: Email,
-  subject: z.string().max(500),
+  subject: headerText(z.string().max(500)),
   template_key: z.string().trim().min(1).max(100).nullish(),
   content_text: z.string().nullish(),
   content_html: z.string().nullish(),
@@ -71,6 +72,6 @@ export function transactionalEmailRoutes(deps: Deps) {
           ...commonErrors,
         },
       }),
-      async (c) => c.json(await readTransactionalEmail(deps, c.get('tenantId'), c.req.valid('param').id), 200),
+      async (c) => c.json(await readTransactionalEmail(deps, c.get('tenantId'), c.req.valid('param').id), 200, CONTENT_SECURITY_HEADERS),
     )
 }
