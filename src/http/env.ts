@@ -50,9 +50,9 @@ export function inputProblem(value: unknown): FieldError | undefined {
     }
     if (v === null || typeof v !== 'object') continue
     if (node.depth >= MAX_JSON_DEPTH) {
-      // Name the field where the nesting went too deep, not a 32-level path.
+      // Name the field near the top (e.g. events.0.metadata), not a 32-level path.
       let top = node
-      while (top.parent && top.depth > 1) top = top.parent
+      while (top.parent && top.depth > 3) top = top.parent
       return { field: pathOf(top), message: `nests deeper than ${MAX_JSON_DEPTH} levels` }
     }
     for (const [k, child] of Object.entries(v)) {
