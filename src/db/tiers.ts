@@ -1,6 +1,5 @@
-import { mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { Config } from '../config.ts'
+import { pgliteDataDir } from '../data-dir.ts'
 import { openPglite, pgliteDb } from './pglite.ts'
 import { postgresDb } from './postgres.ts'
 import { TIER_NAMES, type TierName } from './tier-names.ts'
@@ -39,8 +38,7 @@ export async function openTiers(config: Config, applicationName = 'edp'): Promis
     const url = urlOf(config, tier)
     if (!url) {
       if (!embedded) {
-        const dataDir = join(config.DATA_DIR, 'pglite')
-        await mkdir(dataDir, { recursive: true })
+        const dataDir = await pgliteDataDir(config.DATA_DIR)
         embedded = pgliteDb(await openPglite({ dataDir }), `pglite:${dataDir}`)
       }
       dbs[tier] = embedded

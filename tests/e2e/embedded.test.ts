@@ -1,6 +1,7 @@
 /**
  * `npm start` as a user runs it: a real process on embedded PGlite. A write that got its 201
- * survives SIGKILL; SIGTERM shuts down cleanly; the admin token persists across restarts.
+ * survives SIGKILL; SIGTERM shuts down cleanly; the admin token persists across restarts; DATA_DIR
+ * is private to the user.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -9,6 +10,7 @@ import { join } from 'node:path'
 import { engine } from '../support/databases.ts'
 import { spawnChild, type Child } from '../support/child.ts'
 import { useLeakCheck } from '../support/leaks.ts'
+import { modesOpenToOthers } from '../support/modes.ts'
 
 interface Server extends Child {
   url: string
@@ -64,6 +66,8 @@ describe('embedded mode process', () => {
       content_html: '<p>kept</p>'.repeat(500),
     })
     expect(message.status).toBe(201)
+    // The database and the admin token, as the running process wrote them: nothing readable by others.
+    expect(await modesOpenToOthers(dataDir)).toEqual([])
     first.proc.kill('SIGKILL')
     await first.proc.exited
 
