@@ -1,4 +1,5 @@
 import { bodyLimit } from 'hono/body-limit'
+import { createMiddleware } from 'hono/factory'
 import type { Deps } from '../deps.ts'
 import { AppError } from '../errors.ts'
 import { router } from './env.ts'
@@ -23,6 +24,18 @@ import { notificationRoutes } from './routes/notifications.ts'
 import { analyticsRoutes } from './routes/analytics.ts'
 import { apiKeyRoutes } from './routes/api-keys.ts'
 
+/**
+ * Every answer forbids MIME sniffing, and JSON is not cached by browsers or proxies (it carries
+ * tenant data) unless its route chose a Cache-Control of its own.
+ */
+const safeResponseHeaders = createMiddleware(async (c, next) => {
+  await next()
+  c.res.headers.set('X-Content-Type-Options', 'nosniff')
+  if (/json/.test(c.res.headers.get('content-type') ?? '') && !c.res.headers.has('cache-control')) {
+    c.res.headers.set('Cache-Control', 'no-store')
+  }
+})
+
 export function createApp(deps: Deps) {
   // Operator routes compare against it: an app without one would have no way in, or a trivial one.
   if (deps.adminToken.length < 16) throw new Error('the HTTP app needs an admin token of at least 16 characters')
@@ -39,6 +52,7 @@ export function createApp(deps: Deps) {
     metrics.observe(c.req.method, c.req.routePath, c.res.status, ms / 1000)
     log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'request')
   })
+  app.use(safeResponseHeaders)
   app.use(largeBodyGate(deps.config))
   app.use(
     bodyLimit({

@@ -128,3 +128,13 @@ describe('large bodies', () => {
     expect((await app.request('/v1/notifications', { method: 'POST', headers, body: payload })).status).toBe(201)
   })
 })
+
+describe('response headers', () => {
+  test('JSON and problem answers are nosniff and no-store', async () => {
+    const t = await createTenant(sys, 'headers')
+    for (const r of [await call(sys, 'GET', '/v1/campaigns', { token: t.key }), await call(sys, 'GET', '/v1/campaigns'), await call(sys, 'GET', '/nowhere')]) {
+      expect(r.headers.get('x-content-type-options')).toBe('nosniff')
+      expect(r.headers.get('cache-control')).toBe('no-store')
+    }
+  })
+})
