@@ -42,10 +42,12 @@ const problem = (description: string) => ({
 
 /** The error responses most tenant routes can give, for the OpenAPI document. */
 export const commonErrors = {
-  401: problem('Missing or unknown API key'),
+  401: problem('Missing, unknown, revoked or expired API key'),
+  403: problem('The API key lacks the scope this route needs; `scope` names it'),
   404: problem('Not found (also for another tenant’s ids)'),
   409: problem('Conflicts with an existing row; errors[] names the field'),
   422: problem('Validation failed; errors[] names each field'),
+  429: problem('The API key is over its rate limit; Retry-After says when to try again'),
 } as const
 
 /** Tenant routes take the API key as a bearer token. */
