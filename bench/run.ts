@@ -13,6 +13,7 @@ import { benchCompression } from './sections/compression.ts'
 import { benchContent } from './sections/content.ts'
 import { benchOltp } from './sections/oltp.ts'
 import { benchWrite } from './sections/write.ts'
+import { benchAccess } from './sections/access.ts'
 import { compareWith, postgresVersion, writeResults, type Section } from './lib/report.ts'
 
 const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Section>> = {
@@ -23,6 +24,7 @@ const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Section>> = 
   content: benchContent,
   oltp: benchOltp,
   write: benchWrite,
+  access: benchAccess,
 }
 
 const { values } = parseArgs({

@@ -77,7 +77,8 @@ export const apiKeys = oltp.table(
 )
 
 /**
- * Token buckets shared by every API process, one row per API key. Processes lease tokens in
+ * Token buckets shared by every API process, one row per API key. UNLOGGED (in the migration):
+ * losing them in a crash only refills them. Processes lease tokens in
  * small batches (src/services/rate-limits.ts), so a request does not write here each time.
  */
 export const rateBuckets = oltp.table('rate_buckets', {
