@@ -3,13 +3,13 @@
  * over them. Workers are not started; tests drive them batch by batch.
  */
 import { beforeAll } from 'bun:test'
-import pino, { type Logger } from 'pino'
+import type { Logger } from 'pino'
 import type { Clock } from '../../src/clock.ts'
 import { loadConfig, type Config } from '../../src/config.ts'
 import type { Tiers } from '../../src/db/tiers.ts'
 import type { Deps } from '../../src/deps.ts'
 import { createApp } from '../../src/http/app.ts'
-import { buildDeps } from '../../src/system.ts'
+import { buildDeps, createLogger } from '../../src/system.ts'
 import { openTestDatabases, truncateAll, type TestDatabases } from './databases.ts'
 import { useLeakCheck } from './leaks.ts'
 
@@ -28,13 +28,23 @@ export async function closeTestDatabases(): Promise<void> {
 }
 
 export function testConfig(overrides: Partial<Record<keyof Config, string>> = {}): Config {
-  return loadConfig({ DATA_DIR: '/nonexistent', LOG_LEVEL: 'silent', MAX_BODY_BYTES: String(2 * 1024 * 1024), ...overrides })
+  // Tests fire requests far faster than a client should; the rate-limit tests set their own limits.
+  return loadConfig({
+    DATA_DIR: '/nonexistent',
+    LOG_LEVEL: 'silent',
+    MAX_BODY_BYTES: String(2 * 1024 * 1024),
+    RATE_LIMIT_PER_S: '100000',
+    RATE_LIMIT_BURST: '1000000',
+    ...overrides,
+  })
 }
+
+const testLogLevel = (process.env.TEST_LOG_LEVEL ?? 'silent') as Config['LOG_LEVEL']
 
 /** The one way tests build a Deps: silent logs (or a capturing logger), the test admin token, and any clock the test moves. */
 export function makeDeps(
   tiers: Tiers,
-  { config = testConfig(), clock, log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) }: { config?: Config; clock?: Clock; log?: Logger } = {},
+  { config = testConfig(), clock, log = createLogger({ LOG_LEVEL: testLogLevel }) }: { config?: Config; clock?: Clock; log?: Logger } = {},
 ): Deps {
   return buildDeps(tiers, { config, log, adminToken: ADMIN_TOKEN, clock })
 }
