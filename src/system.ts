@@ -3,16 +3,18 @@
  * them. The HTTP app (src/http) and the workers (workers/) are built on top by the entry points
  * in bin/; nothing here starts either.
  */
-import pino, { type Logger } from 'pino'
+import pino, { type DestinationStream, type Logger } from 'pino'
 import { systemClock, type Clock } from './clock.ts'
 import type { Config } from './config.ts'
 import { migrateAll } from './db/migrate.ts'
+import { serializeErr } from './error-summary.ts'
 import { openTiers, type Tiers } from './db/tiers.ts'
 import type { Deps } from './deps.ts'
 import { OutboxRelay } from './services/outbox.ts'
 
-export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): Logger {
-  return pino({ level: config.LOG_LEVEL, base: { pid: process.pid } })
+/** JSON lines to stdout (or `destination`); errors pass through serializeErr, so no driver field carries a value into them. */
+export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, destination?: DestinationStream): Logger {
+  return pino({ level: config.LOG_LEVEL, base: { pid: process.pid }, serializers: { err: serializeErr } }, destination)
 }
 
 export interface DepsOptions {

@@ -1,5 +1,6 @@
 /** A logger that keeps what it writes, for tests that check what reaches the logs (and what never does). */
-import pino, { type Logger } from 'pino'
+import type { Level, Logger } from 'pino'
+import { createLogger } from '../../src/system.ts'
 
 export interface CapturedLogs {
   log: Logger
@@ -9,9 +10,10 @@ export interface CapturedLogs {
   text(): string
 }
 
-export function captureLogs(level: pino.Level = 'debug'): CapturedLogs {
+export function captureLogs(level: Level = 'debug'): CapturedLogs {
   const raw: string[] = []
-  const log = pino({ level }, { write: (line: string) => void raw.push(line) })
+  // The process's own logger (its serializers included), writing here instead of stdout.
+  const log = createLogger({ LOG_LEVEL: level }, { write: (line: string) => void raw.push(line) })
   return {
     log,
     get lines() {

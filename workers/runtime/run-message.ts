@@ -1,6 +1,7 @@
 /** Runs one queue message through its job and says what should happen to it; writes nothing itself. */
 import type { Logger } from 'pino'
 import type { Deps } from '../../src/deps.ts'
+import { errorLine } from '../../src/error-summary.ts'
 import { envelopeSchema } from '../../src/jobs/envelope.ts'
 import type { QueueMessage } from '../../src/tiers/queue/pgmq.ts'
 import type { JobMap } from '../job.ts'
@@ -16,8 +17,6 @@ export interface RunEnv {
   maxBackoffSeconds: number
   signal: AbortSignal
 }
-
-const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 2000)
 
 export async function runMessage(env: RunEnv, queue: string, msg: QueueMessage): Promise<Outcome> {
   const startedAt = new Date()
@@ -52,9 +51,9 @@ export async function runMessage(env: RunEnv, queue: string, msg: QueueMessage):
     return done(name, 'succeeded', null)
   } catch (err) {
     const maxAttempts = envelope.data.max_attempts ?? job.maxAttempts
-    if (msg.read_ct >= maxAttempts) return done(name, 'dead', errorText(err))
+    if (msg.read_ct >= maxAttempts) return done(name, 'dead', errorLine(err))
     const retryIn = backoffSeconds(msg.read_ct, env.baseBackoffSeconds, env.maxBackoffSeconds)
     env.log.warn({ err, job: name, msg_id: msg.msg_id, attempt: msg.read_ct, retry_in_s: retryIn }, 'job failed')
-    return done(name, 'retrying', errorText(err), retryIn)
+    return done(name, 'retrying', errorLine(err), retryIn)
   }
 }
