@@ -3,7 +3,7 @@
  * WORKERS_IN_PROCESS=true). Server mode runs workers separately with `npm run workers`.
  */
 import { resolveAdminToken } from '../src/admin-token.ts'
-import { ConfigError, isEmbedded, loadConfig } from '../src/config.ts'
+import { ConfigError, isEmbedded, loadConfig, workersInProcess } from '../src/config.ts'
 import { createApp } from '../src/http/app.ts'
 import { createLogger, openSystem } from '../src/system.ts'
 import { startWorkers } from '../workers/start.ts'
@@ -12,9 +12,10 @@ async function main() {
   const config = loadConfig()
   const log = createLogger(config)
   const admin = await resolveAdminToken(config)
-  const inProcess = config.WORKERS_IN_PROCESS === 'auto' ? isEmbedded(config) : config.WORKERS_IN_PROCESS === 'true'
+  const inProcess = workersInProcess(config)
   const system = await openSystem(config, { role: 'api', log, adminToken: admin.token })
   const workers = inProcess ? await startWorkers(system.deps) : undefined
+  system.deps.monitor.start() // /metrics renders what this reads every METRICS_REFRESH_S
 
   const server = Bun.serve({
     port: config.PORT,

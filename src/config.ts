@@ -64,6 +64,13 @@ export const configSchema = z.object({
   MAINTENANCE_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(600),
   /** Seconds between the first event that makes the analytics views stale and their refresh. */
   ANALYTICS_REFRESH_DEBOUNCE_S: z.coerce.number().int().min(0).max(300).default(1),
+  /** Seconds between reads of the queue and analytics figures /metrics shows: scrapes render the last read, never query. */
+  METRICS_REFRESH_S: z.coerce.number().int().min(1).max(3600).default(5),
+  /**
+   * Workers count as gone when none recorded a heartbeat (every 5 s) for this long while a work
+   * queue's oldest message is older than this; /ready says so.
+   */
+  WORKER_HEARTBEAT_TIMEOUT_S: z.coerce.number().int().min(10).max(86_400).default(60),
 }).refine((c) => c.WORKER_MIN_CONCURRENCY <= c.WORKER_MAX_CONCURRENCY, {
   path: ['WORKER_MIN_CONCURRENCY'],
   message: 'must not exceed WORKER_MAX_CONCURRENCY',
@@ -86,3 +93,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 export const isEmbedded = (c: Config) =>
   !c.OLTP_DATABASE_URL || !c.CONTENT_DATABASE_URL || !c.ANALYTICS_DATABASE_URL || !c.QUEUE_DATABASE_URL
+
+/** Whether the API process runs the workers too: by default in embedded mode only. */
+export const workersInProcess = (c: Config) => (c.WORKERS_IN_PROCESS === 'auto' ? isEmbedded(c) : c.WORKERS_IN_PROCESS === 'true')

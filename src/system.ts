@@ -10,6 +10,7 @@ import { migrateAll } from './db/migrate.ts'
 import { serializeErr } from './error-summary.ts'
 import { openTiers, type Tiers } from './db/tiers.ts'
 import type { Deps } from './deps.ts'
+import { Monitor } from './services/monitor.ts'
 import { OutboxRelay } from './services/outbox.ts'
 
 /** JSON lines to stdout (or `destination`); errors pass through serializeErr, so no driver field carries a value into them. */
@@ -26,12 +27,15 @@ export interface DepsOptions {
 
 /** The one place a Deps is built, over tiers that are already open. */
 export function buildDeps(tiers: Tiers, { config, log = createLogger(config), adminToken = '', clock = systemClock }: DepsOptions): Deps {
-  return { config, tiers, log, adminToken, clock, outbox: new OutboxRelay(tiers, log) }
+  const deps = { config, tiers, log, adminToken, clock, outbox: new OutboxRelay(tiers, log) } as Deps
+  // The monitor reads through the Deps it belongs to, so it is made once they exist.
+  deps.monitor = new Monitor(deps)
+  return deps
 }
 
 export interface System {
   deps: Deps
-  /** Stops the outbox relay and closes every tier. */
+  /** Stops the monitor's timer and the outbox relay, and closes every tier. */
   close(): Promise<void>
 }
 
@@ -49,6 +53,7 @@ export async function openSystem(config: Config, opts: { role: string; log: Logg
   return {
     deps,
     async close() {
+      await deps.monitor.stop()
       await deps.outbox.stop()
       await tiers.close()
     },

@@ -67,7 +67,7 @@ export function createApp(deps: Deps) {
   app.notFound((c) => problem(c, new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`)))
 
   app.route('/', healthRoutes(deps))
-  app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.registry.contentType }))
+  app.get('/metrics', adminAuth(deps), async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.registry.contentType }))
 
   const admin = adminAuth(deps)
   app.use('/v1/tenants/*', admin)

@@ -1,10 +1,10 @@
 /**
- * Prometheus metrics. Queue and analytics figures are read from the tiers when scraped (one
- * service call per scrape), so every process reports the same truth whatever it runs.
+ * Prometheus metrics. Queue, analytics and worker figures come from the tiers, so every process
+ * reports the same truth whatever it runs; a scrape renders the monitor's last read of them
+ * (services/monitor.ts), never queries, so scrapers cannot load the databases.
  */
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import type { Deps } from '../deps.ts'
-import { monitoringSnapshot } from '../services/operations.ts'
 
 export function createMetrics(deps: Deps) {
   const registry = new Registry()
@@ -24,15 +24,16 @@ export function createMetrics(deps: Deps) {
   const dead = gauge('edp_queue_dead_letters', 'Dead letters from a queue', ['queue'])
   const freshness = gauge('edp_analytics_freshness_seconds', 'Age of the analytics views as_of (absent before the first refresh)')
   const refreshMs = gauge('edp_analytics_refresh_duration_ms', 'Duration of the last refresh of the three views')
+  const heartbeat = gauge('edp_worker_heartbeat_age_seconds', 'Seconds since any worker process last recorded a heartbeat (absent before the first)')
 
   return {
     registry,
     observe(method: string, route: string, status: number, seconds: number) {
       http.observe({ method, route, status: String(status) }, seconds)
     },
-    /** Reads the tiers and renders the exposition text. */
+    /** Renders the exposition text from the monitor's last snapshot. */
     async render(): Promise<string> {
-      const { queues, analytics } = await monitoringSnapshot(deps)
+      const { queues, analytics, heartbeat_age_seconds } = await deps.monitor.snapshot()
       for (const s of queues) {
         depth.set({ queue: s.queue }, s.depth)
         oldest.set({ queue: s.queue }, s.oldest_age_seconds ?? 0)
@@ -43,6 +44,8 @@ export function createMetrics(deps: Deps) {
       freshness.reset()
       if (analytics.freshness_seconds !== null) freshness.set(analytics.freshness_seconds)
       refreshMs.set(analytics.duration_ms ?? 0)
+      heartbeat.reset()
+      if (heartbeat_age_seconds !== null) heartbeat.set(heartbeat_age_seconds)
       return registry.metrics()
     },
   }

@@ -3,6 +3,7 @@
  * content tier's size. /ready, /metrics and the admin routes read through here, so every process
  * reports the same figures whatever it runs.
  */
+import { workersInProcess } from '../config.ts'
 import type { Deps } from '../deps.ts'
 import { pendingMigrations } from '../db/migrate.ts'
 import { TIER_NAMES, type TierName } from '../db/tier-names.ts'
@@ -16,6 +17,7 @@ import {
 import { outcomeCountsSince } from '../tiers/queue/job-logs.ts'
 import { metrics } from '../tiers/queue/pgmq.ts'
 import { WORK_QUEUES } from '../tiers/queue/queues.ts'
+import { lastHeartbeat } from '../tiers/queue/schedules.ts'
 import { refreshStatus } from './analytics.ts'
 
 export interface TierStatus {
@@ -33,11 +35,47 @@ async function tierStatus(deps: Deps, tier: TierName): Promise<TierStatus> {
   }
 }
 
-/** Every tier reachable with its migrations current; a tier that is not says why, without driver text. */
-export async function readiness(deps: Deps): Promise<{ ready: boolean; tiers: Record<TierName, TierStatus> }> {
-  const results = await Promise.all(TIER_NAMES.map((t) => tierStatus(deps, t)))
+export interface WorkerStatus extends TierStatus {
+  /** Seconds since any worker process last recorded a heartbeat; null when none ever did. */
+  heartbeat_age_seconds: number | null
+  /** Age of the oldest message in any work queue; null when they are empty. */
+  oldest_message_age_seconds: number | null
+}
+
+/**
+ * Workers are gone when none beat within WORKER_HEARTBEAT_TIMEOUT_S while the queues hold a
+ * message older than that: work is waiting and nobody takes it. An idle system with no worker
+ * yet (empty queues) is fine.
+ */
+async function workerStatus(deps: Deps): Promise<WorkerStatus> {
+  const q = deps.tiers.queue
+  try {
+    const [beat, ...perQueue] = await Promise.all([lastHeartbeat(q), ...WORK_QUEUES.map((name) => metrics(q, name))])
+    const ages = perQueue.map((m) => m.oldest_msg_age_sec).filter((a): a is number => a !== null)
+    const status = { heartbeat_age_seconds: beat?.age_seconds ?? null, oldest_message_age_seconds: ages.length ? Math.max(...ages) : null }
+    const limit = deps.config.WORKER_HEARTBEAT_TIMEOUT_S
+    const silent = status.heartbeat_age_seconds === null || status.heartbeat_age_seconds > limit
+    if (!silent || (status.oldest_message_age_seconds ?? 0) <= limit) return { ok: true, ...status }
+    const since = status.heartbeat_age_seconds === null ? 'ever' : `for ${Math.round(status.heartbeat_age_seconds)} s`
+    return { ok: false, detail: `no worker heartbeat ${since}; the oldest queued message is ${status.oldest_message_age_seconds} s old`, ...status }
+  } catch (err) {
+    deps.log.warn({ err }, 'worker liveness check failed')
+    return { ok: false, detail: 'unknown: the queue tier is unreachable', heartbeat_age_seconds: null, oldest_message_age_seconds: null }
+  }
+}
+
+/**
+ * Every tier reachable with its migrations current (a tier that is not says why, without driver
+ * text), and the workers' liveness. Gone workers make the process not ready only when it runs
+ * them itself (embedded mode): taking every API instance out of rotation because a separate worker
+ * pool stopped would turn a processing delay into an outage of intake. Server mode reports them in
+ * `workers` and in edp_worker_heartbeat_age_seconds, for alerting.
+ */
+export async function readiness(deps: Deps): Promise<{ ready: boolean; tiers: Record<TierName, TierStatus>; workers: WorkerStatus }> {
+  const [workers, ...results] = await Promise.all([workerStatus(deps), ...TIER_NAMES.map((t) => tierStatus(deps, t))])
   const tiers = Object.fromEntries(TIER_NAMES.map((t, i) => [t, results[i]!])) as Record<TierName, TierStatus>
-  return { ready: results.every((r) => r.ok), tiers }
+  const workersOk = workers.ok || !workersInProcess(deps.config)
+  return { ready: results.every((r) => r.ok) && workersOk, tiers, workers }
 }
 
 export interface QueueStats {
@@ -74,11 +112,14 @@ export async function queueStats(deps: Deps): Promise<QueueStats[]> {
   })
 }
 
-/** Everything /metrics exposes that lives in the tiers, read in one go per scrape. */
+/** Everything /metrics exposes that lives in the tiers, read in one go (every METRICS_REFRESH_S, see monitor.ts). */
 export async function monitoringSnapshot(deps: Deps) {
-  const [queues, analytics] = await Promise.all([queueStats(deps), refreshStatus(deps)])
-  return { queues, analytics }
+  const [queues, analytics, heartbeat] = await Promise.all([queueStats(deps), refreshStatus(deps), lastHeartbeat(deps.tiers.queue)])
+  return { queues, analytics, heartbeat_age_seconds: heartbeat?.age_seconds ?? null }
 }
+
+export type MonitoringSnapshot = Awaited<ReturnType<typeof monitoringSnapshot>>
+export type Readiness = Awaited<ReturnType<typeof readiness>>
 
 /** The content tier for one tenant, or with null for all of them. */
 export const storageReport = (deps: Deps, tenantId: string | null): Promise<StorageReport> => contentReport(deps.tiers.content, tenantId)

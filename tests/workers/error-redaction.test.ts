@@ -27,7 +27,7 @@ beforeAll(async () => {
 })
 
 /** Fails the way a handler meets real data: a duplicate key, or a value of the wrong type. */
-const failing: JobDefinition = {
+const failing = {
   name: 'test.leaky',
   queue: QUEUES.jobs,
   schema: z.object({ kind: z.enum(['duplicate', 'cast']) }),
@@ -41,7 +41,7 @@ const failing: JobDefinition = {
     await q.query(`INSERT INTO public.test_secrets (email) VALUES ($1) ON CONFLICT DO NOTHING`, [SECRET])
     await q.query(`INSERT INTO public.test_secrets (email) VALUES ($1)`, [SECRET])
   },
-}
+} as JobDefinition
 
 describe('errors written down', () => {
   test('a job failing on a database error leaves no value in job_logs, the dead letter or the logs', async () => {

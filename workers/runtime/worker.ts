@@ -11,6 +11,7 @@ import { hostname } from 'node:os'
 import type { Deps } from '../../src/deps.ts'
 import { holdHandle } from '../../src/open-handles.ts'
 import { ensureNotifyInsert, insertChannel, metrics, read, setVt } from '../../src/tiers/queue/pgmq.ts'
+import { recordHeartbeat } from '../../src/tiers/queue/schedules.ts'
 import type { JobMap } from '../job.ts'
 import { targetConcurrency } from './policy.ts'
 import { runMessage, type RunEnv } from './run-message.ts'
@@ -33,6 +34,8 @@ export interface WorkerOptions {
   scaleIntervalMs?: number
   /** A message older than this asks for another reader. */
   maxAgeSeconds?: number
+  /** How often a started worker records that it is alive (what /ready and edp_worker_heartbeat_age_seconds read). */
+  heartbeatIntervalMs?: number
 }
 
 export interface QueueCounters {
@@ -61,6 +64,7 @@ export class Worker {
   readonly #counters = new Map<string, QueueCounters>()
   #unlisten: (() => Promise<void>)[] = []
   #scaler: ReturnType<typeof setInterval> | undefined
+  #heartbeat: ReturnType<typeof setInterval> | undefined
   #stopping = false
   #released: (() => void) | undefined
 
@@ -78,6 +82,7 @@ export class Worker {
       maxConcurrency: 4,
       scaleIntervalMs: 1_000,
       maxAgeSeconds: 5,
+      heartbeatIntervalMs: 5_000,
       ...options,
     }
     for (const q of this.#o.queues) {
@@ -113,6 +118,11 @@ export class Worker {
     }
     this.#scaler = setInterval(() => void this.#rescale(), this.#o.scaleIntervalMs)
     this.#scaler.unref?.()
+    const beat = () =>
+      recordHeartbeat(this.deps.tiers.queue, this.id).catch((err) => this.deps.log.warn({ err }, 'could not record the worker heartbeat'))
+    await beat()
+    this.#heartbeat = setInterval(() => void beat(), this.#o.heartbeatIntervalMs)
+    this.#heartbeat.unref?.()
     this.deps.log.info({ worker: this.id, queues: this.#o.queues }, 'worker started')
   }
 
@@ -124,6 +134,7 @@ export class Worker {
   async stop({ timeoutMs = 10_000 } = {}): Promise<number> {
     this.#stopping = true
     clearInterval(this.#scaler)
+    clearInterval(this.#heartbeat)
     for (const loops of this.#loops.values()) for (const l of loops) l.stopping = true
     for (const q of this.#o.queues) this.#wake(q)
     let bound: ReturnType<typeof setTimeout> | undefined

@@ -1,11 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
-import { readiness } from '../../services/operations.ts'
 import { router } from '../env.ts'
 import { json } from '../schemas.ts'
 
 const TierStatus = z.object({ ok: z.boolean(), detail: z.string().optional() })
-const Readiness = z.object({ ready: z.boolean(), tiers: z.record(z.string(), TierStatus) })
+const WorkerStatus = TierStatus.extend({
+  heartbeat_age_seconds: z.number().nullable(),
+  oldest_message_age_seconds: z.number().nullable(),
+})
+const Readiness = z.object({ ready: z.boolean(), tiers: z.record(z.string(), TierStatus), workers: WorkerStatus })
 
 export function healthRoutes(deps: Deps) {
   return router()
@@ -24,12 +27,12 @@ export function healthRoutes(deps: Deps) {
         path: '/ready',
         tags: ['operations'],
         responses: {
-          200: json('Every tier reachable, migrations current', Readiness),
-          503: json('A tier is unreachable or behind; tiers names it', Readiness),
+          200: json('Every tier reachable, migrations current, workers alive or not needed', Readiness),
+          503: json('A tier is unreachable or behind (tiers names it), or the in-process workers are gone (workers says so)', Readiness),
         },
       }),
       async (c) => {
-        const r = await readiness(deps)
+        const r = await deps.monitor.readiness() // checked at most once a second
         return c.json(r, r.ready ? 200 : 503)
       },
     )
