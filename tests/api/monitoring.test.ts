@@ -1,7 +1,8 @@
 /**
- * /metrics and /ready cost the tiers a bounded amount however many probes arrive: scrapes render
- * the monitor's last snapshot (read at most once per METRICS_REFRESH_S), readiness is checked at
- * most once a second, and concurrent callers share one read. /metrics needs the admin token.
+ * /metrics and /ready cost the tiers and the event loop a bounded amount however many probes
+ * arrive: scrapes render the monitor's last snapshot (read at most once per METRICS_REFRESH_S),
+ * the text at most once a second, readiness is checked at most once a second, and concurrent
+ * callers share one read. /metrics needs the admin token.
  */
 import { describe, expect, test } from 'bun:test'
 import type { Db } from '../../src/db/types.ts'
@@ -60,6 +61,19 @@ describe('/metrics', () => {
     clock.advance(2_000)
     await Promise.all(Array.from({ length: 8 }, scrape))
     expect(count()).toBe(2)
+  })
+
+  test('the text is rendered at most once a second: scrapes in between get the same text', async () => {
+    const clock = new TestClock()
+    const app = createApp(makeDeps(sys.tiers, { clock }))
+    const scrape = async () => (await call({ ...sys, app }, 'GET', '/metrics', { token: ADMIN_TOKEN })).body as string
+    const scraped = /^edp_http_request_duration_seconds_count\{method="GET",route="\/metrics",status="200"\} (\d+)$/m
+    const first = await scrape()
+    expect(first).not.toMatch(scraped) // rendered before its own request was counted
+    clock.advance(500)
+    expect(await scrape()).toBe(first)
+    clock.advance(500)
+    expect((await scrape()).match(scraped)?.[1]).toBe('2')
   })
 
   test('once started, the monitor reads on its timer and a scrape only renders', async () => {
