@@ -68,7 +68,7 @@ export async function recordKeyUse(q: Queryable, uses: ReadonlyMap<string, Date>
   await q.query(
     `UPDATE oltp.api_keys k SET last_used_at = greatest(k.last_used_at, u.at)
        FROM unnest($1::uuid[], $2::timestamptz[]) AS u(id, at) WHERE k.id = u.id`,
-    [[...uses.keys()], [...uses.values()]],
+    [[...uses.keys()], [...uses.values()].map((d) => d.toISOString())],
   )
 }
 
