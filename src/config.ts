@@ -71,6 +71,11 @@ export const configSchema = z.object({
    * queue's oldest message is older than this; /ready says so.
    */
   WORKER_HEARTBEAT_TIMEOUT_S: z.coerce.number().int().min(10).max(86_400).default(60),
+  /**
+   * POST /v1/events rejects an event that occurred longer ago than this (a year of history plus
+   * slack for late provider reports). It bounds the days one campaign can spread its rollups over.
+   */
+  EVENT_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
 }).refine((c) => c.WORKER_MIN_CONCURRENCY <= c.WORKER_MAX_CONCURRENCY, {
   path: ['WORKER_MIN_CONCURRENCY'],
   message: 'must not exceed WORKER_MAX_CONCURRENCY',

@@ -45,7 +45,11 @@ export const JOB_SPECS = {
   'events.apply': spec({
     queue: QUEUES.events,
     maxAttempts: 10,
-    schema: z.object({ events: z.array(analyticsEventSchema).min(1).max(1000) }),
+    schema: z.object({
+      events: z.array(analyticsEventSchema).min(1).max(1000),
+      /** When the API accepted them: a bad event split off later keeps its place in its tenant's as_of. */
+      accepted_at: z.iso.datetime({ offset: true }).optional(),
+    }),
   }),
   'analytics.refresh': spec({ queue: QUEUES.jobs, maxAttempts: 10, schema: z.object({}) }),
   'content.collect_orphans': spec({

@@ -6,19 +6,37 @@
 import type { Deps } from '../deps.ts'
 import { sameDatabase } from '../db/tiers.ts'
 import { invalid, notFound } from '../errors.ts'
-import { enqueue } from '../jobs/enqueue.ts'
+import { enqueue, envelopeFor } from '../jobs/enqueue.ts'
 import type { JobPayload } from '../jobs/specs.ts'
-import { applyEvents, type AnalyticsEvent } from '../tiers/analytics/events.ts'
-import { claimOverdueRefresh, getRefreshState, markClean, recordRefresh, refreshMaterializedViews } from '../tiers/analytics/refresh.ts'
+import { applyEvents, EVENT_TYPES, isDataError, type AnalyticsEvent, type EventType } from '../tiers/analytics/events.ts'
+import {
+  claimOverdueRefresh,
+  getRefreshState,
+  markClean,
+  recordRefresh,
+  refreshDirty,
+  tenantRefreshState,
+} from '../tiers/analytics/refresh.ts'
 import { COUNT_COLUMNS, stepTotals, totals, type Counts, type DayRange } from '../tiers/analytics/views.ts'
 import { campaignExists, listSequenceSteps } from '../tiers/oltp/campaigns.ts'
 import { emailAccountExists } from '../tiers/oltp/email-accounts.ts'
 import { oldestOutboxRow } from '../tiers/oltp/outbox.ts'
+import { pendingByTenant, pendingSince, sendEvents } from '../tiers/queue/pending-events.ts'
 import { oldestPending } from '../tiers/queue/pgmq.ts'
 import { QUEUES } from '../tiers/queue/queues.ts'
 
+/**
+ * Ids of the events the server derives from a stored message: `<message id>:<type>`. A redelivered
+ * job derives the same id, so it changes nothing. Clients may not send ids of this form
+ * (isServerEventId): the second event in under one id is dropped as a duplicate, so a client id
+ * equal to a server one would suppress the server's event or be suppressed by it.
+ */
+const serverEventId = (messageId: string, type: EventType) => `${messageId}:${type}`
+const SERVER_EVENT_ID = new RegExp(`^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}:(${EVENT_TYPES.join('|')})$`, 'i')
+export const isServerEventId = (eventId: string) => SERVER_EVENT_ID.test(eventId)
+
 /** The one id a message's `sent` event has, whoever reports it. */
-export const sentEventId = (messageId: string) => `${messageId}:sent`
+export const sentEventId = (messageId: string) => serverEventId(messageId, 'sent')
 
 /** How long a scheduled refresh may stay unrun before it counts as lost. */
 const rescheduleAfterSeconds = (debounceSeconds: number) => Math.max(10, debounceSeconds * 5)
@@ -36,9 +54,51 @@ export async function recordEvents(deps: Deps, events: readonly AnalyticsEvent[]
 }
 
 /**
+ * Applies a chunk of events the API accepted. One value the database refuses fails the whole
+ * statement, and must not take the chunk's good events down with it (they were acknowledged):
+ * on a data error the chunk is halved until each bad event stands alone, every good part is
+ * applied, and each bad event is sent again as its own events.apply job, to be retried and
+ * dead-lettered alone, keeping its acceptance time for its tenant's as_of. Any other failure
+ * (deadlock, lost connection) throws, so the queue retries the whole chunk. A redelivery applies
+ * nothing twice; at worst it sends a bad event alone once more.
+ */
+export async function applyEventChunk(deps: Deps, chunk: JobPayload<'events.apply'>): Promise<void> {
+  if (chunk.events.length === 1) {
+    await recordEvents(deps, chunk.events)
+    return
+  }
+  const bad: AnalyticsEvent[] = []
+  await applyIsolating(deps, chunk.events, bad)
+  if (bad.length === 0) return
+  deps.log.warn({ event_ids: bad.map((e) => e.event_id) }, 'events the analytics tier refused were split off their chunk')
+  const { accepted_at } = chunk
+  await sendEvents(
+    deps.tiers.queue,
+    bad.map((e) => ({
+      message: envelopeFor('events.apply', { events: [e], accepted_at }).envelope,
+      headers: { tenant_id: e.tenant_id, ...(accepted_at ? { accepted_at } : {}) },
+    })),
+  )
+}
+
+async function applyIsolating(deps: Deps, events: readonly AnalyticsEvent[], bad: AnalyticsEvent[]): Promise<void> {
+  try {
+    await recordEvents(deps, events)
+  } catch (err) {
+    if (!isDataError(err)) throw err
+    if (events.length === 1) {
+      bad.push(events[0]!)
+      return
+    }
+    const half = Math.ceil(events.length / 2)
+    await applyIsolating(deps, events.slice(0, half), bad)
+    await applyIsolating(deps, events.slice(half), bad)
+  }
+}
+
+/**
  * A stored message as facts: an outbound message is `sent`; an inbound reply, auto-reply or
- * bounce is `replied`, `auto_replied` or `bounced` on the outbound message it answers. Event ids
- * derive from the stored message's id, so a redelivered job changes nothing.
+ * bounce is `replied`, `auto_replied` or `bounced` on the outbound message it answers.
  */
 export function recordMessageCreated(deps: Deps, p: JobPayload<'message.created'>): Promise<number> {
   const events: AnalyticsEvent[] = []
@@ -46,7 +106,7 @@ export function recordMessageCreated(deps: Deps, p: JobPayload<'message.created'
   if (e) {
     events.push({
       tenant_id: p.tenant_id,
-      event_id: `${p.message_id}:${e.type}`,
+      event_id: serverEventId(p.message_id, e.type),
       message_id: e.message_id,
       type: e.type,
       bounce_type: e.bounce_type,
@@ -74,34 +134,58 @@ export function recordMessageCreated(deps: Deps, p: JobPayload<'message.created'
   return events.length ? recordEvents(deps, events) : Promise.resolve(0)
 }
 
-/**
- * The moment before which every accepted event has been applied: the oldest event still waiting
- * (in the events queue, or in the OLTP outbox when the queue is another database), or now when
- * nothing waits.
+/*
+ * as_of, per tenant: every event accepted for the tenant before as_of is in the views (or was
+ * dead-lettered, and never will be).
+ *
+ * Why that holds. An accepted event is (1) waiting, in the events queue (or the OLTP outbox when
+ * the queue is another database); then (2) applied: its rollups and their rows in dirty_keys
+ * commit together, before its queue message is archived; then (3) in the views: the refresh
+ * recomputes the rows and deletes their keys in one transaction. (Or (4) dead-lettered.)
+ *  - The watermark of tenant T is read first: when T's oldest waiting event was accepted, or the
+ *    queue's now if none waits. Any event of T accepted before it was no longer waiting at that
+ *    read, so it had reached (2) or later.
+ *  - Then, if T has no dirty keys, all of T's applied events are in the views: as_of = watermark.
+ *  - If T has dirty keys, as_of is what the last refresh that covered T recorded: the watermark
+ *    it read before its own snapshot, so it is true of the rows it wrote, and refreshes only add.
+ * Only T's own waiting events enter T's watermark, so another tenant's backlog or stuck event
+ * does not hold T back. The outbox is the exception and is read as a whole: it holds
+ * message.created events only, which the relay moves whatever they contain, so a row waits there
+ * only while the relay is down, which holds every tenant back anyway.
  */
-async function watermark(deps: Deps): Promise<Date> {
-  const { tiers } = deps
-  const [queue, outbox] = await Promise.all([
-    oldestPending(tiers.queue, QUEUES.events),
-    sameDatabase(tiers.oltp, tiers.queue) ? undefined : oldestOutboxRow(tiers.oltp),
-  ])
-  const candidates = [queue.now, queue.oldest, outbox].filter((d): d is Date => d instanceof Date)
-  return new Date(Math.min(...candidates.map((d) => d.getTime())))
+
+/** The earliest of the dates given, ignoring nulls. */
+const earliest = (...dates: (Date | null | undefined)[]) =>
+  new Date(Math.min(...dates.filter((d): d is Date => d instanceof Date).map((d) => d.getTime())))
+
+const outboxOldest = (deps: Deps) => (sameDatabase(deps.tiers.oltp, deps.tiers.queue) ? undefined : oldestOutboxRow(deps.tiers.oltp))
+
+async function tenantWatermark(deps: Deps, tenantId: string): Promise<Date> {
+  const [queue, outbox] = await Promise.all([pendingSince(deps.tiers.queue, tenantId), outboxOldest(deps)])
+  return earliest(queue.now, queue.oldest, outbox)
+}
+
+/** The same over every tenant, for monitoring. */
+async function globalWatermark(deps: Deps): Promise<Date> {
+  const [queue, outbox] = await Promise.all([oldestPending(deps.tiers.queue, QUEUES.events), outboxOldest(deps)])
+  return earliest(queue.now, queue.oldest, outbox)
 }
 
 /**
- * Refreshes the three views. The watermark is taken first and the views marked clean before the
- * refresh, so the recorded as_of never claims an event the refresh did not see. A failure throws,
- * so the queue retries it and the failure shows in job_logs.
+ * Brings the views up to date with the rollups, recomputing only the rows that changed. The
+ * watermarks are read first and the schedule cleared before the refresh takes its snapshot (see
+ * above). A failure throws, so the queue retries it and the failure shows in job_logs.
  */
-export async function refreshViews(deps: Deps): Promise<{ asOf: Date; ms: number }> {
-  const asOf = await watermark(deps)
+export async function refreshViews(deps: Deps): Promise<{ asOf: Date; ms: number; rows: number }> {
+  const [queue, outbox] = await Promise.all([pendingByTenant(deps.tiers.queue), outboxOldest(deps)])
+  const idle = earliest(queue.now, outbox)
+  const asOf = earliest(idle, ...queue.oldest.values())
   await markClean(deps.tiers.analytics)
   const t0 = performance.now()
-  await refreshMaterializedViews(deps.tiers.analytics)
+  const rows = await refreshDirty(deps.tiers.analytics, idle, queue.oldest)
   const ms = Math.round(performance.now() - t0)
   await recordRefresh(deps.tiers.analytics, asOf, ms)
-  return { asOf, ms }
+  return { asOf, ms, rows }
 }
 
 /** The safety net the workers run periodically: a dirty view never waits on a lost refresh job. */
@@ -112,25 +196,21 @@ export async function scheduleOverdueRefresh(deps: Deps): Promise<boolean> {
   return true
 }
 
-/**
- * The as_of of what the views show now. Read the watermark first, then the state: if the views
- * are still clean, nothing was applied after their last refresh began, so everything accepted
- * before the watermark is in them. Otherwise they are as of their last refresh (null: never).
- */
-async function viewsState(deps: Deps) {
-  const w = await watermark(deps)
-  const state = await getRefreshState(deps.tiers.analytics)
-  return { asOf: state.dirty_since === null ? w : state.as_of, state }
+/** A tenant's as_of (null: its changes were never refreshed yet). */
+async function tenantAsOf(deps: Deps, tenantId: string): Promise<Date | null> {
+  const w = await tenantWatermark(deps, tenantId)
+  const state = await tenantRefreshState(deps.tiers.analytics, tenantId)
+  return state.dirty ? state.as_of : w
 }
-
-const viewsAsOf = async (deps: Deps) => (await viewsState(deps)).asOf
 
 /** Seconds since as_of on the process clock; null before the first refresh. */
 const freshnessSeconds = (deps: Deps, asOf: Date | null) => (asOf ? Math.max(0, (deps.clock.now() - asOf.getTime()) / 1000) : null)
 
-/** The refresh's own figures, for monitoring. */
+/** The refresh's own figures across every tenant, for monitoring. */
 export async function refreshStatus(deps: Deps) {
-  const { asOf, state } = await viewsState(deps)
+  const w = await globalWatermark(deps)
+  const state = await getRefreshState(deps.tiers.analytics)
+  const asOf = state.dirty ? state.as_of : w
   return { as_of: asOf, freshness_seconds: freshnessSeconds(deps, asOf), duration_ms: state.duration_ms }
 }
 
@@ -167,7 +247,7 @@ const zero = () => Object.fromEntries(COUNT_COLUMNS.map((c) => [c, 0])) as Count
 export async function campaignReport(deps: Deps, tenantId: string, campaignId: string, range: DayRangeInput) {
   const r = dayRange(range)
   if (!(await campaignExists(deps.tiers.oltp, tenantId, campaignId))) throw notFound('campaign')
-  const asOf = await viewsAsOf(deps)
+  const asOf = await tenantAsOf(deps, tenantId)
   return { campaign_id: campaignId, ...report(deps, await totals(deps.tiers.analytics, 'campaign', tenantId, campaignId, r), asOf) }
 }
 
@@ -175,7 +255,7 @@ export async function campaignReport(deps: Deps, tenantId: string, campaignId: s
 export async function stepReports(deps: Deps, tenantId: string, campaignId: string, range: DayRangeInput) {
   const r = dayRange(range)
   if (!(await campaignExists(deps.tiers.oltp, tenantId, campaignId))) throw notFound('campaign')
-  const asOf = await viewsAsOf(deps)
+  const asOf = await tenantAsOf(deps, tenantId)
   const [steps, byStep] = await Promise.all([
     listSequenceSteps(deps.tiers.oltp, tenantId, campaignId),
     stepTotals(deps.tiers.analytics, tenantId, campaignId, r),
@@ -187,6 +267,6 @@ export async function stepReports(deps: Deps, tenantId: string, campaignId: stri
 export async function mailboxReport(deps: Deps, tenantId: string, emailAccountId: string, range: DayRangeInput) {
   const r = dayRange(range)
   if (!(await emailAccountExists(deps.tiers.oltp, tenantId, emailAccountId))) throw notFound('email account')
-  const asOf = await viewsAsOf(deps)
+  const asOf = await tenantAsOf(deps, tenantId)
   return { email_account_id: emailAccountId, ...report(deps, await totals(deps.tiers.analytics, 'mailbox', tenantId, emailAccountId, r), asOf) }
 }

@@ -1,6 +1,7 @@
 /**
  * Event intake (provider webhooks, tracking): resolve each event's message in the caller's tenant,
- * reject the ones that name no message of theirs, and queue the rest for the analytics workers.
+ * reject, one by one, the events that name no message of theirs, a date out of range or an id
+ * of the server's form, and queue the rest for the analytics workers.
  * An event is accepted once its queue message commits; the 202 means it will be counted.
  */
 import { z } from 'zod'
@@ -9,8 +10,8 @@ import type { ErrorCode } from '../errors.ts'
 import { envelopeFor } from '../jobs/enqueue.ts'
 import { BOUNCE_TYPES, EVENT_TYPES, type AnalyticsEvent, type BounceType } from '../tiers/analytics/events.ts'
 import { messageDimensions } from '../tiers/oltp/messages.ts'
-import { sendBatch } from '../tiers/queue/pgmq.ts'
-import { sentEventId } from './analytics.ts'
+import { sendEvents } from '../tiers/queue/pending-events.ts'
+import { isServerEventId, sentEventId } from './analytics.ts'
 
 /** An event as a provider or tracker reports it: it names one of the caller's messages. */
 export const incomingEventSchema = z.object({
@@ -28,10 +29,18 @@ export interface Rejection {
   event_id: string
   code: ErrorCode
   detail: string
+  /** The field at fault, when it is one. */
+  field?: string
 }
 
 /** Events per queue message: big enough to apply efficiently, small enough to retry cheaply. */
 const CHUNK = 100
+
+/**
+ * How far ahead of our clock an event may say it happened: provider clocks drift by seconds,
+ * and an hour covers a misconfigured time zone without letting a date run years ahead.
+ */
+const MAX_FUTURE_MS = 60 * 60 * 1000
 
 function bounceType(e: IncomingEvent): BounceType | null {
   if (e.type !== 'bounced') return null
@@ -40,16 +49,42 @@ function bounceType(e: IncomingEvent): BounceType | null {
   return e.bounce_type ?? (fromMetadata === 'soft' || fromMetadata === 'hard' ? fromMetadata : 'hard')
 }
 
+/**
+ * What is wrong with one event on its own, if anything. Checked here, per event, so one bad
+ * event is refused with its reason while the batch's others are accepted: past the API, a date
+ * the database cannot store would fail its whole chunk, and a date decades away would make
+ * the rollups and the refresh span as many days.
+ */
+function invalidEvent(deps: Deps, e: IncomingEvent): Rejection | null {
+  const reject = (field: string, detail: string): Rejection => ({ event_id: e.event_id, code: 'validation_failed', field, detail })
+  if (isServerEventId(e.event_id)) {
+    return reject('event_id', 'event ids of the form <message id>:<event type> are reserved for events the platform records itself')
+  }
+  const at = Date.parse(e.occurred_at)
+  const now = deps.clock.now()
+  const maxAgeDays = deps.config.EVENT_MAX_AGE_DAYS
+  if (at < now - maxAgeDays * 86_400_000) return reject('occurred_at', `occurred_at is more than ${maxAgeDays} days ago`)
+  if (at > now + MAX_FUTURE_MS) return reject('occurred_at', 'occurred_at is more than an hour in the future')
+  return null
+}
+
 export async function acceptEvents(deps: Deps, tenantId: string, incoming: readonly IncomingEvent[]) {
   const dims = await messageDimensions(deps.tiers.oltp, tenantId, [...new Set(incoming.map((e) => e.message_id))])
   const accepted: AnalyticsEvent[] = []
+  const acceptedIds: string[] = []
   const rejected: Rejection[] = []
   for (const e of incoming) {
+    const problem = invalidEvent(deps, e)
+    if (problem) {
+      rejected.push(problem)
+      continue
+    }
     const m = dims.get(e.message_id)
     if (!m) {
       rejected.push({ event_id: e.event_id, code: 'not_found', detail: `message ${e.message_id} not found` })
       continue
     }
+    acceptedIds.push(e.event_id)
     accepted.push({
       tenant_id: tenantId,
       // The write path already records `sent` for every outbound message under this id; a
@@ -65,9 +100,13 @@ export async function acceptEvents(deps: Deps, tenantId: string, incoming: reado
       metadata: e.metadata ?? null,
     })
   }
+  // One tenant per chunk, named in the message headers: its as_of looks for its own waiting events.
+  const acceptedAt = new Date(deps.clock.now()).toISOString()
   const chunks = []
-  for (let i = 0; i < accepted.length; i += CHUNK) chunks.push(envelopeFor('events.apply', { events: accepted.slice(i, i + CHUNK) }))
-  // Every chunk goes to the queue the job registry names for events.apply, in one statement.
-  if (chunks.length) await sendBatch(deps.tiers.queue, chunks[0]!.queue, chunks.map((c) => c.envelope))
-  return { accepted: incoming.filter((e) => dims.has(e.message_id)).map((e) => e.event_id), rejected }
+  for (let i = 0; i < accepted.length; i += CHUNK) {
+    const { envelope } = envelopeFor('events.apply', { events: accepted.slice(i, i + CHUNK), accepted_at: acceptedAt })
+    chunks.push({ message: envelope, headers: { tenant_id: tenantId } })
+  }
+  await sendEvents(deps.tiers.queue, chunks)
+  return { accepted: acceptedIds, rejected }
 }

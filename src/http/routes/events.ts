@@ -9,7 +9,14 @@ const EventBatch = z.object({ events: z.array(incomingEventSchema).min(1).max(10
 
 const Accepted = z.object({
   accepted: z.array(z.string()),
-  rejected: z.array(z.object({ event_id: z.string(), status: z.number().int(), detail: z.string() })),
+  rejected: z.array(
+    z.object({
+      event_id: z.string(),
+      status: z.number().int(),
+      detail: z.string(),
+      field: z.string().optional().openapi({ description: 'The field at fault (422): occurred_at out of range, or an event_id of the reserved form' }),
+    }),
+  ),
 })
 
 export function eventRoutes(deps: Deps) {
@@ -21,7 +28,10 @@ export function eventRoutes(deps: Deps) {
       summary: 'Report events (sent, delivered, opened, clicked, replied, bounced…) for your messages',
       description:
         'Up to 1,000 events. Each is counted exactly once however often it is sent (by event_id). ' +
-        'An event naming a message that is not yours is rejected with status 404; the others are accepted.',
+        'An event naming a message that is not yours is rejected with status 404; one that occurred more than ' +
+        'EVENT_MAX_AGE_DAYS (400) days ago or more than an hour ahead, or whose event_id has the form ' +
+        '<message id>:<event type> (reserved for events the platform records itself), with status 422 and the field; ' +
+        'the others are accepted.',
       security,
       request: { body: jsonBody(EventBatch) },
       responses: { 202: json('Which events were accepted', Accepted), ...commonErrors },

@@ -40,7 +40,8 @@ export type AnalyticsEvent = z.infer<typeof analyticsEventSchema>
 /**
  * Applies events and their rollups in one statement (analytics.apply_events), so a batch commits
  * or not as a whole; events already recorded change nothing. `schedule` says the views just
- * became dirty (or a scheduled refresh looks lost) and a refresh should be enqueued.
+ * became dirty (or a scheduled refresh looks lost) and a refresh should be enqueued. A value the
+ * database refuses fails the whole batch with a data error (isDataError).
  */
 export async function applyEvents(q: Queryable, events: readonly AnalyticsEvent[], rescheduleAfterSeconds: number) {
   const [row] = await q.query<{ applied: number; schedule: boolean }>(
@@ -49,6 +50,13 @@ export async function applyEvents(q: Queryable, events: readonly AnalyticsEvent[
   )
   return row!
 }
+
+/**
+ * SQLSTATE classes 22 (data exception: a date out of range, a malformed uuid) and 23 (integrity
+ * violation): the batch itself is wrong, so retrying it unchanged can never succeed. Both drivers
+ * put the SQLSTATE in `code`.
+ */
+export const isDataError = (err: unknown): boolean => /^2[23]/.test(String((err as { code?: unknown } | null)?.code ?? ''))
 
 export function listEventsForMessage(q: Queryable, tenantId: string, messageId: string) {
   return q.query<{ event_id: string; type: string; occurred_at: Date; email_account_id: string | null }>(

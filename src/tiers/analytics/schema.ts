@@ -1,6 +1,7 @@
 /**
- * Analytics tier: event facts, per-day rollups maintained incrementally by the workers, and
- * (in sql/analytics, hand-written) the three seed views materialized over the rollups.
+ * Analytics tier: event facts, per-day rollups maintained incrementally by the workers, and the
+ * three seed views as tables the refresh keeps in step with the rollups (the functions that
+ * write them are hand-written in sql/analytics).
  */
 import { sql } from 'drizzle-orm'
 import { bigint, check, date, index, integer, jsonb, pgSchema, primaryKey, smallint, timestamp, uuid, varchar } from 'drizzle-orm/pg-core'
@@ -59,8 +60,9 @@ export const messageFirsts = analytics.table(
 )
 
 /**
- * One row: whether the views are behind the rollups, whether a refresh is scheduled, and the
- * as_of of the last refresh (every event accepted before it is in the views).
+ * One row: the refresh's schedule (dirty_since: the first apply since the last refresh began;
+ * scheduled_at), and the last refresh's as_of over every tenant and its duration, for monitoring.
+ * What the views miss is in dirty_keys; a tenant's own as_of in tenant_as_of.
  */
 export const refreshState = analytics.table(
   'refresh_state',
@@ -73,4 +75,67 @@ export const refreshState = analytics.table(
     duration_ms: integer(),
   },
   (t) => [check('refresh_state_single_row', sql`${t.id} = 1`)],
+)
+
+/**
+ * The (dimension, id, day) rows whose rollups changed since the last refresh: apply_events adds
+ * them in the transaction that moves the rollups, the refresh recomputes exactly these rows and
+ * deletes them in the transaction that writes the views. A tenant with none is fully refreshed.
+ * Append-only, with no unique key: a key an apply adds stays invisible to a refresh until the
+ * apply's rollups commit with it, so no refresh can take it before those changes are visible.
+ */
+export const dirtyKeys = analytics.table(
+  'dirty_keys',
+  {
+    tenant_id: uuid().notNull(),
+    dimension: varchar({ length: 10 }).notNull(),
+    dim_id: uuid().notNull(),
+    day: date().notNull(),
+  },
+  (t) => [index('dirty_keys_tenant').on(t.tenant_id)],
+)
+
+/** Per tenant, the as_of of the last refresh that covered it (what its reports say while it is dirty). */
+export const tenantAsOf = analytics.table('tenant_as_of', {
+  tenant_id: uuid().primaryKey(),
+  as_of: timestamp({ withTimezone: true }).notNull(),
+})
+
+const counts = () => ({
+  sent: bigint({ mode: 'number' }).notNull(),
+  delivered: bigint({ mode: 'number' }).notNull(),
+  opened: bigint({ mode: 'number' }).notNull(),
+  unique_opened: bigint({ mode: 'number' }).notNull(),
+  clicked: bigint({ mode: 'number' }).notNull(),
+  unique_clicked: bigint({ mode: 'number' }).notNull(),
+  replied: bigint({ mode: 'number' }).notNull(),
+  unique_replied: bigint({ mode: 'number' }).notNull(),
+  auto_replied: bigint({ mode: 'number' }).notNull(),
+  bounced: bigint({ mode: 'number' }).notNull(),
+  hard_bounced: bigint({ mode: 'number' }).notNull(),
+  soft_bounced: bigint({ mode: 'number' }).notNull(),
+  unsubscribed: bigint({ mode: 'number' }).notNull(),
+  complained: bigint({ mode: 'number' }).notNull(),
+})
+
+/** The seed views: one row of counts per campaign, mailbox or step and day. */
+export const campaignAnalytics = analytics.table(
+  'campaign_analytics',
+  { tenant_id: uuid().notNull(), campaign_id: uuid().notNull(), day: date().notNull(), ...counts() },
+  (t) => [primaryKey({ name: 'campaign_analytics_key', columns: [t.tenant_id, t.campaign_id, t.day] })],
+)
+
+export const mailboxAnalytics = analytics.table(
+  'mailbox_analytics',
+  { tenant_id: uuid().notNull(), email_account_id: uuid().notNull(), day: date().notNull(), ...counts() },
+  (t) => [primaryKey({ name: 'mailbox_analytics_key', columns: [t.tenant_id, t.email_account_id, t.day] })],
+)
+
+export const sequenceStepAnalytics = analytics.table(
+  'sequence_step_analytics',
+  { tenant_id: uuid().notNull(), campaign_id: uuid(), sequence_step_id: uuid().notNull(), day: date().notNull(), ...counts() },
+  (t) => [
+    primaryKey({ name: 'sequence_step_analytics_key', columns: [t.tenant_id, t.sequence_step_id, t.day] }),
+    index('sequence_step_analytics_campaign').on(t.tenant_id, t.campaign_id, t.day),
+  ],
 )
