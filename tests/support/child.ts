@@ -13,8 +13,8 @@ export interface Child {
   stderr(): Promise<string>
 }
 
-export function spawnChild(script: string, env: Record<string, string | undefined>): Child {
-  const proc = Bun.spawn([process.execPath, script], {
+export function spawnChild(script: string, env: Record<string, string | undefined>, args: string[] = []): Child {
+  const proc = Bun.spawn([process.execPath, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, TEST_PG_URL: '', ...env },
     stdout: 'pipe',

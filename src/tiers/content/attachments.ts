@@ -60,6 +60,22 @@ export function listAttachments(q: Queryable, tenantId: string, parentKey: strin
   )
 }
 
+/**
+ * What verification compares for a batch of messages' attachments: names, types and the sha256
+ * of the bytes actually stored (hashed in the database, so the bytes never travel).
+ */
+export function attachmentDigests(q: Queryable, tenantId: string, parentKeys: readonly string[]) {
+  return q.query<{ parent_storage_key: string; filename: string; mime_type: string; storage_disposition: string; sha256: string | null }>(
+    `SELECT a.parent_storage_key, a.filename, a.mime_type, a.storage_disposition,
+            encode(sha256(coalesce(b.content, a.content)), 'hex') AS sha256
+       FROM content.attachments a
+       LEFT JOIN content.attachment_blobs b ON b.tenant_id = a.tenant_id AND b.sha256 = a.blob_sha256
+      WHERE a.tenant_id = $1 AND a.parent_storage_key = ANY($2::text[])
+      ORDER BY a.parent_storage_key, a.created, a.id`,
+    [tenantId, parentKeys],
+  )
+}
+
 export async function getAttachment(q: Queryable, tenantId: string, parentKey: string, id: string) {
   const rows = await q.query<AttachmentMeta & { content: Uint8Array | null }>(
     `SELECT ${META_COLUMNS.map((c) => `a.${c}`).join(', ')}, coalesce(b.content, a.content) AS content

@@ -26,11 +26,14 @@ const READ_COLUMNS = [
 /** Headers are stored as the ordered [{ name, value }] list the write path wrote. */
 export type ContentRow = Omit<Pick<ContentObject, (typeof READ_COLUMNS)[number]>, 'headers'> & { headers: { name: string; value: string }[] | null }
 
-/** Stores a body; its expiry comes from the tenant's retention policy in the same statement. */
+/**
+ * Stores a body; its expiry comes from the tenant's retention policy in the same statement,
+ * counted from `since` when given (a migrated message's original date). Returns that expiry.
+ */
 export async function insertContentObject(
   q: Queryable,
-  row: { storageKey: string; tenantId: string; kind: ContentKind; body: PackedBody; headers: unknown },
-): Promise<void> {
+  row: { storageKey: string; tenantId: string; kind: ContentKind; body: PackedBody; headers: unknown; since?: Date },
+): Promise<Date | null> {
   const b = row.body
   const params: unknown[] = [
     row.storageKey,
@@ -45,11 +48,43 @@ export async function insertContentObject(
     b.stored_size_bytes,
     b.compression_type,
   ]
-  const expires = expiresOnCreate(row.kind, row.tenantId, params)
-  await q.query(
+  const expires = expiresOnCreate(row.kind, row.tenantId, params, row.since)
+  const rows = await q.query<{ expires: Date | null }>(
     `INSERT INTO content.content_objects (storage_key, tenant_id, kind, content_text, content_html, content_text_packed,
        content_html_packed, headers, raw_size_bytes, stored_size_bytes, compression_type, expires)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, ${expires})`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, ${expires})
+     RETURNING expires`,
+    params,
+  )
+  return rows[0]!.expires
+}
+
+/** Several of a tenant's bodies by key, in one statement (verification reads a batch at a time). */
+export function getContentObjects(q: Queryable, tenantId: string, storageKeys: readonly string[]): Promise<ContentRow[]> {
+  return q.query<ContentRow>(
+    `SELECT ${READ_COLUMNS.join(', ')} FROM content.content_objects WHERE tenant_id = $1 AND storage_key = ANY($2::text[])`,
+    [tenantId, storageKeys],
+  )
+}
+
+/**
+ * Gives bodies and their attachments the date they were first written elsewhere (migrated mail),
+ * so archive and attachment TTLs count from it. Only once their refs exist: an old `created`
+ * before that would let the orphan collector take content whose ref is about to commit.
+ */
+export async function backdateContent(q: Queryable, tenantId: string, keys: readonly string[], dates: readonly Date[]): Promise<void> {
+  if (keys.length === 0) return
+  const params = [tenantId, keys, dates.map((d) => d.toISOString())]
+  await q.query(
+    `UPDATE content.content_objects c SET created = d.created
+       FROM unnest($2::text[], $3::timestamptz[]) AS d(storage_key, created)
+      WHERE c.tenant_id = $1 AND c.storage_key = d.storage_key`,
+    params,
+  )
+  await q.query(
+    `UPDATE content.attachments a SET created = d.created
+       FROM unnest($2::text[], $3::timestamptz[]) AS d(storage_key, created)
+      WHERE a.tenant_id = $1 AND a.parent_storage_key = d.storage_key`,
     params,
   )
 }
@@ -94,4 +129,16 @@ export async function deleteContentObjects(q: Queryable, tenantId: string, keys:
  */
 export async function deleteContentObject(q: Queryable, tenantId: string, storageKey: string): Promise<void> {
   await q.query(`DELETE FROM content.content_objects WHERE tenant_id = $1 AND storage_key = $2`, [tenantId, storageKey])
+}
+
+/**
+ * Which of these keys already hold a body, with when it was written and when it expires: what a
+ * migration batch finds left by an attempt that crashed before its refs committed.
+ */
+export function existingContent(q: Queryable, tenantId: string, keys: readonly string[]) {
+  if (keys.length === 0) return Promise.resolve([])
+  return q.query<{ storage_key: string; created: Date; expires: Date | null }>(
+    `SELECT storage_key, created, expires FROM content.content_objects WHERE tenant_id = $1 AND storage_key = ANY($2::text[])`,
+    [tenantId, keys],
+  )
 }

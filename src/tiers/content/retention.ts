@@ -58,13 +58,15 @@ const policyOf = (tenantParam: string) =>
   `(SELECT ${tenantParam}::uuid AS tenant_id) t LEFT JOIN content.retention_policies p ON p.tenant_id = t.tenant_id`
 
 /**
- * SQL: when content of `kind` written now for a tenant expires. Pushes its parameters onto
- * `params`; insert statements use it so new content gets its expiry in the same statement.
+ * SQL: when content of `kind` written now for a tenant expires, counted from `since` (a migrated
+ * message's original date) or from now. Pushes its parameters onto `params`; insert statements
+ * use it so new content gets its expiry in the same statement.
  */
-export function expiresOnCreate(kind: ContentKind, tenantId: string, params: unknown[]): string {
+export function expiresOnCreate(kind: ContentKind, tenantId: string, params: unknown[], since?: Date): string {
   const tenant = `$${params.push(tenantId)}`
   const fallback = `$${params.push(DEFAULT_POLICY.content_ttl_days[kind])}`
-  return `(SELECT ${expiry('now()', days(KIND_COLUMN[kind], fallback))} FROM ${policyOf(tenant)})`
+  const from = since ? `$${params.push(since)}::timestamptz` : 'now()'
+  return `(SELECT ${expiry(from, days(KIND_COLUMN[kind], fallback))} FROM ${policyOf(tenant)})`
 }
 
 /** The tenant's policy in force: its own, or the defaults when it never set one. */

@@ -27,12 +27,16 @@ const COLUMNS = columns()
  * target is the partial unique index inbox_message_refs_inbound_once (sql/oltp/0006), so racing
  * redeliveries wait for the first and then insert nothing, instead of failing or storing twice.
  */
-export async function insertMessageRef(q: Queryable, r: NewMessageRef): Promise<MessageRefRow | undefined> {
+export async function insertMessageRef(
+  q: Queryable,
+  r: NewMessageRef,
+  { created }: { created?: Date } = {},
+): Promise<MessageRefRow | undefined> {
   const rows = await q.query<MessageRefRow>(
     `INSERT INTO oltp.inbox_message_refs (id, tenant_id, email_account_id, campaign_id, sequence_step_id, lead_id,
        parent_message_id, direction, message_type, from_email, to_email, subject, status, content_storage_key,
-       rfc822_message_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+       rfc822_message_id, created)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, coalesce($16::timestamptz, now()))
      ON CONFLICT (tenant_id, md5(rfc822_message_id)) WHERE direction = 'inbound' AND rfc822_message_id IS NOT NULL DO NOTHING
      RETURNING ${COLUMNS}`,
     [
@@ -51,6 +55,8 @@ export async function insertMessageRef(q: Queryable, r: NewMessageRef): Promise<
       r.status,
       r.content_storage_key === messageKey(r.tenant_id, r.id) ? null : r.content_storage_key,
       r.rfc822_message_id,
+      // A migrated message keeps its original date; a new one is dated by the database.
+      created ?? null,
     ],
   )
   return rows[0]
@@ -90,6 +96,14 @@ export async function getMessageRef(q: Queryable, tenantId: string, id: string):
     [tenantId, id],
   )
   return rows[0]
+}
+
+/** Several of a tenant's refs by id, in one statement (verification reads a batch at a time). */
+export function getMessageRefs(q: Queryable, tenantId: string, ids: readonly string[]): Promise<MessageRefRow[]> {
+  return q.query<MessageRefRow>(`SELECT ${COLUMNS} FROM oltp.inbox_message_refs WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [
+    tenantId,
+    ids,
+  ])
 }
 
 export interface MessageFilter {

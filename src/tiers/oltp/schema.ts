@@ -6,6 +6,7 @@
 import { sql } from 'drizzle-orm'
 import {
   bigint,
+  boolean,
   char,
   check,
   doublePrecision,
@@ -240,4 +241,69 @@ export const outbox = oltp.table(
     created: createdAt(),
   },
   (t) => [index('outbox_created').on(t.created)],
+)
+
+/*
+ * Legacy migration state (`npm run legacy`, src/services/legacy-*.ts). In the OLTP tier because a
+ * batch's refs, its id-map rows and its checkpoint commit in one OLTP transaction: a crash leaves
+ * all of a batch or none of it, so a re-run neither duplicates nor skips. Operator tables: keyed
+ * by run, not distributed by tenant; they can be dropped once a migration is finalized.
+ */
+
+/** One migration of one legacy table: the mapping it started with, so a resume cannot switch mappings. */
+export const legacyRuns = oltp.table('legacy_runs', {
+  name: varchar({ length: 200 }).primaryKey(),
+  /** Where the rows came from (URL without password, and table), for the operator. */
+  source: varchar({ length: 500 }).notNull(),
+  mapping: jsonb().notNull(),
+  /** A single-tenant source's tenant, or the tenant a --tenant run is restricted to. */
+  tenant_id: uuid(),
+  created: createdAt(),
+})
+
+/** The checkpoint: one row per committed batch; the last one's last_key is where a re-run resumes. */
+export const legacyBatches = oltp.table(
+  'legacy_batches',
+  {
+    run: varchar({ length: 200 })
+      .notNull()
+      .references(() => legacyRuns.name, { onDelete: 'cascade' }),
+    batch_no: integer().notNull(),
+    /** The batch is the legacy keys in (previous batch's last_key, last_key], as text. */
+    first_key: varchar({ length: 100 }).notNull(),
+    last_key: varchar({ length: 100 }).notNull(),
+    rows: integer().notNull(),
+    /** Messages whose retention had already run out at their original date + TTL. */
+    expired: integer().notNull(),
+    /** The content rows got their original dates (the batch's last step, after the refs committed). */
+    dated: boolean().notNull().default(false),
+    created: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.run, t.batch_no] })],
+)
+
+/**
+ * The id map: which message each legacy row became, and in which batch. Rollback deletes exactly
+ * these messages, never one written through the API. parent_legacy_id is set while the row's
+ * thread parent has not been migrated yet; the parent's batch links it and clears it.
+ */
+export const legacyIds = oltp.table(
+  'legacy_ids',
+  {
+    run: varchar({ length: 200 }).notNull(),
+    legacy_id: varchar({ length: 100 }).notNull(),
+    tenant_id: tenantRef(),
+    message_id: uuid().notNull(),
+    batch_no: integer().notNull(),
+    parent_legacy_id: varchar({ length: 100 }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.run, t.legacy_id] }),
+    uniqueIndex('legacy_ids_message').on(t.tenant_id, t.message_id),
+    index('legacy_ids_batch').on(t.run, t.batch_no),
+    index('legacy_ids_pending_parent').on(t.run, t.parent_legacy_id).where(sql`${t.parent_legacy_id} is not null`),
+    // No cascade: a run's batches cannot go while messages it migrated are still mapped, so a
+    // rollback can always find them.
+    foreignKey({ columns: [t.run, t.batch_no], foreignColumns: [legacyBatches.run, legacyBatches.batch_no] }),
+  ],
 )

@@ -1,0 +1,215 @@
+/**
+ * `npm run legacy -- <verb>`: move a legacy `emails` table into the four tiers (README, "Legacy
+ * migration"). Checks come before writes: the mapping, the source and its columns are checked
+ * before our tiers are even opened, so a bad one is one message and nothing is written.
+ */
+import { parseArgs } from 'node:util'
+import pino from 'pino'
+import { ConfigError, loadConfig } from '../src/config.ts'
+import type { Db } from '../src/db/types.ts'
+import { errorLine } from '../src/error-summary.ts'
+import { AppError } from '../src/errors.ts'
+import { loadMapping, type Mapping } from '../src/legacy/mapping.ts'
+import { migrateText, planText, verifyText } from '../src/legacy/print.ts'
+import { progress } from '../src/legacy/progress.ts'
+import { checkMapping, LegacyReader, openSource } from '../src/legacy/source.ts'
+import { migrateLegacy } from '../src/services/legacy/migrate.ts'
+import { planLegacy } from '../src/services/legacy/plan.ts'
+import { rollbackLegacy } from '../src/services/legacy/rollback.ts'
+import { legacyRun, verifyLegacy } from '../src/services/legacy/verify.ts'
+import { createLogger, openSystem, type System } from '../src/system.ts'
+
+const DEFAULT_BATCH = 200
+/** Messages a second by default: below what migrate reaches alone, so the live API keeps its share. */
+const DEFAULT_RATE = 250
+
+const SOURCE = `  --source URL      the legacy PostgreSQL database (default: $LEGACY_SOURCE_URL)`
+const HELP: Record<string, string> = {
+  '': `usage: npm run legacy -- <verb> [options]
+
+  plan       inspect the legacy table; print the mapping, counts, what will not map, a duration
+  migrate    copy it into the content and OLTP tiers in resumable, checkpointed batches
+  verify     compare migrated messages with their legacy rows; exit 1 on any mismatch
+  rollback   remove everything migrations created; API-written messages and the legacy table stay
+
+npm run legacy -- <verb> --help shows a verb's options.`,
+  plan: `usage: npm run legacy -- plan --source URL [--table emails] [--mapping FILE] [--tenant ID] [--rate N] [--run NAME]
+Writes nothing.
+${SOURCE}
+  --table NAME      the legacy table, schema.table allowed (default: the mapping's, else emails)
+  --mapping FILE    JSON mapping (README, "Legacy migration"); default: the benchmark's legacy shape
+  --tenant ID       the tenant of a single-tenant source; with a tenant column, only that tenant's rows
+  --rate N          the --rate the estimate assumes
+  --run NAME        the run whose checkpoint to report (default: <database>.<table>[:<tenant>])`,
+  migrate: `usage: npm run legacy -- migrate --source URL [--mapping FILE] [--table NAME] [--batch N] [--rate N] [--tenant ID] [--run NAME]
+Resumes from the run's last checkpoint; a finished run writes nothing.
+${SOURCE}
+  --mapping FILE    JSON mapping; default: the benchmark's legacy shape
+  --table NAME      overrides the mapping's table
+  --batch N         legacy rows per batch (default ${DEFAULT_BATCH})
+  --rate N          at most N messages a second (default ${DEFAULT_RATE}; 0: unthrottled)
+  --tenant ID       the tenant of a single-tenant source; with a tenant column, only that tenant's rows
+  --run NAME        the run's name (default: <database>.<table>[:<tenant>])`,
+  verify: `usage: npm run legacy -- verify --source URL [--run NAME] [--sample N | --all]
+Exits 1 when any message differs from its legacy row.
+${SOURCE}
+  --run NAME        the run to verify (default: the only one)
+  --sample N        N legacy rows at random
+  --all             every migrated row, batch by batch (the default)`,
+  rollback: `usage: npm run legacy -- rollback [--tenant ID]
+Removes every message migrations created (of one tenant with --tenant); the legacy table is not touched.
+  --tenant ID       only this tenant's migrated messages`,
+}
+
+const OPTIONS = {
+  source: { type: 'string' },
+  table: { type: 'string' },
+  mapping: { type: 'string' },
+  tenant: { type: 'string' },
+  run: { type: 'string' },
+  batch: { type: 'string' },
+  rate: { type: 'string' },
+  sample: { type: 'string' },
+  all: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+class Usage extends Error {}
+
+const positiveInt = (name: string, value: string | undefined, fallback: number, min = 1) => {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min) throw new Usage(`--${name} must be an integer of at least ${min}, not ${JSON.stringify(value)}`)
+  return n
+}
+
+const sourceUrl = (given: string | undefined) => {
+  const url = given ?? process.env.LEGACY_SOURCE_URL
+  if (!url) throw new Usage('name the legacy database with --source URL (or LEGACY_SOURCE_URL)')
+  return url
+}
+
+/** <database>.<table>, plus the tenant when a multi-tenant table is migrated one tenant at a time. */
+function defaultRun(url: string, m: Mapping, tenant: string | null) {
+  let database = 'postgres'
+  try {
+    database = decodeURIComponent(new URL(url).pathname.slice(1)) || database
+  } catch {}
+  return `${database}.${m.table}${tenant && m.tenant_column ? `:${tenant}` : ''}`
+}
+
+const redacted = (url: string, table: string) => {
+  try {
+    const u = new URL(url)
+    u.password = ''
+    return `${u.host}${u.pathname} ${table}`
+  } catch {
+    return table
+  }
+}
+
+async function withSystem<T>(fn: (system: System) => Promise<T>): Promise<T> {
+  const config = loadConfig()
+  // Logs to stderr: stdout is the command's answer.
+  const system = await openSystem(config, { role: 'legacy', log: createLogger(config, pino.destination(2)) })
+  try {
+    return await fn(system)
+  } finally {
+    await system.close()
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [verb = '', ...rest] = argv
+  if (!(verb in HELP) || verb === '') {
+    console.error(HELP[''])
+    return verb === '' || verb === '--help' || verb === '-h' ? 0 : 2
+  }
+  const { values: v } = parseArgs({ args: rest, options: OPTIONS, strict: true })
+  if (v.help) {
+    console.log(HELP[verb])
+    return 0
+  }
+  const tenant = v.tenant ?? null
+
+  if (verb === 'rollback') {
+    return withSystem(async ({ deps }) => {
+      const r = await rollbackLegacy(deps, { tenant })
+      console.log(`removed ${r.messages} migrated messages${tenant ? ` of tenant ${tenant}` : ''}`)
+      if (r.runs_removed.length) console.log(`runs removed (migrate starts them over): ${r.runs_removed.join(', ')}`)
+      return 0
+    })
+  }
+
+  const url = sourceUrl(v.source)
+  let source: Db | undefined
+  try {
+    if (verb === 'verify') {
+      if (v.all && v.sample) throw new Usage('give --sample N or --all, not both')
+      const sample = v.sample === undefined ? undefined : positiveInt('sample', v.sample, 0)
+      source = await openSource(url)
+      const db = source
+      return await withSystem(async ({ deps }) => {
+        const r = await legacyRun(deps, v.run)
+        const mapping = r.mapping as Mapping
+        const reader = new LegacyReader(db, mapping, await checkMapping(db, mapping), mapping.tenant_column ? r.tenant_id : null)
+        const report = await verifyLegacy(deps, { reader, run: r, sample })
+        console.log(verifyText(report))
+        return report.mismatches ? 1 : 0
+      })
+    }
+
+    const mapping = await loadMapping(v.mapping, { table: v.table })
+    const batchSize = positiveInt('batch', v.batch, DEFAULT_BATCH)
+    const rate = positiveInt('rate', v.rate, DEFAULT_RATE, 0)
+    source = await openSource(url)
+    const info = await checkMapping(source, mapping)
+    const reader = new LegacyReader(source, mapping, info, mapping.tenant_column ? tenant : null)
+    const runName = v.run ?? defaultRun(url, mapping, tenant)
+    return await withSystem(async ({ deps }) => {
+      if (verb === 'plan') {
+        console.log(planText(await planLegacy(deps, { reader, info, run: runName, tenant, rate }), runName))
+        return 0
+      }
+      const total = await reader.countAfter(null)
+      const bar = progress(`migrate ${runName}`, total)
+      try {
+        const summary = await migrateLegacy(deps, {
+          reader,
+          run: runName,
+          source: redacted(url, mapping.table),
+          tenant,
+          batchSize,
+          rate,
+          // The bar counts the whole table; a resumed run starts where its checkpoint is.
+          onBatch: (p) => bar.update(total - p.total + p.done, `batch ${p.batch}, ${p.expired} expired`),
+        })
+        bar.stop()
+        console.log(migrateText(summary))
+        return 0
+      } catch (err) {
+        bar.stop()
+        throw err
+      }
+    })
+  } finally {
+    await source?.close()
+  }
+}
+
+try {
+  process.exit(await run(process.argv.slice(2)))
+} catch (err) {
+  if (err instanceof AppError) {
+    console.error(`legacy: ${err.detail}`)
+    process.exit(err.code === 'service_unavailable' ? 3 : 2)
+  }
+  if (err instanceof Usage || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`legacy: ${(err as Error).message}`)
+    process.exit(2)
+  }
+  // Without the values a driver error echoes (src/error-summary.ts); the stack says where.
+  console.error(`legacy: failed: ${errorLine(err)}`)
+  if (err instanceof Error && err.stack) console.error(err.stack.split('\n').slice(1, 6).join('\n'))
+  process.exit(1)
+}

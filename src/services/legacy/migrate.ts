@@ -1,0 +1,269 @@
+/**
+ * `legacy migrate`: copies a legacy table into the content and OLTP tiers in keyset batches over
+ * the legacy id, in the write path's order. A batch is (1) its bodies, headers and attachments in
+ * one content transaction, then (2) its refs, id-map rows and checkpoint in one OLTP transaction,
+ * then (3) its content dated back to the original dates. A crash before (2) commits leaves content
+ * the re-run finds and reuses (or the orphan collector takes); after (2), the batch is done and
+ * the re-run resumes after it; (3) is redone at the next start if it did not finish.
+ */
+import type { Deps } from '../../deps.ts'
+import { conflict, invalid } from '../../errors.ts'
+import { newId, sha256Hex } from '../../ids.ts'
+import { transformRow, type MigratedMessage } from '../../legacy/transform.ts'
+import { mappingKey, type Mapping } from '../../legacy/mapping.ts'
+import type { LegacyReader, LegacyRow } from '../../legacy/source.ts'
+import { messageKey } from '../../storage-keys.ts'
+import { insertAttachment } from '../../tiers/content/attachments.ts'
+import { packBody } from '../../tiers/content/codec.ts'
+import { backdateContent, deleteContentObjects, existingContent, insertContentObject } from '../../tiers/content/objects.ts'
+import { findEmailAccountsByAddress } from '../../tiers/oltp/email-accounts.ts'
+import {
+  findLegacyIds,
+  getLegacyRun,
+  insertLegacyBatch,
+  insertLegacyIds,
+  insertLegacyRun,
+  lastLegacyBatch,
+  legacyIdsOfBatch,
+  linkPendingParents,
+  listLegacyBatches,
+  markLegacyBatchDated,
+  missingEmailAccounts,
+  missingTenants,
+} from '../../tiers/oltp/legacy.ts'
+import { existingMessageIds, getMessageRefs, insertMessageRef } from '../../tiers/oltp/messages.ts'
+
+export interface MigrateOptions {
+  reader: LegacyReader
+  run: string
+  /** The source as the run records it (no password). */
+  source: string
+  /** A single-tenant source's tenant, or the one tenant a multi-tenant run is restricted to. */
+  tenant: string | null
+  batchSize: number
+  /** Messages per second at most; 0 runs unthrottled. */
+  rate: number
+  onBatch?: (p: { batch: number; done: number; total: number; expired: number }) => void
+  /** Tests inject a crash between the content and the OLTP commit. */
+  faults?: { afterContentWrite?: () => void | Promise<void> }
+}
+
+export interface MigrateSummary {
+  run: string
+  batches: number
+  rows: number
+  /** Of those, arrived with their retention already run out (bodies dropped by the next expiry run). */
+  expired: number
+  total_rows: number
+  total_expired: number
+  seconds: number
+}
+
+/** The run this migrate continues, created on first use; a resume must use the mapping it began with. */
+async function ensureRun(deps: Deps, o: MigrateOptions, mapping: Mapping) {
+  const run = await getLegacyRun(deps.tiers.oltp, o.run)
+  if (!run) {
+    await insertLegacyRun(deps.tiers.oltp, { name: o.run, source: o.source, mapping, tenant_id: o.tenant })
+    return
+  }
+  if (mappingKey(run.mapping as Mapping) !== mappingKey(mapping)) {
+    throw conflict(`run ${o.run} started with a different mapping; roll it back first or name a new run with --run`, 'mapping')
+  }
+  if ((run.tenant_id ?? null) !== o.tenant) throw conflict(`run ${o.run} started with --tenant ${run.tenant_id ?? '(none)'}`, 'tenant')
+}
+
+/** Step (3) for batches whose process died after (2): their refs carry the original dates. */
+async function dateUndatedBatches(deps: Deps, run: string) {
+  const { oltp, content } = deps.tiers
+  for (const b of (await listLegacyBatches(oltp, run)).filter((b) => !b.dated)) {
+    const ids = await legacyIdsOfBatch(oltp, run, b.batch_no)
+    for (const [tenant, rows] of Map.groupBy(ids, (r) => r.tenant_id)) {
+      const refs = await getMessageRefs(oltp, tenant, rows.map((r) => r.message_id))
+      await backdateContent(content, tenant, refs.map((r) => r.content_storage_key), refs.map((r) => r.created))
+    }
+    await markLegacyBatchDated(oltp, run, b.batch_no)
+  }
+}
+
+/** Every tenant and mailbox a batch names must exist; mailboxes named by address become ids. */
+async function resolveMailboxes(deps: Deps, messages: readonly MigratedMessage[]): Promise<Map<string, string>> {
+  const oltp = deps.tiers.oltp
+  const [tenant] = await missingTenants(oltp, [...new Set(messages.map((m) => m.tenant_id))])
+  if (tenant) {
+    const m = messages.find((x) => x.tenant_id === tenant)!
+    throw invalid(`legacy row ${m.legacy_id}: tenant ${tenant} does not exist here; create it first`, 'tenant_column', 'unknown tenant')
+  }
+  const accounts = new Map<string, string>()
+  const byId = messages.flatMap((m) => ('id' in m.email_account ? [{ m, id: m.email_account.id }] : []))
+  const [missing] = await missingEmailAccounts(oltp, byId.map(({ m, id }) => ({ tenant_id: m.tenant_id, id })))
+  if (missing) {
+    const m = byId.find((x) => x.id === missing.id)!.m
+    throw invalid(`legacy row ${m.legacy_id}: email account ${missing.id} is not a mailbox of tenant ${missing.tenant_id}`, 'columns.email_account_id', 'unknown mailbox')
+  }
+  for (const { m, id } of byId) accounts.set(m.legacy_id, id)
+  const byAddress = messages.flatMap((m) => ('address' in m.email_account ? [{ m, address: m.email_account.address }] : []))
+  for (const [tenantId, list] of Map.groupBy(byAddress, (x) => x.m.tenant_id)) {
+    const found = await findEmailAccountsByAddress(oltp, tenantId, [...new Set(list.map((x) => x.address))])
+    const ids = new Map(found.map((f) => [f.email_address.toLowerCase(), f.id]))
+    for (const { m, address } of list) {
+      const id = ids.get(address.toLowerCase())
+      if (!id) throw invalid(`legacy row ${m.legacy_id}: tenant ${tenantId} has no mailbox ${address}; create it first`, 'columns.email_account_address', 'unknown mailbox')
+      accounts.set(m.legacy_id, id)
+    }
+  }
+  return accounts
+}
+
+/** A row OLTP refused, said in the migration's terms: which legacy row and which reference. */
+function rowError(m: MigratedMessage, err: unknown): unknown {
+  const e = err as { code?: string; constraint?: string; constraint_name?: string }
+  if (e.code !== '23503') return err
+  const constraint = e.constraint_name ?? e.constraint ?? ''
+  const column = ['sequence_step_id', 'campaign_id', 'lead_id', 'email_account_id'].find((c) => constraint.includes(c.replace(/_id$/, ''))) ?? 'a reference'
+  const value = (m as unknown as Record<string, unknown>)[column]
+  return invalid(`legacy row ${m.legacy_id}: ${column} ${value ?? ''} does not exist for tenant ${m.tenant_id} (${constraint})`, `columns.${column}`, 'unknown id')
+}
+
+/** A bound later than any row's created (the delete query takes one). */
+const FOREVER = new Date('9999-12-31T00:00:00Z')
+
+async function migrateBatch(deps: Deps, o: MigrateOptions, rows: LegacyRow[], batchNo: number): Promise<{ expired: number }> {
+  const { tiers, config, clock } = deps
+  const mapping = o.reader.mapping
+  const files = await o.reader.attachments(rows.map((r) => r.legacy_id))
+  const tenantOverride = mapping.tenant_column ? null : o.tenant
+  const messages = rows.map((r) => transformRow(mapping, r, files.get(r.legacy_id) ?? [], tenantOverride))
+  const accounts = await resolveMailboxes(deps, messages)
+  const byTenant = Map.groupBy(messages, (m) => m.tenant_id)
+  for (const [tenantId, list] of byTenant) {
+    const taken = await existingMessageIds(tiers.oltp, tenantId, list.map((m) => m.id))
+    if (taken.size) {
+      const ids = list.filter((m) => taken.has(m.id)).map((m) => m.legacy_id)
+      throw conflict(`legacy rows ${ids.join(', ')} are already stored as messages this run did not write (migrated by another run?)`, 'run')
+    }
+  }
+  // Parents migrated by earlier batches link now; the others (later in this batch or in a later
+  // one, or never) wait in the id map and are linked when their parent's batch commits.
+  const inBatch = new Set(messages.map((m) => m.legacy_id))
+  const wanted = [...new Set(messages.flatMap((m) => (m.parent_legacy_id && !inBatch.has(m.parent_legacy_id) ? [m.parent_legacy_id] : [])))]
+  const earlier = new Map((await findLegacyIds(tiers.oltp, o.run, wanted)).map((r) => [r.legacy_id, r]))
+  const parentOf = (m: MigratedMessage) => {
+    const p = m.parent_legacy_id ? earlier.get(m.parent_legacy_id) : undefined
+    return p && p.tenant_id === m.tenant_id ? p.message_id : null
+  }
+
+  // (1) Content. Content left by an attempt that died before its refs is reused while fresh; an
+  // older one the orphan collector may be about to take, so it is written again.
+  const graceMs = (config.CONTENT_ORPHAN_GRACE_S * 1000) / 2
+  let oldest = clock.now()
+  const expires = new Map<string, Date | null>()
+  await tiers.content.transaction(async (tx) => {
+    for (const [tenantId, list] of byTenant) {
+      const left = await existingContent(tx, tenantId, list.map((m) => messageKey(tenantId, m.id)))
+      const stale = left.filter((l) => clock.now() - l.created.getTime() > graceMs)
+      await deleteContentObjects(tx, tenantId, stale.map((l) => l.storage_key), FOREVER)
+      const reuse = new Map(left.filter((l) => !stale.includes(l)).map((l) => [l.storage_key, l]))
+      for (const m of list) {
+        const key = messageKey(tenantId, m.id)
+        const kept = reuse.get(key)
+        if (kept) {
+          expires.set(m.legacy_id, kept.expires)
+          oldest = Math.min(oldest, kept.created.getTime())
+          continue
+        }
+        const body = packBody(m.content_text, m.content_html, config.COMPRESS_MIN_BYTES)
+        expires.set(m.legacy_id, await insertContentObject(tx, { storageKey: key, tenantId, kind: m.direction, body, headers: m.headers, since: m.created }))
+        for (const a of m.attachments) {
+          const file = { id: newId(), filename: a.filename, mimeType: a.mime_type, bytes: a.bytes, sha256: sha256Hex(a.bytes), storageDisposition: a.storage_disposition }
+          await insertAttachment(tx, tenantId, key, file)
+        }
+      }
+    }
+  })
+  await o.faults?.afterContentWrite?.()
+  const now = clock.now()
+  const expired = messages.filter((m) => (expires.get(m.legacy_id)?.getTime() ?? Infinity) <= now).length
+
+  // (2) Refs, the id map and the checkpoint, together.
+  await tiers.oltp.transaction(async (tx) => {
+    if (clock.now() - oldest > graceMs) throw new Error(`batch ${batchNo}: the refs came too late after their content; not committed (run migrate again)`)
+    for (const m of messages) {
+      const ref = await insertMessageRef(
+        tx,
+        {
+          id: m.id,
+          tenant_id: m.tenant_id,
+          email_account_id: accounts.get(m.legacy_id)!,
+          campaign_id: m.campaign_id,
+          sequence_step_id: m.sequence_step_id,
+          lead_id: m.lead_id,
+          parent_message_id: parentOf(m),
+          direction: m.direction,
+          message_type: m.message_type,
+          from_email: m.from_email,
+          to_email: m.to_email,
+          subject: m.subject,
+          status: m.status,
+          content_storage_key: messageKey(m.tenant_id, m.id),
+          rfc822_message_id: m.rfc822_message_id,
+        },
+        { created: m.created },
+      ).catch((err) => Promise.reject(rowError(m, err)))
+      if (!ref) throw conflict(`legacy row ${m.legacy_id}: tenant ${m.tenant_id} already has an inbound message with Message-ID ${m.rfc822_message_id}`, 'columns.rfc822_message_id')
+    }
+    await insertLegacyBatch(tx, { run: o.run, batch_no: batchNo, first_key: rows[0]!.legacy_id, last_key: rows.at(-1)!.legacy_id, rows: rows.length, expired })
+    const ids = messages.map((m) => ({
+      legacy_id: m.legacy_id,
+      tenant_id: m.tenant_id,
+      message_id: m.id,
+      batch_no: batchNo,
+      parent_legacy_id: m.parent_legacy_id && !parentOf(m) ? m.parent_legacy_id : null,
+    }))
+    await insertLegacyIds(tx, o.run, ids)
+    await linkPendingParents(tx, o.run, [...inBatch])
+  })
+
+  // (3) The original dates, now that the refs protect the content from the orphan collector.
+  for (const [tenantId, list] of byTenant) {
+    await backdateContent(tiers.content, tenantId, list.map((m) => messageKey(tenantId, m.id)), list.map((m) => m.created))
+  }
+  await markLegacyBatchDated(tiers.oltp, o.run, batchNo)
+  return { expired }
+}
+
+export async function migrateLegacy(deps: Deps, o: MigrateOptions): Promise<MigrateSummary> {
+  const started = performance.now()
+  if (!o.reader.mapping.tenant_column && !o.tenant) {
+    throw invalid('the mapping has no tenant_column (a single-tenant source): name the tenant with --tenant', 'tenant', 'required')
+  }
+  await ensureRun(deps, o, o.reader.mapping)
+  await dateUndatedBatches(deps, o.run)
+  const last = await lastLegacyBatch(deps.tiers.oltp, o.run)
+  let after = last?.last_key ?? null
+  let batch = last?.batch_no ?? 0
+  const total = await o.reader.countAfter(after)
+  let rows = 0
+  let expired = 0
+  for (;;) {
+    const page = await o.reader.batchAfter(after, o.batchSize)
+    if (page.length === 0) break
+    batch++
+    expired += (await migrateBatch(deps, o, page, batch)).expired
+    rows += page.length
+    after = page.at(-1)!.legacy_id
+    o.onBatch?.({ batch, done: rows, total, expired })
+    // The throttle: never ahead of `rate` messages a second since the start, so the live API keeps its share.
+    const ahead = o.rate > 0 ? (rows / o.rate) * 1000 - (performance.now() - started) : 0
+    if (ahead > 0) await Bun.sleep(ahead)
+  }
+  const batches = await listLegacyBatches(deps.tiers.oltp, o.run)
+  return {
+    run: o.run,
+    batches: batches.length,
+    rows,
+    expired,
+    total_rows: batches.reduce((n, b) => n + b.rows, 0),
+    total_expired: batches.reduce((n, b) => n + b.expired, 0),
+    seconds: (performance.now() - started) / 1000,
+  }
+}

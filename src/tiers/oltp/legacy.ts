@@ -1,0 +1,167 @@
+/**
+ * The legacy migration's state in OLTP (schema.ts: legacy_runs, legacy_batches, legacy_ids): runs,
+ * their checkpoints and the id map. A batch's map rows and checkpoint are written in the same
+ * transaction as its refs (src/services/legacy-migrate.ts).
+ */
+import type { Queryable } from '../../db/types.ts'
+import { legacyBatches, legacyRuns } from './schema.ts'
+import { selectList } from '../columns.ts'
+
+export type LegacyRun = typeof legacyRuns.$inferSelect
+export type LegacyBatch = typeof legacyBatches.$inferSelect
+
+export interface LegacyIdRow {
+  legacy_id: string
+  tenant_id: string
+  message_id: string
+  batch_no: number
+  parent_legacy_id: string | null
+}
+
+export async function getLegacyRun(q: Queryable, name: string): Promise<LegacyRun | undefined> {
+  const rows = await q.query<LegacyRun>(`SELECT ${selectList(legacyRuns)} FROM oltp.legacy_runs WHERE name = $1`, [name])
+  return rows[0]
+}
+
+export function listLegacyRuns(q: Queryable): Promise<LegacyRun[]> {
+  return q.query<LegacyRun>(`SELECT ${selectList(legacyRuns)} FROM oltp.legacy_runs ORDER BY created, name`)
+}
+
+export async function insertLegacyRun(q: Queryable, r: Pick<LegacyRun, 'name' | 'source' | 'mapping' | 'tenant_id'>): Promise<void> {
+  await q.query(`INSERT INTO oltp.legacy_runs (name, source, mapping, tenant_id) VALUES ($1, $2, $3::jsonb, $4)`, [
+    r.name,
+    r.source,
+    JSON.stringify(r.mapping),
+    r.tenant_id,
+  ])
+}
+
+/** A run's committed batches in order; the last one is the checkpoint. */
+export function listLegacyBatches(q: Queryable, run: string): Promise<LegacyBatch[]> {
+  return q.query<LegacyBatch>(`SELECT ${selectList(legacyBatches)} FROM oltp.legacy_batches WHERE run = $1 ORDER BY batch_no`, [run])
+}
+
+export async function lastLegacyBatch(q: Queryable, run: string): Promise<LegacyBatch | undefined> {
+  const rows = await q.query<LegacyBatch>(
+    `SELECT ${selectList(legacyBatches)} FROM oltp.legacy_batches WHERE run = $1 ORDER BY batch_no DESC LIMIT 1`,
+    [run],
+  )
+  return rows[0]
+}
+
+export async function insertLegacyBatch(
+  q: Queryable,
+  b: Pick<LegacyBatch, 'run' | 'batch_no' | 'first_key' | 'last_key' | 'rows' | 'expired'>,
+): Promise<void> {
+  await q.query(
+    `INSERT INTO oltp.legacy_batches (run, batch_no, first_key, last_key, rows, expired) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [b.run, b.batch_no, b.first_key, b.last_key, b.rows, b.expired],
+  )
+}
+
+export async function markLegacyBatchDated(q: Queryable, run: string, batchNo: number): Promise<void> {
+  await q.query(`UPDATE oltp.legacy_batches SET dated = true WHERE run = $1 AND batch_no = $2`, [run, batchNo])
+}
+
+export async function insertLegacyIds(q: Queryable, run: string, rows: readonly LegacyIdRow[]): Promise<void> {
+  if (rows.length === 0) return
+  await q.query(
+    `INSERT INTO oltp.legacy_ids (run, legacy_id, tenant_id, message_id, batch_no, parent_legacy_id)
+     SELECT $1, * FROM unnest($2::text[], $3::uuid[], $4::uuid[], $5::int[], $6::text[])`,
+    [
+      run,
+      rows.map((r) => r.legacy_id),
+      rows.map((r) => r.tenant_id),
+      rows.map((r) => r.message_id),
+      rows.map((r) => r.batch_no),
+      rows.map((r) => r.parent_legacy_id),
+    ],
+  )
+}
+
+/** The map rows of these legacy ids in a run (parents, and what verification looks up). */
+export function findLegacyIds(q: Queryable, run: string, legacyIds: readonly string[]): Promise<LegacyIdRow[]> {
+  if (legacyIds.length === 0) return Promise.resolve([])
+  return q.query<LegacyIdRow>(
+    `SELECT legacy_id, tenant_id, message_id, batch_no, parent_legacy_id FROM oltp.legacy_ids WHERE run = $1 AND legacy_id = ANY($2::text[])`,
+    [run, legacyIds],
+  )
+}
+
+/**
+ * Links every ref of the run that waits for one of these legacy rows as its thread parent, now
+ * that they are migrated (same tenant only), and clears the wait. Returns how many were linked.
+ */
+export async function linkPendingParents(q: Queryable, run: string, arrived: readonly string[]): Promise<number> {
+  const rows = await q.query(
+    `WITH linked AS (
+       UPDATE oltp.inbox_message_refs r SET parent_message_id = p.message_id, updated = now()
+         FROM oltp.legacy_ids c
+         JOIN oltp.legacy_ids p ON p.run = c.run AND p.legacy_id = c.parent_legacy_id AND p.tenant_id = c.tenant_id
+        WHERE c.run = $1 AND c.parent_legacy_id = ANY($2::text[]) AND r.tenant_id = c.tenant_id AND r.id = c.message_id
+       RETURNING c.legacy_id)
+     UPDATE oltp.legacy_ids SET parent_legacy_id = NULL WHERE run = $1 AND legacy_id IN (SELECT legacy_id FROM linked)
+     RETURNING legacy_id`,
+    [run, arrived],
+  )
+  return rows.length
+}
+
+/** Up to `limit` migrated messages, of one tenant or of all, to roll back. */
+export function migratedMessages(q: Queryable, tenantId: string | null, limit: number) {
+  return q.query<{ run: string; tenant_id: string; message_id: string }>(
+    `SELECT run, tenant_id, message_id FROM oltp.legacy_ids WHERE ($1::uuid IS NULL OR tenant_id = $1)
+      ORDER BY tenant_id, message_id LIMIT $2`,
+    [tenantId, limit],
+  )
+}
+
+/**
+ * Deletes migrated refs and their map rows. Any other ref pointing at one of them as its parent
+ * (a reply written through the API during the parallel run) loses that link and stays.
+ */
+export async function deleteMigratedRefs(q: Queryable, tenantId: string, messageIds: readonly string[]): Promise<void> {
+  await q.query(
+    `UPDATE oltp.inbox_message_refs SET parent_message_id = NULL, updated = now()
+      WHERE tenant_id = $1 AND parent_message_id = ANY($2::uuid[]) AND NOT (id = ANY($2::uuid[]))`,
+    [tenantId, messageIds],
+  )
+  await q.query(`DELETE FROM oltp.inbox_message_refs WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, messageIds])
+  await q.query(`DELETE FROM oltp.legacy_ids WHERE tenant_id = $1 AND message_id = ANY($2::uuid[])`, [tenantId, messageIds])
+}
+
+/** Runs that no longer map any message lose their batches and themselves: a new migrate starts over. */
+export async function deleteEmptyLegacyRuns(q: Queryable): Promise<string[]> {
+  const rows = await q.query<{ name: string }>(
+    `DELETE FROM oltp.legacy_runs r WHERE NOT EXISTS (SELECT 1 FROM oltp.legacy_ids i WHERE i.run = r.name) RETURNING name`,
+  )
+  return rows.map((r) => r.name)
+}
+
+/** Of these tenant ids, those OLTP does not know. */
+export async function missingTenants(q: Queryable, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return []
+  const rows = await q.query<{ id: string }>(
+    `SELECT t.id FROM unnest($1::uuid[]) AS t(id) WHERE NOT EXISTS (SELECT 1 FROM oltp.tenants x WHERE x.id = t.id)`,
+    [ids],
+  )
+  return rows.map((r) => r.id)
+}
+
+/** Of these (tenant, mailbox id) pairs, those OLTP does not know. */
+export function missingEmailAccounts(q: Queryable, pairs: readonly { tenant_id: string; id: string }[]) {
+  if (pairs.length === 0) return Promise.resolve([])
+  return q.query<{ tenant_id: string; id: string }>(
+    `SELECT DISTINCT t.tenant_id, t.id FROM unnest($1::uuid[], $2::uuid[]) AS t(tenant_id, id)
+      WHERE NOT EXISTS (SELECT 1 FROM oltp.email_accounts a WHERE a.tenant_id = t.tenant_id AND a.id = t.id)`,
+    [pairs.map((p) => p.tenant_id), pairs.map((p) => p.id)],
+  )
+}
+
+/** The messages one batch of a run created. */
+export function legacyIdsOfBatch(q: Queryable, run: string, batchNo: number): Promise<LegacyIdRow[]> {
+  return q.query<LegacyIdRow>(
+    `SELECT legacy_id, tenant_id, message_id, batch_no, parent_legacy_id FROM oltp.legacy_ids WHERE run = $1 AND batch_no = $2`,
+    [run, batchNo],
+  )
+}
