@@ -75,7 +75,9 @@ export async function applyEventChunk(deps: Deps, chunk: JobPayload<'events.appl
   await sendEvents(
     deps.tiers.queue,
     bad.map((e) => ({
-      message: envelopeFor('events.apply', { events: [e], accepted_at }).envelope,
+      // A refused value is refused again: two attempts (one for a transient fault on the first)
+      // dead-letter it in seconds instead of holding its tenant's as_of back for ten retries.
+      message: envelopeFor('events.apply', { events: [e], accepted_at }, { max_attempts: 2 }).envelope,
       headers: { tenant_id: e.tenant_id, ...(accepted_at ? { accepted_at } : {}) },
     })),
   )

@@ -86,6 +86,8 @@ describe('dates out of range', () => {
       [JSON.stringify([{ tenant_id: t.id }])],
     )
     expect(dead.map((d) => d.message.message.payload.events.map((e: AnalyticsEvent) => e.event_id))).toEqual([['e-37']])
+    // Refused again on every try: it gets two attempts, not ten (minutes of its tenant's as_of).
+    expect(dead[0]!.message.message.max_attempts).toBe(2)
   }, 60_000)
 })
 
