@@ -16,6 +16,17 @@ export const MAX_HEADERS = 500
 export const MAX_HEADER_BYTES = 256 * 1024
 /** Serialized (JSON, UTF-8) bytes of free-form data: a notification's `data`. */
 export const MAX_METADATA_BYTES = 64 * 1024
+/** Serialized bytes of one event's `metadata` (provider ids, a URL, a user agent: hundreds of bytes in practice). */
+export const MAX_EVENT_METADATA_BYTES = 4 * 1024
+
+/** UTF-8 bytes of a value as JSON; a value JSON cannot hold (or too deep to walk) counts as too large. */
+export function jsonBytes(value: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8')
+  } catch {
+    return Number.POSITIVE_INFINITY
+  }
+}
 
 const utf8 = (s: string) => Buffer.byteLength(s, 'utf8')
 
@@ -42,7 +53,7 @@ export function checkAttachments(attachments: readonly { bytes: Uint8Array }[], 
 
 export function checkMetadata(data: unknown, field: string): void {
   if (data == null) return
-  const bytes = utf8(JSON.stringify(data))
+  const bytes = jsonBytes(data)
   if (bytes > MAX_METADATA_BYTES) {
     throw invalid(`${field} too large: ${bytes} bytes`, field, `at most ${MAX_METADATA_BYTES} bytes as JSON`)
   }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import type { Deps } from '../deps.ts'
+import { jsonBytes, MAX_EVENT_METADATA_BYTES } from '../limits.ts'
 import type { ErrorCode } from '../errors.ts'
 import { envelopeFor } from '../jobs/enqueue.ts'
 import { BOUNCE_TYPES, EVENT_TYPES, type AnalyticsEvent, type BounceType } from '../tiers/analytics/events.ts'
@@ -20,7 +21,10 @@ export const incomingEventSchema = z.object({
   type: z.enum(EVENT_TYPES),
   occurred_at: z.iso.datetime({ offset: true }),
   bounce_type: z.enum(BOUNCE_TYPES).optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  metadata: z
+    .record(z.string(), z.unknown())
+    .refine((m) => jsonBytes(m) <= MAX_EVENT_METADATA_BYTES, `at most ${MAX_EVENT_METADATA_BYTES} bytes as JSON`)
+    .optional(),
 })
 
 export type IncomingEvent = z.infer<typeof incomingEventSchema>

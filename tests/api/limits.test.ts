@@ -5,6 +5,7 @@
 import { describe, expect, test } from 'bun:test'
 import { createApp } from '../../src/http/app.ts'
 import { MAX_JSON_DEPTH } from '../../src/http/env.ts'
+import { MAX_EVENT_METADATA_BYTES } from '../../src/limits.ts'
 import { ADMIN_TOKEN, makeDeps, testConfig, useSystem } from '../support/system.ts'
 import { call, createTenant } from '../support/api.ts'
 import { rowCounts } from '../support/databases.ts'
@@ -136,5 +137,17 @@ describe('response headers', () => {
       expect(r.headers.get('x-content-type-options')).toBe('nosniff')
       expect(r.headers.get('cache-control')).toBe('no-store')
     }
+  })
+})
+
+describe('event metadata', () => {
+  test('an event whose metadata is over the cap is 422 naming it; nothing is queued', async () => {
+    const t = await createTenant(sys, 'meta')
+    const before = await rowCounts(sys)
+    const event = { event_id: 'm1', message_id: '01900000-0000-7000-8000-000000000000', type: 'opened', occurred_at: new Date().toISOString() }
+    const r = await call(sys, 'POST', '/v1/events', { token: t.key, body: { events: [{ ...event, metadata: { ua: 'x'.repeat(MAX_EVENT_METADATA_BYTES) } }] } })
+    expect(r.status).toBe(422)
+    expect(r.body.errors[0].field).toBe('events.0.metadata')
+    expect(await rowCounts(sys)).toEqual(before)
   })
 })
