@@ -59,17 +59,18 @@ export interface MigrateSummary {
   seconds: number
 }
 
-/** The run this migrate continues, created on first use; a resume must use the mapping it began with. */
-async function ensureRun(deps: Deps, o: MigrateOptions, mapping: Mapping) {
+/**
+ * Whether the run exists already; a resume must use the mapping and tenant it began with. A new
+ * run is recorded with its first batch, so a migrate that fails before one commits leaves nothing.
+ */
+async function runExists(deps: Deps, o: MigrateOptions, mapping: Mapping): Promise<boolean> {
   const run = await getLegacyRun(deps.tiers.oltp, o.run)
-  if (!run) {
-    await insertLegacyRun(deps.tiers.oltp, { name: o.run, source: o.source, mapping, tenant_id: o.tenant })
-    return
-  }
+  if (!run) return false
   if (mappingKey(run.mapping as Mapping) !== mappingKey(mapping)) {
     throw conflict(`run ${o.run} started with a different mapping; roll it back first or name a new run with --run`, 'mapping')
   }
   if ((run.tenant_id ?? null) !== o.tenant) throw conflict(`run ${o.run} started with --tenant ${run.tenant_id ?? '(none)'}`, 'tenant')
+  return true
 }
 
 /** Step (3) for batches whose process died after (2): their refs carry the original dates. */
@@ -127,7 +128,7 @@ function rowError(m: MigratedMessage, err: unknown): unknown {
 /** A bound later than any row's created (the delete query takes one). */
 const FOREVER = new Date('9999-12-31T00:00:00Z')
 
-async function migrateBatch(deps: Deps, o: MigrateOptions, rows: LegacyRow[], batchNo: number): Promise<{ expired: number }> {
+async function migrateBatch(deps: Deps, o: MigrateOptions, rows: LegacyRow[], batchNo: number, newRun: boolean): Promise<{ expired: number }> {
   const { tiers, config, clock } = deps
   const mapping = o.reader.mapping
   const files = await o.reader.attachments(rows.map((r) => r.legacy_id))
@@ -211,6 +212,7 @@ async function migrateBatch(deps: Deps, o: MigrateOptions, rows: LegacyRow[], ba
       ).catch((err) => Promise.reject(rowError(m, err)))
       if (!ref) throw conflict(`legacy row ${m.legacy_id}: tenant ${m.tenant_id} already has an inbound message with Message-ID ${m.rfc822_message_id}`, 'columns.rfc822_message_id')
     }
+    if (newRun) await insertLegacyRun(tx, { name: o.run, source: o.source, mapping, tenant_id: o.tenant })
     await insertLegacyBatch(tx, { run: o.run, batch_no: batchNo, first_key: rows[0]!.legacy_id, last_key: rows.at(-1)!.legacy_id, rows: rows.length, expired })
     const ids = messages.map((m) => ({
       legacy_id: m.legacy_id,
@@ -236,7 +238,7 @@ export async function migrateLegacy(deps: Deps, o: MigrateOptions): Promise<Migr
   if (!o.reader.mapping.tenant_column && !o.tenant) {
     throw invalid('the mapping has no tenant_column (a single-tenant source): name the tenant with --tenant', 'tenant', 'required')
   }
-  await ensureRun(deps, o, o.reader.mapping)
+  let newRun = !(await runExists(deps, o, o.reader.mapping))
   await dateUndatedBatches(deps, o.run)
   const last = await lastLegacyBatch(deps.tiers.oltp, o.run)
   let after = last?.last_key ?? null
@@ -248,7 +250,8 @@ export async function migrateLegacy(deps: Deps, o: MigrateOptions): Promise<Migr
     const page = await o.reader.batchAfter(after, o.batchSize)
     if (page.length === 0) break
     batch++
-    expired += (await migrateBatch(deps, o, page, batch)).expired
+    expired += (await migrateBatch(deps, o, page, batch, newRun)).expired
+    newRun = false
     rows += page.length
     after = page.at(-1)!.legacy_id
     o.onBatch?.({ batch, done: rows, total, expired })
