@@ -33,8 +33,11 @@ export const configSchema = z.object({
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
   /** Request bodies larger than this count as large: only a few are read at once (memory). */
   LARGE_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
-  /** Large request bodies read at once per process; more answer 503 with Retry-After. */
-  MAX_CONCURRENT_LARGE_BODIES: z.coerce.number().int().min(1).max(256).default(4),
+  /**
+   * Large request bodies read at once per process; more answer 503 with Retry-After. Unset: 2 in
+   * embedded mode (PGlite writes one statement at a time, so more only hold memory) and 4 on servers.
+   */
+  MAX_CONCURRENT_LARGE_BODIES: z.coerce.number().int().min(1).max(256).optional(),
   LOG_LEVEL: logLevel.default('info'),
   /** Largest accepted request body; base64 attachments ride inside JSON, so this bounds them too. */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),

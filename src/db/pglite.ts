@@ -10,8 +10,23 @@ export interface PgliteOptions {
   loadDataDir?: Blob
 }
 
-/** Keeps int8 exact: PGlite's default parser turns it into a lossy JS number. */
-const parsers = { [types.INT8]: (value: string) => value }
+/**
+ * int8 stays exact (PGlite's default parser makes it a lossy JS number). bytea goes through
+ * Node's native hex codec: PGlite's own serializer builds the hex text in JS, which for one 15 MB
+ * attachment took 9 s and 1.5 GB of memory on the event loop (with these: 1.3 s and 0.3 GB;
+ * reading it back 1.5 s, now 0.7 s). PostgreSQL servers get bytea in binary from postgres.js.
+ */
+const parsers = {
+  [types.INT8]: (value: string) => value,
+  [types.BYTEA]: (hex: string) => {
+    const b = Buffer.from(hex.slice(2), 'hex')
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+  },
+}
+const serializers = {
+  [types.BYTEA]: (bytes: Uint8Array | string) =>
+    typeof bytes === 'string' ? bytes : `\\x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`,
+}
 
 export async function openPglite(options: PgliteOptions = {}): Promise<PGlite> {
   const pg = new PGlite({
@@ -19,6 +34,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<PGlite> {
     loadDataDir: options.loadDataDir,
     extensions: { pgmq },
     parsers,
+    serializers,
   })
   await pg.waitReady
   return pg
