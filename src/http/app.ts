@@ -7,6 +7,7 @@ import { onError, problem } from './problem.ts'
 import { adminAuth, requireScope, tenantAuth } from './auth.ts'
 import { largeBodyGate } from './body-gate.ts'
 import { createMetrics } from './metrics.ts'
+import { describeApi } from './openapi.ts'
 import { requestIds } from './request-id.ts'
 import { healthRoutes } from './routes/health.ts'
 import { tenantRoutes } from './routes/tenants.ts'
@@ -96,11 +97,7 @@ export function createApp(deps: Deps) {
     app.route(path, routes)
   }
 
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'Email data platform API', version: '1' },
-  })
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' })
+  describeApi(app)
   return app
 }
 

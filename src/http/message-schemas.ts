@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
-import { Email, headerText, Timestamp, Uuid } from './schemas.ts'
+import { Email, headerText, idParam, NullableTimestamp, PageQuery, Timestamp, Uuid } from './schemas.ts'
+import { ID } from './examples.ts'
 import type { HeaderField } from '../services/messages.ts'
 import { isMimeType, MAX_MIME_TYPE_LENGTH } from '../content-safety.ts'
 import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_HEADERS } from '../limits.ts'
@@ -73,7 +74,7 @@ export const MessageRef = z
     to_email: z.string(),
     subject: z.string(),
     status: z.string(),
-    processed: Timestamp.nullable(),
+    processed: NullableTimestamp,
     content_storage_key: z.string(),
     content_state: z.enum(['present', 'expired']),
     rfc822_message_id: z.string().nullable(),
@@ -102,16 +103,14 @@ export const MessageDetail = MessageRef.extend({ content: MessageContent, attach
   'MessageDetail',
 )
 
-export const ListMessagesQuery = z.object({
+export const ListMessagesQuery = PageQuery.extend({
   email_account_id: Uuid.optional(),
   campaign_id: Uuid.optional(),
   lead_id: Uuid.optional(),
   direction: z.enum(['inbound', 'outbound']).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional(),
 })
 
-export const MessageParams = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) })
+export const MessageParams = idParam(ID.message)
 export const AttachmentParams = MessageParams.extend({
-  attachment_id: Uuid.openapi({ param: { name: 'attachment_id', in: 'path' } }),
+  attachment_id: Uuid.openapi({ param: { name: 'attachment_id', in: 'path' }, example: ID.attachment }),
 })

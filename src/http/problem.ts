@@ -50,7 +50,8 @@ export interface Problem {
   [extra: string]: unknown
 }
 
-function problemBody(err: AppError, requestId: string): Problem {
+/** The body of an error answer (the OpenAPI examples are built with it too, so they cannot drift). */
+export function problemBody(err: AppError, requestId: string): Problem {
   return {
     type: `urn:edp:problem:${err.code}`,
     title: TITLES[err.code],

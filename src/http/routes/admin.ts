@@ -3,7 +3,8 @@ import type { Deps } from '../../deps.ts'
 import { queueStats, storageReport } from '../../services/operations.ts'
 import { StorageReportSchema } from './storage.ts'
 import { router } from '../env.ts'
-import { commonErrors, json, security } from '../schemas.ts'
+import * as ex from '../examples.ts'
+import { adminErrors, adminToken, json } from '../schemas.ts'
 
 const QueueStats = z
   .object({
@@ -24,9 +25,11 @@ export function adminRoutes(deps: Deps) {
       method: 'get',
       path: '/queues',
       tags: ['operations'],
+      operationId: 'listQueueStats',
       summary: 'Depth, oldest age, processing rate and dead letters per work queue',
-      security,
-      responses: { 200: json('Per-queue figures', z.object({ data: z.array(QueueStats) })), 401: commonErrors[401] },
+      description: 'Operator route (admin token). The same figures /metrics exports, as JSON.',
+      security: adminToken,
+      responses: { 200: json('Per-queue figures', z.object({ data: z.array(QueueStats) }), { data: ex.queueStats }), ...adminErrors() },
     }),
     async (c) => c.json({ data: await queueStats(deps) }, 200),
   ).openapi(
@@ -34,9 +37,11 @@ export function adminRoutes(deps: Deps) {
       method: 'get',
       path: '/storage',
       tags: ['operations'],
+      operationId: 'getAdminStorageReport',
       summary: 'The content tier across all tenants',
-      security,
-      responses: { 200: json('The report', StorageReportSchema), 401: commonErrors[401] },
+      description: 'Operator route (admin token). GET /v1/storage, summed over every tenant.',
+      security: adminToken,
+      responses: { 200: json('The report', StorageReportSchema, ex.storage), ...adminErrors() },
     }),
     async (c) => c.json(await storageReport(deps, null), 200),
   )

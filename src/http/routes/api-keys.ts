@@ -3,7 +3,8 @@ import type { Deps } from '../../deps.ts'
 import { SCOPES } from '../../scopes.ts'
 import { createApiKey, listKeys, revokeKey } from '../../services/api-keys.ts'
 import { router } from '../env.ts'
-import { commonErrors, IdParam, json, jsonBody, PageQuery, pageSchema, Timestamp, Uuid, security } from '../schemas.ts'
+import * as ex from '../examples.ts'
+import { apiKey, idParam, json, JSON_BODY, jsonBody, NullableTimestamp, PageQuery, pageSchema, tenantErrors, Timestamp, Uuid } from '../schemas.ts'
 
 const Scope = z.enum(SCOPES)
 
@@ -21,9 +22,9 @@ const ApiKey = z
     name: z.string().nullable(),
     scopes: z.array(z.string()),
     created: Timestamp,
-    expires_at: Timestamp.nullable(),
-    last_used_at: Timestamp.nullable().openapi({ description: 'Recorded in batches: may lag by up to 30 s' }),
-    revoked: Timestamp.nullable(),
+    expires_at: NullableTimestamp,
+    last_used_at: NullableTimestamp.openapi({ description: 'Recorded in batches: may lag by up to 30 s' }),
+    revoked: NullableTimestamp,
   })
   .openapi('ApiKey')
 
@@ -34,10 +35,15 @@ export function apiKeyRoutes(deps: Deps) {
         method: 'post',
         path: '/',
         tags: ['api keys'],
+        operationId: 'createApiKey',
         summary: 'Create an API key with the scopes given; the key is in this answer only',
-        security,
-        request: { body: jsonBody(CreateKey) },
-        responses: { 201: json('The key (shown once) and its record', ApiKey.extend({ key: z.string() })), ...commonErrors },
+        description: 'Scope admin. Only its sha256 is stored. expires_at must be in the future (422).',
+        security: apiKey,
+        request: { body: jsonBody(CreateKey, { name: ex.apiKey.name, scopes: ex.apiKey.scopes, expires_at: ex.apiKey.expires_at }) },
+        responses: {
+          201: json('The key (shown once) and its record', ApiKey.extend({ key: z.string() }), { ...ex.apiKey, key: 'edp_79Cf17ZICNSWHkIp5pixDhGyh7m_cTO0xqKZ6sggpPU' }),
+          ...tenantErrors(...JSON_BODY),
+        },
       }),
       async (c) => c.json(await createApiKey(deps, c.get('tenantId'), c.req.valid('json')), 201),
     )
@@ -46,10 +52,12 @@ export function apiKeyRoutes(deps: Deps) {
         method: 'get',
         path: '/',
         tags: ['api keys'],
+        operationId: 'listApiKeys',
         summary: 'List the tenant’s keys, revoked ones included, newest first',
-        security,
+        description: 'Scope admin. Keys show their prefix, never the key.',
+        security: apiKey,
         request: { query: PageQuery },
-        responses: { 200: json('A page of keys', pageSchema(ApiKey)), ...commonErrors },
+        responses: { 200: json('A page of keys', pageSchema(ApiKey), { data: [ex.apiKey], next_cursor: null }), ...tenantErrors(422) },
       }),
       async (c) => c.json(await listKeys(deps, c.get('tenantId'), c.req.valid('query')), 200),
     )
@@ -58,10 +66,12 @@ export function apiKeyRoutes(deps: Deps) {
         method: 'delete',
         path: '/{id}',
         tags: ['api keys'],
+        operationId: 'revokeApiKey',
         summary: 'Revoke a key: refused from the next request on',
-        security,
-        request: { params: IdParam },
-        responses: { 200: json('The revoked key', ApiKey), ...commonErrors },
+        description: 'Scope admin. Every API process refuses it at once (keys are looked up on each request).',
+        security: apiKey,
+        request: { params: idParam(ex.ID.apiKey) },
+        responses: { 200: json('The revoked key', ApiKey, { ...ex.apiKey, revoked: '2026-03-04T15:02:11.906Z' }), ...tenantErrors(404, 422) },
       }),
       async (c) => c.json(await revokeKey(deps, c.get('tenantId'), c.req.valid('param').id), 200),
     )

@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { addStep, createCampaign, listCampaigns, listSteps } from '../../services/campaigns.ts'
 import { router } from '../env.ts'
-import { commonErrors, headerText, IdParam, json, jsonBody, PageQuery, pageSchema, Timestamp, Uuid, security } from '../schemas.ts'
+import * as ex from '../examples.ts'
+import { apiKey, headerText, idParam, json, JSON_BODY, jsonBody, PageQuery, pageSchema, tenantErrors, Timestamp, Uuid } from '../schemas.ts'
 
 const CreateCampaign = z.object({ name: z.string().trim().min(1).max(200) })
 const Campaign = z
@@ -14,6 +15,7 @@ const CreateStep = z.object({
   subject: headerText(z.string().max(500)).nullish(),
   delay_days: z.number().int().min(0).max(3650).default(0),
 })
+const CampaignId = idParam(ex.ID.campaign)
 const SequenceStep = z
   .object({
     id: Uuid,
@@ -34,9 +36,12 @@ export function campaignRoutes(deps: Deps) {
         method: 'post',
         path: '/',
         tags: ['campaigns'],
-        security,
-        request: { body: jsonBody(CreateCampaign) },
-        responses: { 201: json('The campaign', Campaign), ...commonErrors },
+        operationId: 'createCampaign',
+        summary: 'Create a campaign (status draft)',
+        description: 'Scope campaigns:write. Names need not be unique.',
+        security: apiKey,
+        request: { body: jsonBody(CreateCampaign, { name: ex.campaign.name }) },
+        responses: { 201: json('The campaign', Campaign, ex.campaign), ...tenantErrors(...JSON_BODY) },
       }),
       async (c) => c.json(await createCampaign(deps, c.get('tenantId'), c.req.valid('json').name), 201),
     )
@@ -45,9 +50,12 @@ export function campaignRoutes(deps: Deps) {
         method: 'get',
         path: '/',
         tags: ['campaigns'],
-        security,
+        operationId: 'listCampaigns',
+        summary: 'List campaigns, newest first',
+        description: 'Scope campaigns:read. Keyset pagination: pass next_cursor back as cursor.',
+        security: apiKey,
         request: { query: PageQuery },
-        responses: { 200: json('A page of campaigns, newest first', pageSchema(Campaign)), ...commonErrors },
+        responses: { 200: json('A page of campaigns, newest first', pageSchema(Campaign), { data: [ex.campaign], next_cursor: null }), ...tenantErrors(422) },
       }),
       async (c) => c.json(await listCampaigns(deps, c.get('tenantId'), c.req.valid('query')), 200),
     )
@@ -56,10 +64,12 @@ export function campaignRoutes(deps: Deps) {
         method: 'post',
         path: '/{id}/steps',
         tags: ['campaigns'],
+        operationId: 'createSequenceStep',
         summary: 'Add a sequence step to a campaign',
-        security,
-        request: { params: IdParam, body: jsonBody(CreateStep) },
-        responses: { 201: json('The step', SequenceStep), ...commonErrors },
+        description: 'Scope campaigns:write. A step number is unique within its campaign (409).',
+        security: apiKey,
+        request: { params: CampaignId, body: jsonBody(CreateStep, { step_number: 1, subject: ex.step.subject, delay_days: 0 }) },
+        responses: { 201: json('The step', SequenceStep, ex.step), ...tenantErrors(...JSON_BODY, 404, 409) },
       }),
       async (c) => c.json(await addStep(deps, c.get('tenantId'), c.req.valid('param').id, c.req.valid('json')), 201),
     )
@@ -68,9 +78,12 @@ export function campaignRoutes(deps: Deps) {
         method: 'get',
         path: '/{id}/steps',
         tags: ['campaigns'],
-        security,
-        request: { params: IdParam },
-        responses: { 200: json('The steps in order', z.object({ data: z.array(SequenceStep) })), ...commonErrors },
+        operationId: 'listSequenceSteps',
+        summary: 'A campaign’s sequence steps, in step order',
+        description: 'Scope campaigns:read. Every step at once (not paginated).',
+        security: apiKey,
+        request: { params: CampaignId },
+        responses: { 200: json('The steps in order', z.object({ data: z.array(SequenceStep) }), { data: [ex.step] }), ...tenantErrors(404, 422) },
       }),
       async (c) => c.json({ data: await listSteps(deps, c.get('tenantId'), c.req.valid('param').id) }, 200),
     )

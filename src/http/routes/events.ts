@@ -3,7 +3,8 @@ import type { Deps } from '../../deps.ts'
 import { acceptEvents, incomingEventSchema } from '../../services/events.ts'
 import { statusOf } from '../problem.ts'
 import { router } from '../env.ts'
-import { commonErrors, json, jsonBody, security } from '../schemas.ts'
+import * as ex from '../examples.ts'
+import { apiKey, json, JSON_BODY, jsonBody, tenantErrors } from '../schemas.ts'
 
 const EventBatch = z.object({ events: z.array(incomingEventSchema).min(1).max(1000) }).openapi('EventBatch')
 
@@ -25,16 +26,17 @@ export function eventRoutes(deps: Deps) {
       method: 'post',
       path: '/',
       tags: ['analytics'],
+      operationId: 'reportEvents',
       summary: 'Report events (sent, delivered, opened, clicked, replied, bounced…) for your messages',
       description:
         'Up to 1,000 events. Each is counted exactly once however often it is sent (by event_id). ' +
         'An event naming a message that is not yours is rejected with status 404; one that occurred more than ' +
         'EVENT_MAX_AGE_DAYS (400) days ago or more than an hour ahead, or whose event_id has the form ' +
         '<message id>:<event type> (reserved for events the platform records itself), with status 422 and the field; ' +
-        'the others are accepted.',
-      security,
-      request: { body: jsonBody(EventBatch) },
-      responses: { 202: json('Which events were accepted', Accepted), ...commonErrors },
+        'the others are accepted. Scope events:write.',
+      security: apiKey,
+      request: { body: jsonBody(EventBatch, ex.events) },
+      responses: { 202: json('Which events were accepted', Accepted, ex.eventsAccepted), ...tenantErrors(...JSON_BODY) },
     }),
     async (c) => {
       const { accepted, rejected } = await acceptEvents(deps, c.get('tenantId'), c.req.valid('json').events)

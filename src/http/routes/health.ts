@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { router } from '../env.ts'
-import { json } from '../schemas.ts'
+import * as ex from '../examples.ts'
+import { json, problems } from '../schemas.ts'
 
 const TierStatus = z.object({ ok: z.boolean(), detail: z.string().optional() })
 const WorkerStatus = TierStatus.extend({
@@ -17,7 +18,11 @@ export function healthRoutes(deps: Deps) {
         method: 'get',
         path: '/health',
         tags: ['operations'],
-        responses: { 200: json('The process is up', z.object({ status: z.literal('ok') })) },
+        operationId: 'getHealth',
+        summary: 'Liveness: the process answers',
+        description: 'Public. Touches no database; use /ready to know whether the process can serve.',
+        security: [],
+        responses: { 200: json('The process is up', z.object({ status: z.literal('ok') }), { status: 'ok' }), ...problems(500) },
       }),
       (c) => c.json({ status: 'ok' as const }, 200),
     )
@@ -26,9 +31,14 @@ export function healthRoutes(deps: Deps) {
         method: 'get',
         path: '/ready',
         tags: ['operations'],
+        operationId: 'getReadiness',
+        summary: 'Readiness: every tier reachable and migrated, workers alive',
+        description: 'Public. Checked at most once a second. A process that runs the workers itself answers 503 when they are gone; a server-mode API only reports them.',
+        security: [],
         responses: {
-          200: json('Every tier reachable, migrations current, workers alive or not needed', Readiness),
-          503: json('A tier is unreachable or behind (tiers names it), or the in-process workers are gone (workers says so)', Readiness),
+          200: json('Every tier reachable, migrations current, workers alive or not needed', Readiness, ex.ready),
+          503: json('A tier is unreachable or behind (tiers names it), or the in-process workers are gone (workers says so)', Readiness, ex.notReady),
+          ...problems(500),
         },
       }),
       async (c) => {

@@ -3,7 +3,8 @@ import type { Deps } from '../../deps.ts'
 import { ingestInbound } from '../../services/inbound.ts'
 import { router } from '../env.ts'
 import { AppError } from '../../errors.ts'
-import { commonErrors, json, security, Uuid } from '../schemas.ts'
+import * as ex from '../examples.ts'
+import { apiKey, json, tenantErrors, Uuid } from '../schemas.ts'
 import { MessageRef } from '../message-schemas.ts'
 
 const Classification = z.object({
@@ -26,21 +27,22 @@ export function inboundRoutes(deps: Deps) {
       method: 'post',
       path: '/',
       tags: ['messages'],
+      operationId: 'receiveInboundMessage',
       summary: 'Store a received message (raw RFC 5322): classified, threaded, counted',
       description:
-        'The mailbox is the recipient among your email accounts, or ?email_account_id=. A message whose ' +
-        'Message-ID you already stored answers 200 with the stored ref and writes nothing.',
-      security,
+        'Scope inbound:write. The mailbox is the recipient among your email accounts, or ?email_account_id= (404 when not ' +
+        'yours; 422 when no recipient is one of your mailboxes). A message whose Message-ID you already stored answers 200 ' +
+        'with the stored ref and writes nothing.',
+      security: apiKey,
       request: {
         query: z.object({ email_account_id: Uuid.optional() }),
-        body: { required: true, content: { 'message/rfc822': { schema: z.string() } } },
+        body: { required: true, content: { 'message/rfc822': { schema: z.string(), example: ex.rawReply } } },
       },
       responses: {
-        201: json('Stored', Stored),
-        200: json('Already stored (same Message-ID)', Stored),
-        413: { description: 'Larger than INBOUND_MAX_BYTES' },
-        415: { description: 'Not message/rfc822' },
-        ...commonErrors,
+        201: json('Stored', Stored, ex.inboundStored),
+        200: json('Already stored (same Message-ID)', Stored, ex.inboundStored),
+        // Raw mail is not parsed as JSON, so no 400.
+        ...tenantErrors(404, 413, 415, 422, 503),
       },
     }),
     async (c) => {

@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { createLead, listLeads } from '../../services/leads.ts'
 import { router } from '../env.ts'
-import { commonErrors, Email, headerText, json, jsonBody, PageQuery, pageSchema, Timestamp, Uuid, security } from '../schemas.ts'
+import * as ex from '../examples.ts'
+import { apiKey, Email, headerText, json, JSON_BODY, jsonBody, PageQuery, pageSchema, tenantErrors, Timestamp, Uuid } from '../schemas.ts'
 
 /** A lead's names make the display name of the To header. */
 const Name = headerText(z.string().trim().min(1).max(100)).nullish()
@@ -27,9 +28,12 @@ export function leadRoutes(deps: Deps) {
         method: 'post',
         path: '/',
         tags: ['leads'],
-        security,
-        request: { body: jsonBody(CreateLead) },
-        responses: { 201: json('The lead', Lead), ...commonErrors },
+        operationId: 'createLead',
+        summary: 'Add a lead',
+        description: 'Scope leads:write. An address is unique per tenant, compared case-insensitively (409).',
+        security: apiKey,
+        request: { body: jsonBody(CreateLead, { email: ex.lead.email, first_name: ex.lead.first_name, last_name: ex.lead.last_name }) },
+        responses: { 201: json('The lead', Lead, ex.lead), ...tenantErrors(...JSON_BODY, 409) },
       }),
       async (c) => c.json(await createLead(deps, c.get('tenantId'), c.req.valid('json')), 201),
     )
@@ -38,10 +42,12 @@ export function leadRoutes(deps: Deps) {
         method: 'get',
         path: '/',
         tags: ['leads'],
+        operationId: 'listLeads',
         summary: 'List leads, newest first; ?email= finds one by address',
-        security,
+        description: 'Scope leads:read. Keyset pagination: pass next_cursor back as cursor.',
+        security: apiKey,
         request: { query: PageQuery.extend({ email: Email.optional() }) },
-        responses: { 200: json('A page of leads', pageSchema(Lead)), ...commonErrors },
+        responses: { 200: json('A page of leads', pageSchema(Lead), { data: [ex.lead], next_cursor: null }), ...tenantErrors(422) },
       }),
       async (c) => {
         const { email, ...page } = c.req.valid('query')

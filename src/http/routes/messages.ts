@@ -12,7 +12,8 @@ import {
 import { decodeBase64 } from '../base64.ts'
 import { attachmentHeaders, CONTENT_SECURITY_HEADERS } from '../content-headers.ts'
 import { router } from '../env.ts'
-import { commonErrors, json, jsonBody, pageSchema, security } from '../schemas.ts'
+import * as ex from '../examples.ts'
+import { apiKey, json, JSON_BODY, jsonBody, pageSchema, tenantErrors } from '../schemas.ts'
 import {
   AttachmentParams,
   CreateMessage,
@@ -24,7 +25,7 @@ import {
   normaliseHeaders,
 } from '../message-schemas.ts'
 
-const gone = { description: 'The content expired under the retention policy' }
+const IfNoneMatch = z.object({ 'if-none-match': z.string().optional().openapi({ example: '"3f9a0c2e7b1d4a6f8e5c2b9d7a1f0e3c"' }) })
 
 function decodeAttachments(list: z.infer<typeof CreateMessage>['attachments']) {
   return (list ?? []).map((a) => ({
@@ -42,10 +43,16 @@ export function messageRoutes(deps: Deps) {
         method: 'post',
         path: '/',
         tags: ['messages'],
+        operationId: 'createMessage',
         summary: 'Store a message: content in the content tier, the ref in OLTP',
-        security,
-        request: { body: jsonBody(CreateMessage) },
-        responses: { 201: json('The stored ref', MessageRef), ...commonErrors, 413: { description: 'Body too large' } },
+        description:
+          'Scope messages:write. Body, headers and base64 attachments go to the content tier first, then the ref and its ' +
+          'message.created event commit together. Every id named (mailbox, campaign, step, lead, parent) must be yours (404 ' +
+          'naming the field); a sequence_step_id fills in its campaign. An inbound message whose rfc822_message_id is already ' +
+          'stored answers 409.',
+        security: apiKey,
+        request: { body: jsonBody(CreateMessage, ex.createMessage) },
+        responses: { 201: json('The stored ref', MessageRef, ex.messageRef), ...tenantErrors(...JSON_BODY, 404, 409) },
       }),
       async (c) => {
         const body = c.req.valid('json')
@@ -62,10 +69,12 @@ export function messageRoutes(deps: Deps) {
         method: 'get',
         path: '/',
         tags: ['messages'],
+        operationId: 'listMessages',
         summary: 'List message refs (metadata only), newest first',
-        security,
+        description: 'Scope messages:read. Filters combine; an id that is not yours simply matches nothing. Keyset pagination: pass next_cursor back as cursor.',
+        security: apiKey,
         request: { query: ListMessagesQuery },
-        responses: { 200: json('A page of refs', pageSchema(MessageRef)), ...commonErrors },
+        responses: { 200: json('A page of refs', pageSchema(MessageRef), { data: [ex.reply, ex.messageRef], next_cursor: null }), ...tenantErrors(422) },
       }),
       async (c) => {
         const q = c.req.valid('query')
@@ -78,10 +87,12 @@ export function messageRoutes(deps: Deps) {
         method: 'get',
         path: '/{id}',
         tags: ['messages'],
+        operationId: 'getMessage',
         summary: 'The ref with its content and attachment list',
-        security,
+        description: 'Scope messages:read. Once retention expired the content, 410 with expired_at (the ref itself stays listed).',
+        security: apiKey,
         request: { params: MessageParams },
-        responses: { 200: json('The message', MessageDetail), ...commonErrors, 410: gone },
+        responses: { 200: json('The message', MessageDetail, ex.messageDetail), ...tenantErrors(404, 410, 422) },
       }),
       async (c) => {
         const message = await getMessage(deps, c.get('tenantId'), c.req.valid('param').id)
@@ -93,14 +104,15 @@ export function messageRoutes(deps: Deps) {
         method: 'get',
         path: '/{id}/content',
         tags: ['messages'],
+        operationId: 'getMessageContent',
         summary: 'The body and headers; cacheable with a strong ETag',
-        security,
-        request: { params: MessageParams },
+        description: 'Scope messages:read. Send the ETag back as If-None-Match to get 304 without the body.',
+        security: apiKey,
+        request: { params: MessageParams, headers: IfNoneMatch },
         responses: {
-          200: json('The content', MessageContent),
+          200: { ...json('The content', MessageContent, ex.messageContent), headers: { ETag: { description: 'Strong validator of this content', schema: { type: 'string' } } } },
           304: { description: 'Not modified (If-None-Match matched)' },
-          ...commonErrors,
-          410: gone,
+          ...tenantErrors(404, 410, 422),
         },
       }),
       async (c) => {
@@ -119,10 +131,17 @@ export function messageRoutes(deps: Deps) {
         method: 'get',
         path: '/{id}/attachments/{attachment_id}',
         tags: ['messages'],
+        operationId: 'getMessageAttachment',
         summary: 'An attachment’s bytes, with its MIME type',
-        security,
+        description:
+          'Scope messages:read. Content-Disposition: attachment, unless it was stored inline and its type is an inert image or text/plain. ' +
+          '410 once retention expired the message’s content or the attachment’s bytes.',
+        security: apiKey,
         request: { params: AttachmentParams },
-        responses: { 200: { description: 'The bytes' }, ...commonErrors, 410: gone },
+        responses: {
+          200: { description: 'The bytes, with the MIME type they were stored with', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+          ...tenantErrors(404, 410, 422),
+        },
       }),
       async (c) => {
         const { id, attachment_id } = c.req.valid('param')
@@ -138,10 +157,12 @@ export function messageRoutes(deps: Deps) {
         method: 'get',
         path: '/{id}/thread',
         tags: ['messages'],
+        operationId: 'getMessageThread',
         summary: 'The whole conversation this message belongs to, oldest first',
-        security,
+        description: 'Scope messages:read. Works from any message of the thread.',
+        security: apiKey,
         request: { params: MessageParams },
-        responses: { 200: json('The thread', z.object({ data: z.array(MessageRef) })), ...commonErrors },
+        responses: { 200: json('The thread', z.object({ data: z.array(MessageRef) }), { data: [ex.messageRef, ex.reply] }), ...tenantErrors(404, 422) },
       }),
       async (c) => c.json({ data: await getMessageThread(deps, c.get('tenantId'), c.req.valid('param').id) }, 200),
     )

@@ -3,7 +3,8 @@ import type { Deps } from '../../deps.ts'
 import { createNotification, listNotifications } from '../../services/notifications.ts'
 import { CONTENT_SECURITY_HEADERS } from '../content-headers.ts'
 import { router } from '../env.ts'
-import { commonErrors, headerText, json, jsonBody, PageQuery, pageSchema, security, Timestamp, Uuid } from '../schemas.ts'
+import * as ex from '../examples.ts'
+import { apiKey, headerText, json, JSON_BODY, jsonBody, NullableTimestamp, PageQuery, pageSchema, tenantErrors, Timestamp, Uuid } from '../schemas.ts'
 
 const CreateNotification = z.object({
   /** The subject when the channel is email. */
@@ -23,9 +24,9 @@ const Notification = z
     title: z.string(),
     body: z.string().nullable(),
     data: z.unknown(),
-    read_at: Timestamp.nullable(),
+    read_at: NullableTimestamp,
     created: Timestamp,
-    expires: Timestamp.nullable(),
+    expires: NullableTimestamp,
   })
   .openapi('Notification')
 
@@ -36,10 +37,20 @@ export function notificationRoutes(deps: Deps) {
         method: 'post',
         path: '/',
         tags: ['content'],
+        operationId: 'createNotification',
         summary: 'Store a notification for the tenant (or one of its users)',
-        security,
-        request: { body: jsonBody(CreateNotification) },
-        responses: { 201: json('The notification', Notification), ...commonErrors },
+        description: 'Scope messages:write. Kept for the retention policy’s notification days, then deleted.',
+        security: apiKey,
+        request: {
+          body: jsonBody(CreateNotification, {
+            title: ex.notification.title,
+            body: ex.notification.body,
+            user_id: ex.notification.user_id,
+            channel: 'in_app',
+            data: ex.notification.data,
+          }),
+        },
+        responses: { 201: json('The notification', Notification, ex.notification), ...tenantErrors(...JSON_BODY) },
       }),
       async (c) => c.json(await createNotification(deps, c.get('tenantId'), c.req.valid('json')), 201),
     )
@@ -48,9 +59,12 @@ export function notificationRoutes(deps: Deps) {
         method: 'get',
         path: '/',
         tags: ['content'],
-        security,
+        operationId: 'listNotifications',
+        summary: 'List notifications, newest first; ?user_id= filters',
+        description: 'Scope messages:read. Keyset pagination: pass next_cursor back as cursor.',
+        security: apiKey,
         request: { query: PageQuery.extend({ user_id: Uuid.optional() }) },
-        responses: { 200: json('A page, newest first', pageSchema(Notification)), ...commonErrors },
+        responses: { 200: json('A page, newest first', pageSchema(Notification), { data: [ex.notification], next_cursor: null }), ...tenantErrors(422) },
       }),
       async (c) => {
         const { user_id, ...page } = c.req.valid('query')

@@ -3,7 +3,8 @@ import type { Deps } from '../../deps.ts'
 import { getPolicy, setPolicy } from '../../services/retention.ts'
 import { retentionPolicySchema } from '../../tiers/content/retention.ts'
 import { router } from '../env.ts'
-import { commonErrors, json, jsonBody, security } from '../schemas.ts'
+import * as ex from '../examples.ts'
+import { apiKey, json, JSON_BODY, jsonBody, tenantErrors } from '../schemas.ts'
 
 const Policy = retentionPolicySchema.openapi('RetentionPolicy')
 
@@ -14,9 +15,11 @@ export function retentionRoutes(deps: Deps) {
         method: 'get',
         path: '/',
         tags: ['content'],
+        operationId: 'getRetentionPolicy',
         summary: 'Your retention policy (the defaults until you set one); null keeps forever',
-        security,
-        responses: { 200: json('The policy', Policy), ...commonErrors },
+        description: 'Scope admin. Days per kind of body, for attachment bytes, and before a body moves to the warm archive.',
+        security: apiKey,
+        responses: { 200: json('The policy', Policy, ex.retentionPolicy), ...tenantErrors() },
       }),
       async (c) => c.json(await getPolicy(deps, c.get('tenantId')), 200),
     )
@@ -25,10 +28,12 @@ export function retentionRoutes(deps: Deps) {
         method: 'put',
         path: '/',
         tags: ['content'],
+        operationId: 'replaceRetentionPolicy',
         summary: 'Replace the retention policy; existing content gets the new expiry shortly after',
-        security,
-        request: { body: jsonBody(Policy) },
-        responses: { 200: json('The policy now in force', Policy), ...commonErrors },
+        description: 'Scope admin. A job recomputes the expiry of stored bodies in batches; notifications keep the expiry they were written with.',
+        security: apiKey,
+        request: { body: jsonBody(Policy, ex.stricterPolicy) },
+        responses: { 200: json('The policy now in force', Policy, ex.stricterPolicy), ...tenantErrors(...JSON_BODY) },
       }),
       async (c) => c.json(await setPolicy(deps, c.get('tenantId'), c.req.valid('json')), 200),
     )

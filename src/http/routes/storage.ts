@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { storageReport } from '../../services/operations.ts'
 import { router } from '../env.ts'
-import { commonErrors, json, security } from '../schemas.ts'
+import * as ex from '../examples.ts'
+import { apiKey, json, tenantErrors } from '../schemas.ts'
 
 export const StorageReportSchema = z
   .object({
@@ -27,9 +28,11 @@ export function storageRoutes(deps: Deps) {
       method: 'get',
       path: '/',
       tags: ['content'],
+      operationId: 'getStorageReport',
       summary: 'How much content you store: raw bytes against stored bytes, archived, expired, attachments',
-      security,
-      responses: { 200: json('The report', StorageReportSchema), ...commonErrors },
+      description: 'Scope admin. Attachments count once per distinct content (unique_blobs).',
+      security: apiKey,
+      responses: { 200: json('The report', StorageReportSchema, ex.storage), ...tenantErrors() },
     }),
     async (c) => c.json(await storageReport(deps, c.get('tenantId')), 200),
   )

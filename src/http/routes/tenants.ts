@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { createTenant, setLimits } from '../../services/tenants.ts'
 import { router } from '../env.ts'
-import { commonErrors, IdParam, json, jsonBody, Timestamp, Uuid, security } from '../schemas.ts'
+import * as ex from '../examples.ts'
+import { adminErrors, adminToken, idParam, json, JSON_BODY, jsonBody, Timestamp, Uuid } from '../schemas.ts'
 
 const CreateTenant = z.object({ name: z.string().trim().min(1).max(200) })
 const Limit = (max: number) => z.number().int().min(1).max(max).nullable()
@@ -19,13 +20,18 @@ export function tenantRoutes(deps: Deps) {
         method: 'post',
         path: '/',
         tags: ['tenants'],
-        summary: 'Create a tenant and its first API key (admin token)',
-        security,
-        request: { body: jsonBody(CreateTenant) },
+        operationId: 'createTenant',
+        summary: 'Create a tenant and its first API key',
+        description: 'Operator route (admin token). The key holds every scope and is shown in this answer only; keep it.',
+        security: adminToken,
+        request: { body: jsonBody(CreateTenant, { name: ex.tenant.name }) },
         responses: {
-          201: json('The tenant and its API key, shown only this once', z.object({ id: Uuid, tenant: Tenant, api_key: z.string() })),
-          401: commonErrors[401],
-          422: commonErrors[422],
+          201: json('The tenant and its API key, shown only this once', z.object({ id: Uuid, tenant: Tenant, api_key: z.string() }), {
+            id: ex.tenant.id,
+            tenant: ex.tenant,
+            api_key: ex.API_KEY,
+          }),
+          ...adminErrors(...JSON_BODY),
         },
       }),
       async (c) => {
@@ -38,10 +44,12 @@ export function tenantRoutes(deps: Deps) {
         method: 'patch',
         path: '/{id}',
         tags: ['tenants'],
-        summary: 'Set the tenant’s own rate limits (admin token)',
-        security,
-        request: { params: IdParam, body: jsonBody(Limits.partial()) },
-        responses: { 200: json('The tenant', Tenant), 401: commonErrors[401], 404: commonErrors[404], 422: commonErrors[422] },
+        operationId: 'updateTenantLimits',
+        summary: 'Set a tenant’s own rate limits',
+        description: 'Operator route (admin token). A field left out keeps its value; null puts the server default back.',
+        security: adminToken,
+        request: { params: idParam(ex.ID.tenant), body: jsonBody(Limits.partial(), { rate_limit_per_s: 50, rate_limit_burst: null }) },
+        responses: { 200: json('The tenant', Tenant, { ...ex.tenant, rate_limit_per_s: 50 }), ...adminErrors(...JSON_BODY, 404) },
       }),
       async (c) => {
         // PATCH: a field left out keeps its value; null puts the default back.

@@ -3,7 +3,8 @@ import type { Deps } from '../../deps.ts'
 import { createTransactionalEmail, listTransactional, readTransactionalEmail } from '../../services/transactional.ts'
 import { CONTENT_SECURITY_HEADERS } from '../content-headers.ts'
 import { router } from '../env.ts'
-import { commonErrors, Email, headerText, IdParam, json, jsonBody, PageQuery, pageSchema, security, Timestamp, Uuid } from '../schemas.ts'
+import * as ex from '../examples.ts'
+import { apiKey, Email, headerText, idParam, json, JSON_BODY, jsonBody, NullableTimestamp, PageQuery, pageSchema, tenantErrors, Timestamp, Uuid } from '../schemas.ts'
 import { HeadersInput, MessageContent, normaliseHeaders } from '../message-schemas.ts'
 
 const CreateTransactional = z.object({
@@ -27,7 +28,7 @@ const TransactionalEmail = z
     content_storage_key: z.string().nullable(),
     status: z.string(),
     created: Timestamp,
-    expires: Timestamp.nullable(),
+    expires: NullableTimestamp,
   })
   .openapi('TransactionalEmail')
 
@@ -38,10 +39,20 @@ export function transactionalEmailRoutes(deps: Deps) {
         method: 'post',
         path: '/',
         tags: ['content'],
+        operationId: 'createTransactionalEmail',
         summary: 'Store a transactional email (receipt, reset link…)',
-        security,
-        request: { body: jsonBody(CreateTransactional) },
-        responses: { 201: json('The stored email', TransactionalEmail), ...commonErrors },
+        description: 'Scope messages:write. Record and body are written together in the content tier; expires follows the retention policy.',
+        security: apiKey,
+        request: {
+          body: jsonBody(CreateTransactional, {
+            to_email: ex.transactional.to_email,
+            from_email: ex.transactional.from_email,
+            subject: ex.transactional.subject,
+            template_key: ex.transactional.template_key,
+            content_text: 'Use this link within 30 minutes to choose a new password: https://app.acme.example/reset/9f2c1e',
+          }),
+        },
+        responses: { 201: json('The stored email', TransactionalEmail, ex.transactional), ...tenantErrors(...JSON_BODY) },
       }),
       async (c) => {
         const body = c.req.valid('json')
@@ -54,9 +65,12 @@ export function transactionalEmailRoutes(deps: Deps) {
         method: 'get',
         path: '/',
         tags: ['content'],
-        security,
+        operationId: 'listTransactionalEmails',
+        summary: 'List transactional emails, newest first (metadata only)',
+        description: 'Scope messages:read. Keyset pagination: pass next_cursor back as cursor.',
+        security: apiKey,
         request: { query: PageQuery },
-        responses: { 200: json('A page, newest first (metadata only)', pageSchema(TransactionalEmail)), ...commonErrors },
+        responses: { 200: json('A page, newest first (metadata only)', pageSchema(TransactionalEmail), { data: [ex.transactional], next_cursor: null }), ...tenantErrors(422) },
       }),
       async (c) => c.json(await listTransactional(deps, c.get('tenantId'), c.req.valid('query')), 200),
     )
@@ -65,11 +79,17 @@ export function transactionalEmailRoutes(deps: Deps) {
         method: 'get',
         path: '/{id}',
         tags: ['content'],
-        security,
-        request: { params: IdParam },
+        operationId: 'getTransactionalEmail',
+        summary: 'A transactional email with its content',
+        description: 'Scope messages:read. Once retention expired the body, content is null (no 410: the record is what is asked for).',
+        security: apiKey,
+        request: { params: idParam(ex.ID.transactional) },
         responses: {
-          200: json('The email with its content (null once expired)', TransactionalEmail.extend({ content: MessageContent.nullable() })),
-          ...commonErrors,
+          200: json('The email with its content (null once expired)', TransactionalEmail.extend({ content: MessageContent.nullable() }), {
+            ...ex.transactional,
+            content: { content_text: 'Use this link within 30 minutes to choose a new password: https://app.acme.example/reset/9f2c1e', content_html: null, headers: [] },
+          }),
+          ...tenantErrors(404, 422),
         },
       }),
       async (c) => c.json(await readTransactionalEmail(deps, c.get('tenantId'), c.req.valid('param').id), 200, CONTENT_SECURITY_HEADERS),

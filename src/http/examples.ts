@@ -1,0 +1,247 @@
+/**
+ * The examples the OpenAPI document shows: one small tenant's world (a mailbox, a campaign with a
+ * step, a lead, a message and its reply), so ids and addresses agree across routes the way they
+ * would in a real session. The redocly lint checks every example against its schema.
+ */
+import { DEFAULT_POLICY } from '../tiers/content/retention.ts'
+import { COUNT_COLUMNS } from '../tiers/analytics/views.ts'
+
+/** UUIDv7s in creation order, as the API issues them. */
+export const ID = {
+  tenant: '019cadd2-391f-7ce9-aa06-e9ab85a0bcc1',
+  apiKey: '019cadd2-392d-75db-b5e2-fc574dad2986',
+  emailAccount: '019cadd2-95c4-7c40-acb8-5f3f4a24e39a',
+  campaign: '019cadd3-3f43-78a6-b447-c0ceb48438b5',
+  step: '019cadd3-73db-71c1-873d-212ba950666d',
+  lead: '019cadd3-e476-73f8-86e5-5426eae0d2c1',
+  message: '019cb2b6-383c-7bf3-90b0-090d62590992',
+  attachment: '019cb2b6-383f-7dc1-809c-38f26b68b48e',
+  reply: '019cb34a-4fe2-7517-8d68-615c80690847',
+  transactional: '019cb35f-8afa-7af3-98a8-f065a3f96f0e',
+  notification: '019cb36d-cee8-766e-b969-ec07f1f83a79',
+  user: '019caa22-c188-78d3-bf9a-39142335e9e2',
+} as const
+
+export const REQUEST_ID = '5f0c1a9e-3b7d-4e2a-8c61-0d94b2e7f3a8'
+export const API_KEY = 'edp_vxXnX_EnbyMK31eyf3IPjP4LYybKoSs7II4roCaeJno'
+
+const SALES = 'sales@acme.example'
+const LEAD = 'dana.whitfield@northwind.example'
+const tenantId = ID.tenant
+
+export const tenant = {
+  id: ID.tenant,
+  name: 'Acme Outreach',
+  status: 'active',
+  created: '2026-03-02T09:12:41.503Z',
+  rate_limit_per_s: null,
+  rate_limit_burst: null,
+}
+
+export const emailAccount = {
+  id: ID.emailAccount,
+  tenant_id: tenantId,
+  email_address: SALES,
+  display_name: 'Acme Sales',
+  status: 'active',
+  created: '2026-03-02T09:13:05.220Z',
+  updated: '2026-03-02T09:13:05.220Z',
+}
+
+export const campaign = {
+  id: ID.campaign,
+  tenant_id: tenantId,
+  name: 'Q2 logistics outreach',
+  status: 'draft',
+  created: '2026-03-02T09:13:48.611Z',
+  updated: '2026-03-02T09:13:48.611Z',
+}
+
+export const step = {
+  id: ID.step,
+  tenant_id: tenantId,
+  campaign_id: ID.campaign,
+  step_number: 1,
+  subject: 'Cutting freight costs at Northwind',
+  delay_days: 0,
+  created: '2026-03-02T09:14:02.075Z',
+  updated: '2026-03-02T09:14:02.075Z',
+}
+
+export const lead = {
+  id: ID.lead,
+  tenant_id: tenantId,
+  email: LEAD,
+  first_name: 'Dana',
+  last_name: 'Whitfield',
+  status: 'active',
+  created: '2026-03-02T09:14:30.902Z',
+  updated: '2026-03-02T09:14:30.902Z',
+}
+
+export const createMessage = {
+  email_account_id: ID.emailAccount,
+  from_email: SALES,
+  to_email: LEAD,
+  subject: 'Cutting freight costs at Northwind',
+  content_text: 'Hi Dana,\n\nWould a 20-minute call on Tuesday work to walk through our routing numbers?\n\nSam',
+  content_html: '<p>Hi Dana,</p><p>Would a 20-minute call on Tuesday work to walk through our routing numbers?</p><p>Sam</p>',
+  headers: { 'List-Unsubscribe': '<mailto:unsubscribe@acme.example>' },
+  sequence_step_id: ID.step,
+  lead_id: ID.lead,
+  attachments: [{ filename: 'rate-card.pdf', mime_type: 'application/pdf', content_base64: 'JVBERi0xLjcKJcfs', storage_disposition: 'attachment' }],
+}
+
+export const messageRef = {
+  id: ID.message,
+  tenant_id: tenantId,
+  email_account_id: ID.emailAccount,
+  campaign_id: ID.campaign,
+  sequence_step_id: ID.step,
+  lead_id: ID.lead,
+  parent_message_id: null,
+  direction: 'outbound',
+  message_type: 'email',
+  from_email: SALES,
+  to_email: LEAD,
+  subject: createMessage.subject,
+  status: 'sent',
+  processed: null,
+  content_storage_key: `${tenantId}/msg/${ID.message}`,
+  content_state: 'present',
+  rfc822_message_id: `<${ID.message}@acme.example>`,
+  created: '2026-03-03T08:00:12.348Z',
+  updated: '2026-03-03T08:00:12.348Z',
+}
+
+export const messageContent = {
+  content_text: createMessage.content_text,
+  content_html: createMessage.content_html,
+  headers: [{ name: 'List-Unsubscribe', value: '<mailto:unsubscribe@acme.example>' }],
+}
+
+export const messageDetail = {
+  ...messageRef,
+  content: messageContent,
+  attachments: [{ id: ID.attachment, filename: 'rate-card.pdf', mime_type: 'application/pdf', size_bytes: 48213, storage_disposition: 'attachment' }],
+}
+
+export const reply = {
+  ...messageRef,
+  id: ID.reply,
+  parent_message_id: ID.message,
+  direction: 'inbound',
+  from_email: LEAD,
+  to_email: SALES,
+  subject: `Re: ${createMessage.subject}`,
+  status: 'received',
+  content_storage_key: `${tenantId}/msg/${ID.reply}`,
+  rfc822_message_id: '<CAF8x2kq9=Yt@mail.northwind.example>',
+  created: '2026-03-03T10:41:57.730Z',
+  updated: '2026-03-03T10:41:57.730Z',
+}
+
+export const rawReply = [
+  `From: Dana Whitfield <${LEAD}>`,
+  `To: Acme Sales <${SALES}>`,
+  `Subject: ${reply.subject}`,
+  'Date: Tue, 03 Mar 2026 10:41:55 +0000',
+  `Message-ID: ${reply.rfc822_message_id}`,
+  `In-Reply-To: ${messageRef.rfc822_message_id}`,
+  'Content-Type: text/plain; charset=utf-8',
+  '',
+  'Tuesday at 3pm works. Send an invite.',
+  '',
+].join('\r\n')
+
+export const events = {
+  events: [
+    { event_id: 'ses-0100018e-delivery', message_id: ID.message, type: 'delivered', occurred_at: '2026-03-03T08:00:14Z' },
+    { event_id: 'trk-open-7f3a91', message_id: ID.message, type: 'opened', occurred_at: '2026-03-03T09:12:40Z', metadata: { user_agent: 'Mozilla/5.0' } },
+    { event_id: 'trk-open-7f3a92', message_id: '019cb2b6-0000-7000-8000-000000000000', type: 'opened', occurred_at: '2026-03-03T09:13:02Z' },
+  ],
+}
+
+export const eventsAccepted = {
+  accepted: ['ses-0100018e-delivery', 'trk-open-7f3a91'],
+  rejected: [{ event_id: 'trk-open-7f3a92', status: 404, detail: 'message 019cb2b6-0000-7000-8000-000000000000 not found' }],
+}
+
+const COUNTS: Record<string, number> = { sent: 412, delivered: 405, opened: 233, unique_opened: 187, clicked: 41, unique_clicked: 36, replied: 29, unique_replied: 27, auto_replied: 11, bounced: 7, hard_bounced: 5, soft_bounced: 2, unsubscribed: 3, complained: 0 }
+const counts = Object.fromEntries(COUNT_COLUMNS.map((c) => [c, COUNTS[c] ?? 0]))
+const freshness = { as_of: '2026-03-03T11:30:02.114Z', freshness_seconds: 1.2 }
+const rates = { open_rate: 0.4617, click_rate: 0.0889, reply_rate: 0.0716, bounce_rate: 0.017 }
+
+export const campaignReport = { campaign_id: ID.campaign, ...counts, ...rates, ...freshness }
+export const mailboxReport = { email_account_id: ID.emailAccount, ...counts, ...rates, ...freshness }
+export const stepReports = { data: [{ sequence_step_id: ID.step, step_number: 1, ...counts, ...rates, ...freshness }], as_of: freshness.as_of }
+
+export const apiKey = {
+  id: ID.apiKey,
+  tenant_id: tenantId,
+  prefix: 'edp_79Cf17ZI',
+  name: 'ESP webhooks',
+  scopes: ['events:write'],
+  created: '2026-03-02T09:12:41.517Z',
+  expires_at: '2027-03-01T00:00:00.000Z',
+  last_used_at: null,
+  revoked: null,
+}
+
+export const transactional = {
+  id: ID.transactional,
+  tenant_id: tenantId,
+  to_email: LEAD,
+  from_email: 'no-reply@acme.example',
+  subject: 'Reset your Acme password',
+  template_key: 'password-reset',
+  content_storage_key: `${tenantId}/tx/${ID.transactional}`,
+  status: 'queued',
+  created: '2026-03-03T11:05:09.114Z',
+  expires: '2026-06-01T11:05:09.114Z',
+}
+
+export const notification = {
+  id: ID.notification,
+  tenant_id: tenantId,
+  user_id: ID.user,
+  channel: 'in_app',
+  title: 'Lead import finished',
+  body: '1,204 leads imported, 3 rows skipped.',
+  data: { imported: 1204, skipped: 3 },
+  read_at: null,
+  created: '2026-03-03T11:20:44.008Z',
+  expires: '2026-04-02T11:20:44.008Z',
+}
+
+export const storage = {
+  objects: 18342,
+  raw_bytes: 512733120,
+  stored_bytes: 61290411,
+  archived_objects: 9120,
+  expired_objects: 310,
+  attachments: { count: 2210, unique_blobs: 140, raw_bytes: 331776000, stored_bytes: 15232000 },
+}
+
+export const retentionPolicy = DEFAULT_POLICY
+
+export const queueStats = [
+  { queue: 'jobs', depth: 3, oldest_age_seconds: 0.8, total_messages: 184220, processed_per_second: 41.5, failed_per_second: 0, dead_letters: 0 },
+  { queue: 'events', depth: 120, oldest_age_seconds: 1.4, total_messages: 2310455, processed_per_second: 498.2, failed_per_second: 0.1, dead_letters: 2 },
+]
+
+const tiersOk = { oltp: { ok: true }, content: { ok: true }, analytics: { ok: true }, queue: { ok: true } }
+export const ready = { ready: true, tiers: tiersOk, workers: { ok: true, heartbeat_age_seconds: 2.1, oldest_message_age_seconds: 0.4 } }
+export const notReady = {
+  ready: false,
+  tiers: { ...tiersOk, content: { ok: false, detail: 'pending migrations: 0007_attachment_blobs' } },
+  workers: ready.workers,
+}
+
+export const inboundStored = { ...reply, classification: { type: 'email' } }
+
+export const stricterPolicy = {
+  content_ttl_days: { outbound: 365, inbound: 365, transactional: 30, notification: 14 },
+  attachments_ttl_days: 180,
+  archive_after_days: null,
+}

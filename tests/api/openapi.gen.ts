@@ -1,0 +1,3354 @@
+/**
+ * Generated from the app's /openapi.json by openapi-typescript (`npm run openapi:types`).
+ * Do not edit: change the routes' schemas and generate again.
+ */
+
+export interface paths {
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness: the process answers
+         * @description Public. Touches no database; use /ready to know whether the process can serve.
+         */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness: every tier reachable and migrated, workers alive
+         * @description Public. Checked at most once a second. A process that runs the workers itself answers 503 when they are gone; a server-mode API only reports them.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a tenant and its first API key
+         * @description Operator route (admin token). The key holds every scope and is shown in this answer only; keep it.
+         */
+        post: operations["createTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set a tenant’s own rate limits
+         * @description Operator route (admin token). A field left out keeps its value; null puts the server default back.
+         */
+        patch: operations["updateTenantLimits"];
+        trace?: never;
+    };
+    "/v1/admin/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Depth, oldest age, processing rate and dead letters per work queue
+         * @description Operator route (admin token). The same figures /metrics exports, as JSON.
+         */
+        get: operations["listQueueStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/storage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The content tier across all tenants
+         * @description Operator route (admin token). GET /v1/storage, summed over every tenant.
+         */
+        get: operations["getAdminStorageReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/email-accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List mailboxes, newest first
+         * @description Scope campaigns:read. Keyset pagination: pass next_cursor back as cursor.
+         */
+        get: operations["listEmailAccounts"];
+        put?: never;
+        /**
+         * Add a mailbox
+         * @description Scope campaigns:write. An address is unique per tenant, compared case-insensitively (409).
+         */
+        post: operations["createEmailAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List campaigns, newest first
+         * @description Scope campaigns:read. Keyset pagination: pass next_cursor back as cursor.
+         */
+        get: operations["listCampaigns"];
+        put?: never;
+        /**
+         * Create a campaign (status draft)
+         * @description Scope campaigns:write. Names need not be unique.
+         */
+        post: operations["createCampaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/campaigns/{id}/steps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A campaign’s sequence steps, in step order
+         * @description Scope campaigns:read. Every step at once (not paginated).
+         */
+        get: operations["listSequenceSteps"];
+        put?: never;
+        /**
+         * Add a sequence step to a campaign
+         * @description Scope campaigns:write. A step number is unique within its campaign (409).
+         */
+        post: operations["createSequenceStep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/leads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List leads, newest first; ?email= finds one by address
+         * @description Scope leads:read. Keyset pagination: pass next_cursor back as cursor.
+         */
+        get: operations["listLeads"];
+        put?: never;
+        /**
+         * Add a lead
+         * @description Scope leads:write. An address is unique per tenant, compared case-insensitively (409).
+         */
+        post: operations["createLead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List message refs (metadata only), newest first
+         * @description Scope messages:read. Filters combine; an id that is not yours simply matches nothing. Keyset pagination: pass next_cursor back as cursor.
+         */
+        get: operations["listMessages"];
+        put?: never;
+        /**
+         * Store a message: content in the content tier, the ref in OLTP
+         * @description Scope messages:write. Body, headers and base64 attachments go to the content tier first, then the ref and its message.created event commit together. Every id named (mailbox, campaign, step, lead, parent) must be yours (404 naming the field); a sequence_step_id fills in its campaign. An inbound message whose rfc822_message_id is already stored answers 409.
+         */
+        post: operations["createMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ref with its content and attachment list
+         * @description Scope messages:read. Once retention expired the content, 410 with expired_at (the ref itself stays listed).
+         */
+        get: operations["getMessage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/{id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The body and headers; cacheable with a strong ETag
+         * @description Scope messages:read. Send the ETag back as If-None-Match to get 304 without the body.
+         */
+        get: operations["getMessageContent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/{id}/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An attachment’s bytes, with its MIME type
+         * @description Scope messages:read. Content-Disposition: attachment, unless it was stored inline and its type is an inert image or text/plain. 410 once retention expired the message’s content or the attachment’s bytes.
+         */
+        get: operations["getMessageAttachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/{id}/thread": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The whole conversation this message belongs to, oldest first
+         * @description Scope messages:read. Works from any message of the thread.
+         */
+        get: operations["getMessageThread"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report events (sent, delivered, opened, clicked, replied, bounced…) for your messages
+         * @description Up to 1,000 events. Each is counted exactly once however often it is sent (by event_id). An event naming a message that is not yours is rejected with status 404; one that occurred more than EVENT_MAX_AGE_DAYS (400) days ago or more than an hour ahead, or whose event_id has the form <message id>:<event type> (reserved for events the platform records itself), with status 422 and the field; the others are accepted. Scope events:write.
+         */
+        post: operations["reportEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inbound": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Store a received message (raw RFC 5322): classified, threaded, counted
+         * @description Scope inbound:write. The mailbox is the recipient among your email accounts, or ?email_account_id= (404 when not yours; 422 when no recipient is one of your mailboxes). A message whose Message-ID you already stored answers 200 with the stored ref and writes nothing.
+         */
+        post: operations["receiveInboundMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/storage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How much content you store: raw bytes against stored bytes, archived, expired, attachments
+         * @description Scope admin. Attachments count once per distinct content (unique_blobs).
+         */
+        get: operations["getStorageReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/retention-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your retention policy (the defaults until you set one); null keeps forever
+         * @description Scope admin. Days per kind of body, for attachment bytes, and before a body moves to the warm archive.
+         */
+        get: operations["getRetentionPolicy"];
+        /**
+         * Replace the retention policy; existing content gets the new expiry shortly after
+         * @description Scope admin. A job recomputes the expiry of stored bodies in batches; notifications keep the expiry they were written with.
+         */
+        put: operations["replaceRetentionPolicy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/transactional-emails": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List transactional emails, newest first (metadata only)
+         * @description Scope messages:read. Keyset pagination: pass next_cursor back as cursor.
+         */
+        get: operations["listTransactionalEmails"];
+        put?: never;
+        /**
+         * Store a transactional email (receipt, reset link…)
+         * @description Scope messages:write. Record and body are written together in the content tier; expires follows the retention policy.
+         */
+        post: operations["createTransactionalEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/transactional-emails/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A transactional email with its content
+         * @description Scope messages:read. Once retention expired the body, content is null (no 410: the record is what is asked for).
+         */
+        get: operations["getTransactionalEmail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List notifications, newest first; ?user_id= filters
+         * @description Scope messages:read. Keyset pagination: pass next_cursor back as cursor.
+         */
+        get: operations["listNotifications"];
+        put?: never;
+        /**
+         * Store a notification for the tenant (or one of its users)
+         * @description Scope messages:write. Kept for the retention policy’s notification days, then deleted.
+         */
+        post: operations["createNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/campaigns/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A campaign’s counts and rates over an optional day range (UTC days)
+         * @description Scope analytics:read. Counts from the analytics tier, as of as_of (seconds behind the events); rates are over messages sent.
+         */
+        get: operations["getCampaignAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/campaigns/{id}/steps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Each sequence step’s counts and rates
+         * @description Scope analytics:read. Counts from the analytics tier, as of as_of (seconds behind the events); rates are over messages sent. Steps without events count zero.
+         */
+        get: operations["getCampaignStepAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/email-accounts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A mailbox’s counts and rates
+         * @description Scope analytics:read. Counts from the analytics tier, as of as_of (seconds behind the events); rates are over messages sent.
+         */
+        get: operations["getEmailAccountAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the tenant’s keys, revoked ones included, newest first
+         * @description Scope admin. Keys show their prefix, never the key.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Create an API key with the scopes given; the key is in this answer only
+         * @description Scope admin. Only its sha256 is stored. expires_at must be in the future (422).
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a key: refused from the next request on
+         * @description Scope admin. Every API process refuses it at once (keys are looked up on each request).
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description Operator route (admin token). Queue depth, oldest age, rates and dead letters; analytics freshness and refresh time; worker heartbeat age; HTTP latency by route pattern; process metrics. Rendered at most once a second.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** @description RFC 9457 problem details; every error answer has this body */
+        Problem: {
+            /** @description urn:edp:problem:<code> */
+            type: string;
+            title: string;
+            status: number;
+            detail: string;
+            request_id: string;
+            errors?: {
+                field: string;
+                message: string;
+            }[];
+            /** @description 403: the scope the API key lacks */
+            scope?: string;
+            /**
+             * @description 410 on a message: its content expired
+             * @enum {string}
+             */
+            content_state?: "expired";
+            /** @description 410 on a message: when its content expired */
+            expired_at?: string | null;
+        };
+        QueueStats: {
+            queue: string;
+            depth: number;
+            oldest_age_seconds: number | null;
+            total_messages: number;
+            processed_per_second: number;
+            failed_per_second: number;
+            dead_letters: number;
+        };
+        StorageReport: {
+            objects: number;
+            raw_bytes: number;
+            stored_bytes: number;
+            archived_objects: number;
+            expired_objects: number;
+            attachments: {
+                count: number;
+                unique_blobs: number;
+                raw_bytes: number;
+                stored_bytes: number;
+            };
+        };
+        EmailAccount: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            tenant_id: string;
+            email_address: string;
+            display_name: string | null;
+            status: string;
+            /** Format: date-time */
+            created: string;
+            /** Format: date-time */
+            updated: string;
+        };
+        Campaign: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            tenant_id: string;
+            name: string;
+            status: string;
+            /** Format: date-time */
+            created: string;
+            /** Format: date-time */
+            updated: string;
+        };
+        SequenceStep: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            tenant_id: string;
+            /** Format: uuid */
+            campaign_id: string;
+            step_number: number;
+            subject: string | null;
+            delay_days: number;
+            /** Format: date-time */
+            created: string;
+            /** Format: date-time */
+            updated: string;
+        };
+        Lead: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            tenant_id: string;
+            email: string;
+            first_name: string | null;
+            last_name: string | null;
+            status: string;
+            /** Format: date-time */
+            created: string;
+            /** Format: date-time */
+            updated: string;
+        };
+        MessageRef: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            tenant_id: string;
+            /** Format: uuid */
+            email_account_id: string;
+            /** Format: uuid */
+            campaign_id: string | null;
+            /** Format: uuid */
+            sequence_step_id: string | null;
+            /** Format: uuid */
+            lead_id: string | null;
+            /** Format: uuid */
+            parent_message_id: string | null;
+            /** @enum {string} */
+            direction: "inbound" | "outbound";
+            /** @enum {string} */
+            message_type: "email" | "bounce" | "auto_reply";
+            from_email: string;
+            to_email: string;
+            subject: string;
+            status: string;
+            /** Format: date-time */
+            processed: string | null;
+            content_storage_key: string;
+            /** @enum {string} */
+            content_state: "present" | "expired";
+            rfc822_message_id: string | null;
+            /** Format: date-time */
+            created: string;
+            /** Format: date-time */
+            updated: string;
+        };
+        CreateMessage: {
+            /** Format: uuid */
+            email_account_id: string;
+            /** Format: email */
+            from_email: string;
+            /** Format: email */
+            to_email: string;
+            subject: string;
+            content_text?: string | null;
+            content_html?: string | null;
+            headers?: {
+                name: string;
+                value: string;
+            }[] | {
+                [key: string]: string | string[];
+            };
+            /**
+             * @default outbound
+             * @enum {string}
+             */
+            direction?: "outbound" | "inbound";
+            /**
+             * @default email
+             * @enum {string}
+             */
+            message_type?: "email" | "bounce" | "auto_reply";
+            status?: string;
+            /** Format: uuid */
+            campaign_id?: string | null;
+            /** Format: uuid */
+            sequence_step_id?: string | null;
+            /** Format: uuid */
+            lead_id?: string | null;
+            /** Format: uuid */
+            parent_message_id?: string | null;
+            rfc822_message_id?: string;
+            attachments?: {
+                filename: string;
+                mime_type: string;
+                content_base64: string;
+                /**
+                 * @default attachment
+                 * @enum {string}
+                 */
+                storage_disposition?: "attachment" | "inline";
+            }[];
+        };
+        MessageDetail: components["schemas"]["MessageRef"] & {
+            content: components["schemas"]["MessageContent"];
+            attachments: {
+                /** Format: uuid */
+                id: string;
+                filename: string;
+                mime_type: string;
+                size_bytes: number;
+                storage_disposition: string;
+            }[];
+        };
+        MessageContent: {
+            content_text: string | null;
+            content_html: string | null;
+            headers: {
+                name: string;
+                value: string;
+            }[];
+        };
+        EventBatch: {
+            events: {
+                event_id: string;
+                /** Format: uuid */
+                message_id: string;
+                /** @enum {string} */
+                type: "sent" | "delivered" | "opened" | "clicked" | "replied" | "auto_replied" | "bounced" | "unsubscribed" | "complained";
+                /** Format: date-time */
+                occurred_at: string;
+                /** @enum {string} */
+                bounce_type?: "hard" | "soft";
+                metadata?: {
+                    [key: string]: unknown;
+                };
+            }[];
+        };
+        InboundMessage: components["schemas"]["MessageRef"] & {
+            classification: {
+                /** @enum {string} */
+                type: "email" | "auto_reply" | "bounce";
+                bounce?: {
+                    recipient: string | null;
+                    status: string | null;
+                    /** @enum {string} */
+                    kind: "hard" | "soft";
+                    original_message_id: string | null;
+                };
+            };
+        };
+        RetentionPolicy: {
+            content_ttl_days: {
+                outbound: number | null;
+                inbound: number | null;
+                transactional: number | null;
+                notification: number | null;
+            };
+            attachments_ttl_days: number | null;
+            archive_after_days: number | null;
+        };
+        TransactionalEmail: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            tenant_id: string;
+            to_email: string;
+            from_email: string;
+            subject: string;
+            template_key: string | null;
+            content_storage_key: string | null;
+            status: string;
+            /** Format: date-time */
+            created: string;
+            /** Format: date-time */
+            expires: string | null;
+        };
+        Notification: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            tenant_id: string;
+            /** Format: uuid */
+            user_id: string | null;
+            channel: string;
+            title: string;
+            body: string | null;
+            data?: unknown;
+            /** Format: date-time */
+            read_at: string | null;
+            /** Format: date-time */
+            created: string;
+            /** Format: date-time */
+            expires: string | null;
+        };
+        CampaignReport: components["schemas"]["AnalyticsReport"] & {
+            /** Format: uuid */
+            campaign_id: string;
+        };
+        AnalyticsReport: {
+            sent: number;
+            delivered: number;
+            opened: number;
+            unique_opened: number;
+            clicked: number;
+            unique_clicked: number;
+            replied: number;
+            unique_replied: number;
+            auto_replied: number;
+            bounced: number;
+            hard_bounced: number;
+            soft_bounced: number;
+            unsubscribed: number;
+            complained: number;
+            open_rate: number | null;
+            click_rate: number | null;
+            reply_rate: number | null;
+            bounce_rate: number | null;
+            as_of: string | null;
+            freshness_seconds: number | null;
+        };
+        StepReport: components["schemas"]["AnalyticsReport"] & {
+            /** Format: uuid */
+            sequence_step_id: string;
+            step_number: number;
+        };
+        EmailAccountReport: components["schemas"]["AnalyticsReport"] & {
+            /** Format: uuid */
+            email_account_id: string;
+        };
+        ApiKey: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            tenant_id: string;
+            /** @description The first characters of the key, to tell keys apart */
+            prefix: string;
+            name: string | null;
+            scopes: string[];
+            /** Format: date-time */
+            created: string;
+            /** Format: date-time */
+            expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description Recorded in batches: may lag by up to 30 s
+             */
+            last_used_at: string | null;
+            /** Format: date-time */
+            revoked: string | null;
+        };
+    };
+    responses: {
+        /** @description The body is not well-formed JSON */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:edp:problem:bad_request",
+                 *       "title": "Bad request",
+                 *       "status": 400,
+                 *       "detail": "Malformed JSON in request body",
+                 *       "request_id": "5f0c1a9e-3b7d-4e2a-8c61-0d94b2e7f3a8"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No bearer token, or one not valid here: an unknown, revoked or expired API key on tenant routes, anything but an admin token on operator routes */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:edp:problem:unauthorized",
+                 *       "title": "Unauthorized",
+                 *       "status": 401,
+                 *       "detail": "unknown, revoked or expired API key",
+                 *       "request_id": "5f0c1a9e-3b7d-4e2a-8c61-0d94b2e7f3a8"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The API key lacks the scope this route needs (`scope` names it) */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:edp:problem:forbidden",
+                 *       "title": "Forbidden",
+                 *       "status": 403,
+                 *       "detail": "this API key lacks the messages:write scope",
+                 *       "request_id": "5f0c1a9e-3b7d-4e2a-8c61-0d94b2e7f3a8",
+                 *       "errors": [
+                 *         {
+                 *           "field": "scope",
+                 *           "message": "needs messages:write"
+                 *         }
+                 *       ],
+                 *       "scope": "messages:write"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Not found; another tenant’s ids answer the same. For an id named in the body, errors[] names the field */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:edp:problem:not_found",
+                 *       "title": "Not found",
+                 *       "status": 404,
+                 *       "detail": "campaign not found",
+                 *       "request_id": "5f0c1a9e-3b7d-4e2a-8c61-0d94b2e7f3a8"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Conflicts with what is stored; errors[] names the field */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:edp:problem:conflict",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "this tenant already has that email address",
+                 *       "request_id": "5f0c1a9e-3b7d-4e2a-8c61-0d94b2e7f3a8",
+                 *       "errors": [
+                 *         {
+                 *           "field": "email_address",
+                 *           "message": "already exists"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The content expired under the retention policy (the record stays and says so) */
+        Gone: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:edp:problem:gone",
+                 *       "title": "Gone",
+                 *       "status": 410,
+                 *       "detail": "the content of this message expired under the retention policy",
+                 *       "request_id": "5f0c1a9e-3b7d-4e2a-8c61-0d94b2e7f3a8",
+                 *       "content_state": "expired",
+                 *       "expired_at": "2028-03-02T08:00:12.348Z"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The body is larger than MAX_BODY_BYTES (INBOUND_MAX_BYTES for raw mail) */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:edp:problem:payload_too_large",
+                 *       "title": "Payload too large",
+                 *       "status": 413,
+                 *       "detail": "request body exceeds 26214400 bytes",
+                 *       "request_id": "5f0c1a9e-3b7d-4e2a-8c61-0d94b2e7f3a8"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The Content-Type is not the one this route takes (application/json; message/rfc822 for raw mail) */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:edp:problem:unsupported_media_type",
+                 *       "title": "Unsupported media type",
+                 *       "status": 415,
+                 *       "detail": "Unsupported Media Type",
+                 *       "request_id": "5f0c1a9e-3b7d-4e2a-8c61-0d94b2e7f3a8"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Validation failed; errors[] names each field (nothing was written) */
+        ValidationFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:edp:problem:validation_failed",
+                 *       "title": "Validation failed",
+                 *       "status": 422,
+                 *       "detail": "invalid body: email",
+                 *       "request_id": "5f0c1a9e-3b7d-4e2a-8c61-0d94b2e7f3a8",
+                 *       "errors": [
+                 *         {
+                 *           "field": "email",
+                 *           "message": "Invalid email address"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The API key is over its rate limit; Retry-After says when to try again */
+        RateLimited: {
+            headers: {
+                /** @description Seconds to wait before trying again */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:edp:problem:rate_limited",
+                 *       "title": "Too many requests",
+                 *       "status": 429,
+                 *       "detail": "this API key is over its limit of 100 requests/s; retry after 1 s",
+                 *       "request_id": "5f0c1a9e-3b7d-4e2a-8c61-0d94b2e7f3a8"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description A fault on our side, logged with its cause; the detail quotes the request id and nothing else */
+        Internal: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:edp:problem:internal",
+                 *       "title": "Internal server error",
+                 *       "status": 500,
+                 *       "detail": "something went wrong; quote request id 5f0c1a9e-3b7d-4e2a-8c61-0d94b2e7f3a8",
+                 *       "request_id": "5f0c1a9e-3b7d-4e2a-8c61-0d94b2e7f3a8"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Too many large uploads in progress (a body over LARGE_BODY_BYTES, or chunked, waits for one of MAX_CONCURRENT_LARGE_BODIES slots); retry after Retry-After */
+        ServiceUnavailable: {
+            headers: {
+                /** @description Seconds to wait before trying again */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:edp:problem:service_unavailable",
+                 *       "title": "Service unavailable",
+                 *       "status": 503,
+                 *       "detail": "too many large uploads in progress; retry in a second",
+                 *       "request_id": "5f0c1a9e-3b7d-4e2a-8c61-0d94b2e7f3a8"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process is up */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ok";
+                    };
+                };
+            };
+            500: components["responses"]["Internal"];
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every tier reachable, migrations current, workers alive or not needed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ready": true,
+                     *       "tiers": {
+                     *         "oltp": {
+                     *           "ok": true
+                     *         },
+                     *         "content": {
+                     *           "ok": true
+                     *         },
+                     *         "analytics": {
+                     *           "ok": true
+                     *         },
+                     *         "queue": {
+                     *           "ok": true
+                     *         }
+                     *       },
+                     *       "workers": {
+                     *         "ok": true,
+                     *         "heartbeat_age_seconds": 2.1,
+                     *         "oldest_message_age_seconds": 0.4
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        ready: boolean;
+                        tiers: {
+                            [key: string]: {
+                                ok: boolean;
+                                detail?: string;
+                            };
+                        };
+                        workers: {
+                            ok: boolean;
+                            detail?: string;
+                            heartbeat_age_seconds: number | null;
+                            oldest_message_age_seconds: number | null;
+                        };
+                    };
+                };
+            };
+            500: components["responses"]["Internal"];
+            /** @description A tier is unreachable or behind (tiers names it), or the in-process workers are gone (workers says so) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ready": false,
+                     *       "tiers": {
+                     *         "oltp": {
+                     *           "ok": true
+                     *         },
+                     *         "content": {
+                     *           "ok": false,
+                     *           "detail": "pending migrations: 0007_attachment_blobs"
+                     *         },
+                     *         "analytics": {
+                     *           "ok": true
+                     *         },
+                     *         "queue": {
+                     *           "ok": true
+                     *         }
+                     *       },
+                     *       "workers": {
+                     *         "ok": true,
+                     *         "heartbeat_age_seconds": 2.1,
+                     *         "oldest_message_age_seconds": 0.4
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        ready: boolean;
+                        tiers: {
+                            [key: string]: {
+                                ok: boolean;
+                                detail?: string;
+                            };
+                        };
+                        workers: {
+                            ok: boolean;
+                            detail?: string;
+                            heartbeat_age_seconds: number | null;
+                            oldest_message_age_seconds: number | null;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Acme Outreach"
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The tenant and its API key, shown only this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "tenant": {
+                     *         "id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *         "name": "Acme Outreach",
+                     *         "status": "active",
+                     *         "created": "2026-03-02T09:12:41.503Z",
+                     *         "rate_limit_per_s": null,
+                     *         "rate_limit_burst": null
+                     *       },
+                     *       "api_key": "edp_vxXnX_EnbyMK31eyf3IPjP4LYybKoSs7II4roCaeJno"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        tenant: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            status: string;
+                            /** Format: date-time */
+                            created: string;
+                            /** @description Requests per second per key; null: the server default */
+                            rate_limit_per_s: number | null;
+                            /** @description Requests at once after idling; null: the server default */
+                            rate_limit_burst: number | null;
+                        };
+                        api_key: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateTenantLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "rate_limit_per_s": 50,
+                 *       "rate_limit_burst": null
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Requests per second per key; null: the server default */
+                    rate_limit_per_s?: number | null;
+                    /** @description Requests at once after idling; null: the server default */
+                    rate_limit_burst?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The tenant */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "name": "Acme Outreach",
+                     *       "status": "active",
+                     *       "created": "2026-03-02T09:12:41.503Z",
+                     *       "rate_limit_per_s": 50,
+                     *       "rate_limit_burst": null
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        status: string;
+                        /** Format: date-time */
+                        created: string;
+                        /** @description Requests per second per key; null: the server default */
+                        rate_limit_per_s: number | null;
+                        /** @description Requests at once after idling; null: the server default */
+                        rate_limit_burst: number | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listQueueStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Per-queue figures */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "queue": "jobs",
+                     *           "depth": 3,
+                     *           "oldest_age_seconds": 0.8,
+                     *           "total_messages": 184220,
+                     *           "processed_per_second": 41.5,
+                     *           "failed_per_second": 0,
+                     *           "dead_letters": 0
+                     *         },
+                     *         {
+                     *           "queue": "events",
+                     *           "depth": 120,
+                     *           "oldest_age_seconds": 1.4,
+                     *           "total_messages": 2310455,
+                     *           "processed_per_second": 498.2,
+                     *           "failed_per_second": 0.1,
+                     *           "dead_letters": 2
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["QueueStats"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getAdminStorageReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "objects": 18342,
+                     *       "raw_bytes": 512733120,
+                     *       "stored_bytes": 61290411,
+                     *       "archived_objects": 9120,
+                     *       "expired_objects": 310,
+                     *       "attachments": {
+                     *         "count": 2210,
+                     *         "unique_blobs": 140,
+                     *         "raw_bytes": 331776000,
+                     *         "stored_bytes": 15232000
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StorageReport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    listEmailAccounts: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of mailboxes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "019cadd2-95c4-7c40-acb8-5f3f4a24e39a",
+                     *           "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *           "email_address": "sales@acme.example",
+                     *           "display_name": "Acme Sales",
+                     *           "status": "active",
+                     *           "created": "2026-03-02T09:13:05.220Z",
+                     *           "updated": "2026-03-02T09:13:05.220Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["EmailAccount"][];
+                        /** @description null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    createEmailAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email_address": "sales@acme.example",
+                 *       "display_name": "Acme Sales"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email_address: string;
+                    display_name?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The mailbox */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cadd2-95c4-7c40-acb8-5f3f4a24e39a",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "email_address": "sales@acme.example",
+                     *       "display_name": "Acme Sales",
+                     *       "status": "active",
+                     *       "created": "2026-03-02T09:13:05.220Z",
+                     *       "updated": "2026-03-02T09:13:05.220Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EmailAccount"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listCampaigns: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of campaigns, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *           "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *           "name": "Q2 logistics outreach",
+                     *           "status": "draft",
+                     *           "created": "2026-03-02T09:13:48.611Z",
+                     *           "updated": "2026-03-02T09:13:48.611Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Campaign"][];
+                        /** @description null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    createCampaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Q2 logistics outreach"
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The campaign */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "name": "Q2 logistics outreach",
+                     *       "status": "draft",
+                     *       "created": "2026-03-02T09:13:48.611Z",
+                     *       "updated": "2026-03-02T09:13:48.611Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listSequenceSteps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The steps in order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "019cadd3-73db-71c1-873d-212ba950666d",
+                     *           "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *           "campaign_id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *           "step_number": 1,
+                     *           "subject": "Cutting freight costs at Northwind",
+                     *           "delay_days": 0,
+                     *           "created": "2026-03-02T09:14:02.075Z",
+                     *           "updated": "2026-03-02T09:14:02.075Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["SequenceStep"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    createSequenceStep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "step_number": 1,
+                 *       "subject": "Cutting freight costs at Northwind",
+                 *       "delay_days": 0
+                 *     }
+                 */
+                "application/json": {
+                    step_number: number;
+                    subject?: string | null;
+                    /** @default 0 */
+                    delay_days?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The step */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cadd3-73db-71c1-873d-212ba950666d",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "campaign_id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *       "step_number": 1,
+                     *       "subject": "Cutting freight costs at Northwind",
+                     *       "delay_days": 0,
+                     *       "created": "2026-03-02T09:14:02.075Z",
+                     *       "updated": "2026-03-02T09:14:02.075Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SequenceStep"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listLeads: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+                email?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of leads */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "019cadd3-e476-73f8-86e5-5426eae0d2c1",
+                     *           "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *           "email": "dana.whitfield@northwind.example",
+                     *           "first_name": "Dana",
+                     *           "last_name": "Whitfield",
+                     *           "status": "active",
+                     *           "created": "2026-03-02T09:14:30.902Z",
+                     *           "updated": "2026-03-02T09:14:30.902Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Lead"][];
+                        /** @description null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    createLead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "dana.whitfield@northwind.example",
+                 *       "first_name": "Dana",
+                 *       "last_name": "Whitfield"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    first_name?: string | null;
+                    last_name?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The lead */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cadd3-e476-73f8-86e5-5426eae0d2c1",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "email": "dana.whitfield@northwind.example",
+                     *       "first_name": "Dana",
+                     *       "last_name": "Whitfield",
+                     *       "status": "active",
+                     *       "created": "2026-03-02T09:14:30.902Z",
+                     *       "updated": "2026-03-02T09:14:30.902Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Lead"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMessages: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+                email_account_id?: string;
+                campaign_id?: string;
+                lead_id?: string;
+                direction?: "inbound" | "outbound";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of refs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "019cb34a-4fe2-7517-8d68-615c80690847",
+                     *           "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *           "email_account_id": "019cadd2-95c4-7c40-acb8-5f3f4a24e39a",
+                     *           "campaign_id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *           "sequence_step_id": "019cadd3-73db-71c1-873d-212ba950666d",
+                     *           "lead_id": "019cadd3-e476-73f8-86e5-5426eae0d2c1",
+                     *           "parent_message_id": "019cb2b6-383c-7bf3-90b0-090d62590992",
+                     *           "direction": "inbound",
+                     *           "message_type": "email",
+                     *           "from_email": "dana.whitfield@northwind.example",
+                     *           "to_email": "sales@acme.example",
+                     *           "subject": "Re: Cutting freight costs at Northwind",
+                     *           "status": "received",
+                     *           "processed": null,
+                     *           "content_storage_key": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1/msg/019cb34a-4fe2-7517-8d68-615c80690847",
+                     *           "content_state": "present",
+                     *           "rfc822_message_id": "<CAF8x2kq9=Yt@mail.northwind.example>",
+                     *           "created": "2026-03-03T10:41:57.730Z",
+                     *           "updated": "2026-03-03T10:41:57.730Z"
+                     *         },
+                     *         {
+                     *           "id": "019cb2b6-383c-7bf3-90b0-090d62590992",
+                     *           "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *           "email_account_id": "019cadd2-95c4-7c40-acb8-5f3f4a24e39a",
+                     *           "campaign_id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *           "sequence_step_id": "019cadd3-73db-71c1-873d-212ba950666d",
+                     *           "lead_id": "019cadd3-e476-73f8-86e5-5426eae0d2c1",
+                     *           "parent_message_id": null,
+                     *           "direction": "outbound",
+                     *           "message_type": "email",
+                     *           "from_email": "sales@acme.example",
+                     *           "to_email": "dana.whitfield@northwind.example",
+                     *           "subject": "Cutting freight costs at Northwind",
+                     *           "status": "sent",
+                     *           "processed": null,
+                     *           "content_storage_key": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1/msg/019cb2b6-383c-7bf3-90b0-090d62590992",
+                     *           "content_state": "present",
+                     *           "rfc822_message_id": "<019cb2b6-383c-7bf3-90b0-090d62590992@acme.example>",
+                     *           "created": "2026-03-03T08:00:12.348Z",
+                     *           "updated": "2026-03-03T08:00:12.348Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["MessageRef"][];
+                        /** @description null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    createMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email_account_id": "019cadd2-95c4-7c40-acb8-5f3f4a24e39a",
+                 *       "from_email": "sales@acme.example",
+                 *       "to_email": "dana.whitfield@northwind.example",
+                 *       "subject": "Cutting freight costs at Northwind",
+                 *       "content_text": "Hi Dana,\n\nWould a 20-minute call on Tuesday work to walk through our routing numbers?\n\nSam",
+                 *       "content_html": "<p>Hi Dana,</p><p>Would a 20-minute call on Tuesday work to walk through our routing numbers?</p><p>Sam</p>",
+                 *       "headers": {
+                 *         "List-Unsubscribe": "<mailto:unsubscribe@acme.example>"
+                 *       },
+                 *       "sequence_step_id": "019cadd3-73db-71c1-873d-212ba950666d",
+                 *       "lead_id": "019cadd3-e476-73f8-86e5-5426eae0d2c1",
+                 *       "attachments": [
+                 *         {
+                 *           "filename": "rate-card.pdf",
+                 *           "mime_type": "application/pdf",
+                 *           "content_base64": "JVBERi0xLjcKJcfs",
+                 *           "storage_disposition": "attachment"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateMessage"];
+            };
+        };
+        responses: {
+            /** @description The stored ref */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cb2b6-383c-7bf3-90b0-090d62590992",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "email_account_id": "019cadd2-95c4-7c40-acb8-5f3f4a24e39a",
+                     *       "campaign_id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *       "sequence_step_id": "019cadd3-73db-71c1-873d-212ba950666d",
+                     *       "lead_id": "019cadd3-e476-73f8-86e5-5426eae0d2c1",
+                     *       "parent_message_id": null,
+                     *       "direction": "outbound",
+                     *       "message_type": "email",
+                     *       "from_email": "sales@acme.example",
+                     *       "to_email": "dana.whitfield@northwind.example",
+                     *       "subject": "Cutting freight costs at Northwind",
+                     *       "status": "sent",
+                     *       "processed": null,
+                     *       "content_storage_key": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1/msg/019cb2b6-383c-7bf3-90b0-090d62590992",
+                     *       "content_state": "present",
+                     *       "rfc822_message_id": "<019cb2b6-383c-7bf3-90b0-090d62590992@acme.example>",
+                     *       "created": "2026-03-03T08:00:12.348Z",
+                     *       "updated": "2026-03-03T08:00:12.348Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageRef"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The message */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cb2b6-383c-7bf3-90b0-090d62590992",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "email_account_id": "019cadd2-95c4-7c40-acb8-5f3f4a24e39a",
+                     *       "campaign_id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *       "sequence_step_id": "019cadd3-73db-71c1-873d-212ba950666d",
+                     *       "lead_id": "019cadd3-e476-73f8-86e5-5426eae0d2c1",
+                     *       "parent_message_id": null,
+                     *       "direction": "outbound",
+                     *       "message_type": "email",
+                     *       "from_email": "sales@acme.example",
+                     *       "to_email": "dana.whitfield@northwind.example",
+                     *       "subject": "Cutting freight costs at Northwind",
+                     *       "status": "sent",
+                     *       "processed": null,
+                     *       "content_storage_key": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1/msg/019cb2b6-383c-7bf3-90b0-090d62590992",
+                     *       "content_state": "present",
+                     *       "rfc822_message_id": "<019cb2b6-383c-7bf3-90b0-090d62590992@acme.example>",
+                     *       "created": "2026-03-03T08:00:12.348Z",
+                     *       "updated": "2026-03-03T08:00:12.348Z",
+                     *       "content": {
+                     *         "content_text": "Hi Dana,\n\nWould a 20-minute call on Tuesday work to walk through our routing numbers?\n\nSam",
+                     *         "content_html": "<p>Hi Dana,</p><p>Would a 20-minute call on Tuesday work to walk through our routing numbers?</p><p>Sam</p>",
+                     *         "headers": [
+                     *           {
+                     *             "name": "List-Unsubscribe",
+                     *             "value": "<mailto:unsubscribe@acme.example>"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "attachments": [
+                     *         {
+                     *           "id": "019cb2b6-383f-7dc1-809c-38f26b68b48e",
+                     *           "filename": "rate-card.pdf",
+                     *           "mime_type": "application/pdf",
+                     *           "size_bytes": 48213,
+                     *           "storage_disposition": "attachment"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageDetail"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getMessageContent: {
+        parameters: {
+            query?: never;
+            header?: {
+                "if-none-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The content */
+            200: {
+                headers: {
+                    /** @description Strong validator of this content */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "content_text": "Hi Dana,\n\nWould a 20-minute call on Tuesday work to walk through our routing numbers?\n\nSam",
+                     *       "content_html": "<p>Hi Dana,</p><p>Would a 20-minute call on Tuesday work to walk through our routing numbers?</p><p>Sam</p>",
+                     *       "headers": [
+                     *         {
+                     *           "name": "List-Unsubscribe",
+                     *           "value": "<mailto:unsubscribe@acme.example>"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageContent"];
+                };
+            };
+            /** @description Not modified (If-None-Match matched) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getMessageAttachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bytes, with the MIME type they were stored with */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getMessageThread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thread */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "019cb2b6-383c-7bf3-90b0-090d62590992",
+                     *           "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *           "email_account_id": "019cadd2-95c4-7c40-acb8-5f3f4a24e39a",
+                     *           "campaign_id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *           "sequence_step_id": "019cadd3-73db-71c1-873d-212ba950666d",
+                     *           "lead_id": "019cadd3-e476-73f8-86e5-5426eae0d2c1",
+                     *           "parent_message_id": null,
+                     *           "direction": "outbound",
+                     *           "message_type": "email",
+                     *           "from_email": "sales@acme.example",
+                     *           "to_email": "dana.whitfield@northwind.example",
+                     *           "subject": "Cutting freight costs at Northwind",
+                     *           "status": "sent",
+                     *           "processed": null,
+                     *           "content_storage_key": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1/msg/019cb2b6-383c-7bf3-90b0-090d62590992",
+                     *           "content_state": "present",
+                     *           "rfc822_message_id": "<019cb2b6-383c-7bf3-90b0-090d62590992@acme.example>",
+                     *           "created": "2026-03-03T08:00:12.348Z",
+                     *           "updated": "2026-03-03T08:00:12.348Z"
+                     *         },
+                     *         {
+                     *           "id": "019cb34a-4fe2-7517-8d68-615c80690847",
+                     *           "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *           "email_account_id": "019cadd2-95c4-7c40-acb8-5f3f4a24e39a",
+                     *           "campaign_id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *           "sequence_step_id": "019cadd3-73db-71c1-873d-212ba950666d",
+                     *           "lead_id": "019cadd3-e476-73f8-86e5-5426eae0d2c1",
+                     *           "parent_message_id": "019cb2b6-383c-7bf3-90b0-090d62590992",
+                     *           "direction": "inbound",
+                     *           "message_type": "email",
+                     *           "from_email": "dana.whitfield@northwind.example",
+                     *           "to_email": "sales@acme.example",
+                     *           "subject": "Re: Cutting freight costs at Northwind",
+                     *           "status": "received",
+                     *           "processed": null,
+                     *           "content_storage_key": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1/msg/019cb34a-4fe2-7517-8d68-615c80690847",
+                     *           "content_state": "present",
+                     *           "rfc822_message_id": "<CAF8x2kq9=Yt@mail.northwind.example>",
+                     *           "created": "2026-03-03T10:41:57.730Z",
+                     *           "updated": "2026-03-03T10:41:57.730Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["MessageRef"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    reportEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "events": [
+                 *         {
+                 *           "event_id": "ses-0100018e-delivery",
+                 *           "message_id": "019cb2b6-383c-7bf3-90b0-090d62590992",
+                 *           "type": "delivered",
+                 *           "occurred_at": "2026-03-03T08:00:14Z"
+                 *         },
+                 *         {
+                 *           "event_id": "trk-open-7f3a91",
+                 *           "message_id": "019cb2b6-383c-7bf3-90b0-090d62590992",
+                 *           "type": "opened",
+                 *           "occurred_at": "2026-03-03T09:12:40Z",
+                 *           "metadata": {
+                 *             "user_agent": "Mozilla/5.0"
+                 *           }
+                 *         },
+                 *         {
+                 *           "event_id": "trk-open-7f3a92",
+                 *           "message_id": "019cb2b6-0000-7000-8000-000000000000",
+                 *           "type": "opened",
+                 *           "occurred_at": "2026-03-03T09:13:02Z"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["EventBatch"];
+            };
+        };
+        responses: {
+            /** @description Which events were accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accepted": [
+                     *         "ses-0100018e-delivery",
+                     *         "trk-open-7f3a91"
+                     *       ],
+                     *       "rejected": [
+                     *         {
+                     *           "event_id": "trk-open-7f3a92",
+                     *           "status": 404,
+                     *           "detail": "message 019cb2b6-0000-7000-8000-000000000000 not found"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        accepted: string[];
+                        rejected: {
+                            event_id: string;
+                            status: number;
+                            detail: string;
+                            /** @description The field at fault (422): occurred_at out of range, or an event_id of the reserved form */
+                            field?: string;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    receiveInboundMessage: {
+        parameters: {
+            query?: {
+                email_account_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example From: Dana Whitfield <dana.whitfield@northwind.example>
+                 *     To: Acme Sales <sales@acme.example>
+                 *     Subject: Re: Cutting freight costs at Northwind
+                 *     Date: Tue, 03 Mar 2026 10:41:55 +0000
+                 *     Message-ID: <CAF8x2kq9=Yt@mail.northwind.example>
+                 *     In-Reply-To: <019cb2b6-383c-7bf3-90b0-090d62590992@acme.example>
+                 *     Content-Type: text/plain; charset=utf-8
+                 *
+                 *     Tuesday at 3pm works. Send an invite.
+                 */
+                "message/rfc822": string;
+            };
+        };
+        responses: {
+            /** @description Already stored (same Message-ID) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cb34a-4fe2-7517-8d68-615c80690847",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "email_account_id": "019cadd2-95c4-7c40-acb8-5f3f4a24e39a",
+                     *       "campaign_id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *       "sequence_step_id": "019cadd3-73db-71c1-873d-212ba950666d",
+                     *       "lead_id": "019cadd3-e476-73f8-86e5-5426eae0d2c1",
+                     *       "parent_message_id": "019cb2b6-383c-7bf3-90b0-090d62590992",
+                     *       "direction": "inbound",
+                     *       "message_type": "email",
+                     *       "from_email": "dana.whitfield@northwind.example",
+                     *       "to_email": "sales@acme.example",
+                     *       "subject": "Re: Cutting freight costs at Northwind",
+                     *       "status": "received",
+                     *       "processed": null,
+                     *       "content_storage_key": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1/msg/019cb34a-4fe2-7517-8d68-615c80690847",
+                     *       "content_state": "present",
+                     *       "rfc822_message_id": "<CAF8x2kq9=Yt@mail.northwind.example>",
+                     *       "created": "2026-03-03T10:41:57.730Z",
+                     *       "updated": "2026-03-03T10:41:57.730Z",
+                     *       "classification": {
+                     *         "type": "email"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InboundMessage"];
+                };
+            };
+            /** @description Stored */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cb34a-4fe2-7517-8d68-615c80690847",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "email_account_id": "019cadd2-95c4-7c40-acb8-5f3f4a24e39a",
+                     *       "campaign_id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *       "sequence_step_id": "019cadd3-73db-71c1-873d-212ba950666d",
+                     *       "lead_id": "019cadd3-e476-73f8-86e5-5426eae0d2c1",
+                     *       "parent_message_id": "019cb2b6-383c-7bf3-90b0-090d62590992",
+                     *       "direction": "inbound",
+                     *       "message_type": "email",
+                     *       "from_email": "dana.whitfield@northwind.example",
+                     *       "to_email": "sales@acme.example",
+                     *       "subject": "Re: Cutting freight costs at Northwind",
+                     *       "status": "received",
+                     *       "processed": null,
+                     *       "content_storage_key": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1/msg/019cb34a-4fe2-7517-8d68-615c80690847",
+                     *       "content_state": "present",
+                     *       "rfc822_message_id": "<CAF8x2kq9=Yt@mail.northwind.example>",
+                     *       "created": "2026-03-03T10:41:57.730Z",
+                     *       "updated": "2026-03-03T10:41:57.730Z",
+                     *       "classification": {
+                     *         "type": "email"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InboundMessage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getStorageReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "objects": 18342,
+                     *       "raw_bytes": 512733120,
+                     *       "stored_bytes": 61290411,
+                     *       "archived_objects": 9120,
+                     *       "expired_objects": 310,
+                     *       "attachments": {
+                     *         "count": 2210,
+                     *         "unique_blobs": 140,
+                     *         "raw_bytes": 331776000,
+                     *         "stored_bytes": 15232000
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StorageReport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getRetentionPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "content_ttl_days": {
+                     *         "outbound": 730,
+                     *         "inbound": 730,
+                     *         "transactional": 90,
+                     *         "notification": 30
+                     *       },
+                     *       "attachments_ttl_days": 365,
+                     *       "archive_after_days": 30
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RetentionPolicy"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    replaceRetentionPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "content_ttl_days": {
+                 *         "outbound": 365,
+                 *         "inbound": 365,
+                 *         "transactional": 30,
+                 *         "notification": 14
+                 *       },
+                 *       "attachments_ttl_days": 180,
+                 *       "archive_after_days": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["RetentionPolicy"];
+            };
+        };
+        responses: {
+            /** @description The policy now in force */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "content_ttl_days": {
+                     *         "outbound": 365,
+                     *         "inbound": 365,
+                     *         "transactional": 30,
+                     *         "notification": 14
+                     *       },
+                     *       "attachments_ttl_days": 180,
+                     *       "archive_after_days": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RetentionPolicy"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTransactionalEmails: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, newest first (metadata only) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "019cb35f-8afa-7af3-98a8-f065a3f96f0e",
+                     *           "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *           "to_email": "dana.whitfield@northwind.example",
+                     *           "from_email": "no-reply@acme.example",
+                     *           "subject": "Reset your Acme password",
+                     *           "template_key": "password-reset",
+                     *           "content_storage_key": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1/tx/019cb35f-8afa-7af3-98a8-f065a3f96f0e",
+                     *           "status": "queued",
+                     *           "created": "2026-03-03T11:05:09.114Z",
+                     *           "expires": "2026-06-01T11:05:09.114Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["TransactionalEmail"][];
+                        /** @description null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    createTransactionalEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "to_email": "dana.whitfield@northwind.example",
+                 *       "from_email": "no-reply@acme.example",
+                 *       "subject": "Reset your Acme password",
+                 *       "template_key": "password-reset",
+                 *       "content_text": "Use this link within 30 minutes to choose a new password: https://app.acme.example/reset/9f2c1e"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    to_email: string;
+                    /** Format: email */
+                    from_email: string;
+                    subject: string;
+                    template_key?: string | null;
+                    content_text?: string | null;
+                    content_html?: string | null;
+                    headers?: {
+                        name: string;
+                        value: string;
+                    }[] | {
+                        [key: string]: string | string[];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The stored email */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cb35f-8afa-7af3-98a8-f065a3f96f0e",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "to_email": "dana.whitfield@northwind.example",
+                     *       "from_email": "no-reply@acme.example",
+                     *       "subject": "Reset your Acme password",
+                     *       "template_key": "password-reset",
+                     *       "content_storage_key": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1/tx/019cb35f-8afa-7af3-98a8-f065a3f96f0e",
+                     *       "status": "queued",
+                     *       "created": "2026-03-03T11:05:09.114Z",
+                     *       "expires": "2026-06-01T11:05:09.114Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TransactionalEmail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getTransactionalEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The email with its content (null once expired) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cb35f-8afa-7af3-98a8-f065a3f96f0e",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "to_email": "dana.whitfield@northwind.example",
+                     *       "from_email": "no-reply@acme.example",
+                     *       "subject": "Reset your Acme password",
+                     *       "template_key": "password-reset",
+                     *       "content_storage_key": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1/tx/019cb35f-8afa-7af3-98a8-f065a3f96f0e",
+                     *       "status": "queued",
+                     *       "created": "2026-03-03T11:05:09.114Z",
+                     *       "expires": "2026-06-01T11:05:09.114Z",
+                     *       "content": {
+                     *         "content_text": "Use this link within 30 minutes to choose a new password: https://app.acme.example/reset/9f2c1e",
+                     *         "content_html": null,
+                     *         "headers": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TransactionalEmail"] & {
+                        content: components["schemas"]["MessageContent"] & (Record<string, never> | null);
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    listNotifications: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+                user_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "019cb36d-cee8-766e-b969-ec07f1f83a79",
+                     *           "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *           "user_id": "019caa22-c188-78d3-bf9a-39142335e9e2",
+                     *           "channel": "in_app",
+                     *           "title": "Lead import finished",
+                     *           "body": "1,204 leads imported, 3 rows skipped.",
+                     *           "data": {
+                     *             "imported": 1204,
+                     *             "skipped": 3
+                     *           },
+                     *           "read_at": null,
+                     *           "created": "2026-03-03T11:20:44.008Z",
+                     *           "expires": "2026-04-02T11:20:44.008Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Notification"][];
+                        /** @description null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    createNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Lead import finished",
+                 *       "body": "1,204 leads imported, 3 rows skipped.",
+                 *       "user_id": "019caa22-c188-78d3-bf9a-39142335e9e2",
+                 *       "channel": "in_app",
+                 *       "data": {
+                 *         "imported": 1204,
+                 *         "skipped": 3
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    title: string;
+                    body?: string | null;
+                    /** Format: uuid */
+                    user_id?: string | null;
+                    /**
+                     * @default in_app
+                     * @enum {string}
+                     */
+                    channel?: "in_app" | "email" | "webhook";
+                    data?: {
+                        [key: string]: unknown;
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The notification */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cb36d-cee8-766e-b969-ec07f1f83a79",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "user_id": "019caa22-c188-78d3-bf9a-39142335e9e2",
+                     *       "channel": "in_app",
+                     *       "title": "Lead import finished",
+                     *       "body": "1,204 leads imported, 3 rows skipped.",
+                     *       "data": {
+                     *         "imported": 1204,
+                     *         "skipped": 3
+                     *       },
+                     *       "read_at": null,
+                     *       "created": "2026-03-03T11:20:44.008Z",
+                     *       "expires": "2026-04-02T11:20:44.008Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Notification"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCampaignAnalytics: {
+        parameters: {
+            query?: {
+                /** @description First UTC day counted (inclusive) */
+                from?: string;
+                /** @description Last UTC day counted (inclusive) */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "campaign_id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *       "sent": 412,
+                     *       "delivered": 405,
+                     *       "opened": 233,
+                     *       "unique_opened": 187,
+                     *       "clicked": 41,
+                     *       "unique_clicked": 36,
+                     *       "replied": 29,
+                     *       "unique_replied": 27,
+                     *       "auto_replied": 11,
+                     *       "bounced": 7,
+                     *       "hard_bounced": 5,
+                     *       "soft_bounced": 2,
+                     *       "unsubscribed": 3,
+                     *       "complained": 0,
+                     *       "open_rate": 0.4617,
+                     *       "click_rate": 0.0889,
+                     *       "reply_rate": 0.0716,
+                     *       "bounce_rate": 0.017,
+                     *       "as_of": "2026-03-03T11:30:02.114Z",
+                     *       "freshness_seconds": 1.2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CampaignReport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getCampaignStepAnalytics: {
+        parameters: {
+            query?: {
+                /** @description First UTC day counted (inclusive) */
+                from?: string;
+                /** @description Last UTC day counted (inclusive) */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One report per step, in step order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "sequence_step_id": "019cadd3-73db-71c1-873d-212ba950666d",
+                     *           "step_number": 1,
+                     *           "sent": 412,
+                     *           "delivered": 405,
+                     *           "opened": 233,
+                     *           "unique_opened": 187,
+                     *           "clicked": 41,
+                     *           "unique_clicked": 36,
+                     *           "replied": 29,
+                     *           "unique_replied": 27,
+                     *           "auto_replied": 11,
+                     *           "bounced": 7,
+                     *           "hard_bounced": 5,
+                     *           "soft_bounced": 2,
+                     *           "unsubscribed": 3,
+                     *           "complained": 0,
+                     *           "open_rate": 0.4617,
+                     *           "click_rate": 0.0889,
+                     *           "reply_rate": 0.0716,
+                     *           "bounce_rate": 0.017,
+                     *           "as_of": "2026-03-03T11:30:02.114Z",
+                     *           "freshness_seconds": 1.2
+                     *         }
+                     *       ],
+                     *       "as_of": "2026-03-03T11:30:02.114Z"
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["StepReport"][];
+                        as_of: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getEmailAccountAnalytics: {
+        parameters: {
+            query?: {
+                /** @description First UTC day counted (inclusive) */
+                from?: string;
+                /** @description Last UTC day counted (inclusive) */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "email_account_id": "019cadd2-95c4-7c40-acb8-5f3f4a24e39a",
+                     *       "sent": 412,
+                     *       "delivered": 405,
+                     *       "opened": 233,
+                     *       "unique_opened": 187,
+                     *       "clicked": 41,
+                     *       "unique_clicked": 36,
+                     *       "replied": 29,
+                     *       "unique_replied": 27,
+                     *       "auto_replied": 11,
+                     *       "bounced": 7,
+                     *       "hard_bounced": 5,
+                     *       "soft_bounced": 2,
+                     *       "unsubscribed": 3,
+                     *       "complained": 0,
+                     *       "open_rate": 0.4617,
+                     *       "click_rate": 0.0889,
+                     *       "reply_rate": 0.0716,
+                     *       "bounce_rate": 0.017,
+                     *       "as_of": "2026-03-03T11:30:02.114Z",
+                     *       "freshness_seconds": 1.2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EmailAccountReport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "019cadd2-392d-75db-b5e2-fc574dad2986",
+                     *           "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *           "prefix": "edp_79Cf17ZI",
+                     *           "name": "ESP webhooks",
+                     *           "scopes": [
+                     *             "events:write"
+                     *           ],
+                     *           "created": "2026-03-02T09:12:41.517Z",
+                     *           "expires_at": "2027-03-01T00:00:00.000Z",
+                     *           "last_used_at": null,
+                     *           "revoked": null
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["ApiKey"][];
+                        /** @description null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "ESP webhooks",
+                 *       "scopes": [
+                 *         "events:write"
+                 *       ],
+                 *       "expires_at": "2027-03-01T00:00:00.000Z"
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                    scopes: ("messages:read" | "messages:write" | "events:write" | "analytics:read" | "inbound:write" | "campaigns:read" | "campaigns:write" | "leads:read" | "leads:write" | "admin")[];
+                    /** Format: date-time */
+                    expires_at?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The key (shown once) and its record */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cadd2-392d-75db-b5e2-fc574dad2986",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "prefix": "edp_79Cf17ZI",
+                     *       "name": "ESP webhooks",
+                     *       "scopes": [
+                     *         "events:write"
+                     *       ],
+                     *       "created": "2026-03-02T09:12:41.517Z",
+                     *       "expires_at": "2027-03-01T00:00:00.000Z",
+                     *       "last_used_at": null,
+                     *       "revoked": null,
+                     *       "key": "edp_79Cf17ZICNSWHkIp5pixDhGyh7m_cTO0xqKZ6sggpPU"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKey"] & {
+                        key: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revoked key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cadd2-392d-75db-b5e2-fc574dad2986",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "prefix": "edp_79Cf17ZI",
+                     *       "name": "ESP webhooks",
+                     *       "scopes": [
+                     *         "events:write"
+                     *       ],
+                     *       "created": "2026-03-02T09:12:41.517Z",
+                     *       "expires_at": "2027-03-01T00:00:00.000Z",
+                     *       "last_used_at": null,
+                     *       "revoked": "2026-03-04T15:02:11.906Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Prometheus text exposition format */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP edp_queue_depth Messages waiting in a queue (visible or not)
+                     *     # TYPE edp_queue_depth gauge
+                     *     edp_queue_depth{queue="jobs"} 3
+                     *     edp_queue_depth{queue="events"} 120
+                     */
+                    "text/plain; version=0.0.4": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+        };
+    };
+}
