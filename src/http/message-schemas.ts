@@ -69,7 +69,7 @@ export const MessageRef = z
     lead_id: Uuid.nullable(),
     parent_message_id: Uuid.nullable(),
     direction: z.enum(['inbound', 'outbound']),
-    message_type: z.enum(['email', 'bounce', 'auto_reply']),
+    message_type: z.enum(['email', 'bounce', 'auto_reply', 'complaint', 'delivery_delay', 'delivery_report']),
     from_email: z.string(),
     to_email: z.string(),
     subject: z.string(),

@@ -1,28 +1,48 @@
 /**
- * What an inbound message is: a bounce (RFC 3464 delivery report, or one of the common
- * non-standard failure notices), an automatic reply (RFC 3834 and the usual vendor headers and
- * vacation subjects), or an email from a person. Mailing-list traffic is never an auto-reply.
+ * What an inbound message is: a bounce, a delivery delay or a success report (RFC 3464 reports,
+ * the common non-standard notices, Amazon SES notifications), a complaint (RFC 5965 feedback
+ * reports, SES complaints), an automatic reply (RFC 3834 and the usual vendor headers and
+ * vacation subjects), or an email from a person. Bounce evidence wins over Auto-Submitted: MTAs
+ * mark their notices auto-replied too. Mailing-list traffic is never an auto-reply nor, without a
+ * report part, a bounce.
  */
 import { header, messageIds, type ParsedMail } from './parse.ts'
+import { complaintOf, type Complaint } from './complaint.ts'
+import { kindOf, reasonOf, type BounceReason } from './reasons.ts'
+import { dsnEntries, reportSection, textEntries, type Entry } from './report.ts'
+import { sesNotification, type SesNotification } from './ses.ts'
+import { failureEvidence } from './evidence.ts'
 
-export interface Bounce {
-  recipient: string | null
+export interface FailedRecipient {
+  recipient: string
   /** Enhanced status code (e.g. 5.1.1), or the SMTP reply code when that is all there is. */
   status: string | null
+  reason: BounceReason
   kind: 'hard' | 'soft'
-  /** The Message-ID of the message that bounced, as quoted in the report. */
-  originalMessageId: string | null
 }
 
-export type Classification = { type: 'email' } | { type: 'auto_reply' } | { type: 'bounce'; bounce: Bounce }
+export interface Bounce extends Omit<FailedRecipient, 'recipient'> {
+  recipient: string | null
+  /** The Message-ID of the message that bounced, as quoted in the report. */
+  originalMessageId: string | null
+  /** Every recipient the report names, the first one above. */
+  recipients: FailedRecipient[]
+}
 
-const BOUNCE_FROM = /mailer-daemon|postmaster|mail delivery (subsystem|system)/i
-const BOUNCE_SUBJECT =
-  /undeliver(able|ed)|delivery status notification \(failure\)|mail delivery failed|returned mail|delivery failure|failure notice|could not be delivered|non[- ]?delivery/i
+export type Classification =
+  | { type: 'email' }
+  | { type: 'auto_reply' }
+  | { type: 'bounce'; bounce: Bounce }
+  /** Not a bounce: the MTA is still trying. Never counted as bounced, never marks the original. */
+  | { type: 'delivery_delay'; bounce: Bounce }
+  | { type: 'delivery_report'; bounce: Bounce }
+  | { type: 'complaint'; complaint: Complaint }
+
+export type { Complaint }
+
 const AUTO_SUBJECT =
-  /^\s*(auto(matic)?[ -]?(reply|response|antwort)|autoreply|out of (the )?office|ooo\b|away from (the )?office|on vacation|vacation reply|abwesenheitsnotiz|r[ée]ponse automatique|auto:)/i
+  /^\s*(auto(matic)?[ -]?(reply|response|antwort)|autoreply|out of (the )?office|ooo\b|away from (the )?office|on vacation|vacation reply|abwesenheitsnotiz|r[ée]ponse automatique|respuesta autom[aá]tica|auto:)/i
 const AUTO_BODY = /\b(i am|i'm|i will be) (currently )?(out of (the )?office|on (annual )?leave|on vacation|away)\b/i
-const SOFT_WORDS = /mailbox (is )?full|over ?quota|quota exceeded|insufficient (system )?storage|try again later|temporar/i
 
 function isList(m: ParsedMail): boolean {
   const precedence = header(m, 'precedence')?.trim().toLowerCase()
@@ -34,62 +54,130 @@ function isAutoReply(m: ParsedMail): boolean {
   if (submitted && submitted !== 'no') return true
   if (header(m, 'x-autoreply') !== undefined || header(m, 'x-autorespond') !== undefined) return true
   if (header(m, 'precedence')?.trim().toLowerCase() === 'auto_reply') return true
-  return AUTO_SUBJECT.test(m.subject) || AUTO_BODY.test(m.text ?? '')
+  return AUTO_SUBJECT.test(m.subject) || AUTO_BODY.test(m.text?.slice(0, 16 * 1024) ?? '')
 }
 
-/** Fields of an RFC 3464 per-recipient block, lower-cased names. */
-function dsnFields(status: string): Map<string, string>[] {
-  return status
-    .split(/\r?\n\s*\r?\n/)
-    .map((block) => {
-      const fields = new Map<string, string>()
-      for (const line of block.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
-        const i = line.indexOf(':')
-        if (i > 0) fields.set(line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim())
-      }
-      return fields
-    })
-    .filter((f) => f.has('final-recipient') || f.has('original-recipient') || f.has('status'))
+const MESSAGE_ID_LINE = /^[ \t>]*(?:original-)?message-id:[ \t]*(<[^<>\s]+>)/gim
+
+/** Message-IDs a report quotes, best first; never the report's own. */
+export function quotedIds(m: ParsedMail, extra: string[] = []): string[] {
+  const ids = [
+    ...extra,
+    ...messageIds(/^message-id:\s*(.*)$/im.exec(m.returnedHeaders ?? '')?.[1]),
+    ...[...(m.text ?? '').slice(0, 64 * 1024).matchAll(MESSAGE_ID_LINE)].map((x) => x[1]!),
+    ...[...(m.attachedText ?? '').matchAll(MESSAGE_ID_LINE)].map((x) => x[1]!),
+  ]
+  return [...new Set(ids)].filter((id) => id !== m.messageId)
 }
 
-const stripType = (v: string | undefined) => v?.replace(/^[^;]*;\s*/, '').replace(/^<|>$/g, '').trim() || null
-
-function kindOf(status: string | null, text: string): 'hard' | 'soft' {
-  // 4.x.x is transient; 5.2.2 (mailbox full) is permanent on paper but clears by itself.
-  if (status?.startsWith('4') || status === '5.2.2' || status === '552') return 'soft'
-  if (!status && SOFT_WORDS.test(text)) return 'soft'
-  if (SOFT_WORDS.test(text) && !/user unknown|no such user|does not exist|invalid recipient|address rejected/i.test(text)) return 'soft'
-  return 'hard'
-}
-
-function bounceOf(m: ParsedMail): Bounce {
-  const body = `${m.text ?? ''}\n${m.deliveryStatus ?? ''}`
-  const original =
-    messageIds(/^message-id:\s*(.*)$/im.exec(m.returnedHeaders ?? '')?.[1])[0] ??
-    messageIds(/^message-id:\s*(.*)$/im.exec(m.text ?? '')?.[1])[0] ??
-    m.inReplyTo ??
-    m.references.at(-1) ??
-    null
-  const block = m.deliveryStatus ? (dsnFields(m.deliveryStatus).find((f) => f.get('action')?.toLowerCase() !== 'delivered') ?? null) : null
-  if (block) {
-    const status = /\d\.\d{1,3}\.\d{1,3}/.exec(block.get('status') ?? '')?.[0] ?? null
-    const recipient = stripType(block.get('final-recipient')) ?? stripType(block.get('original-recipient'))
-    const diagnostic = block.get('diagnostic-code') ?? ''
-    return { recipient, status, kind: kindOf(status, `${diagnostic}\n${body}`), originalMessageId: original }
+function detail(entries: FailedRecipient[], m: ParsedMail, ids: string[]): Bounce {
+  const first = entries[0]
+  const fallbackTo = /^to:[ \t]*(.*)$/im.exec(m.returnedHeaders ?? '')?.[1]?.match(/[^<>\s,;"]+@[^<>\s,;"]+/)?.[0] ?? null
+  const recipient = first?.recipient || fallbackTo
+  const status = first?.status ?? null
+  const reason = first?.reason ?? reasonOf(null, '')
+  return {
+    recipient,
+    status,
+    reason,
+    kind: first?.kind ?? kindOf(reason, status),
+    originalMessageId: ids[0] ?? m.inReplyTo ?? m.references.at(-1) ?? null,
+    recipients: entries.filter((e) => e.recipient),
   }
-  const status = /\b[45]\.\d{1,3}\.\d{1,3}\b/.exec(body)?.[0] ?? /\b[45]\d\d\b(?=[ :-])/.exec(body)?.[0] ?? null
-  const ownAddress = m.from.toLowerCase()
-  const recipient =
-    [...body.matchAll(/<?([A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>?/g)].map((x) => x[1]!).find((a) => a.toLowerCase() !== ownAddress) ?? null
-  return { recipient, status, kind: kindOf(status, body), originalMessageId: original }
+}
+
+/** A failure the MTA reports with a transient (4.x.x) status is one it stopped retrying. */
+const GAVE_UP: ReadonlySet<BounceReason> = new Set(['network', 'system', 'undetermined', 'rate_limited'])
+
+const judged = (e: Entry, context: string): FailedRecipient => {
+  let reason = reasonOf(e.status, e.diagnostic, context)
+  if (e.action === 'failed' && e.status?.startsWith('4') && GAVE_UP.has(reason)) reason = 'expired'
+  return { recipient: e.recipient, status: e.status, reason, kind: kindOf(reason, e.status) }
+}
+
+function fromEntries(entries: Entry[], m: ParsedMail, context: string, ids: string[], delayed: boolean): Classification | null {
+  const failed = entries.filter((e) => e.action === 'failed')
+  const waiting = entries.filter((e) => e.action === 'delayed')
+  if (failed.length > 0 && !(delayed && waiting.length === 0 && failed.every((e) => !e.status?.startsWith('5')))) {
+    return { type: 'bounce', bounce: detail(failed.map((e) => judged(e, context)), m, ids) }
+  }
+  const pending = waiting.length > 0 ? waiting : failed
+  if (pending.length > 0) {
+    const bounce = detail(pending.map((e) => ({ ...judged({ ...e, action: 'delayed' }, context), kind: 'soft' as const })), m, ids)
+    return { type: 'delivery_delay', bounce }
+  }
+  const done = entries.filter((e) => e.action === 'delivered')
+  if (done.length > 0) return { type: 'delivery_report', bounce: detail(done.map((e) => judged(e, '')), m, ids) }
+  return null
+}
+
+function fromSes(n: SesNotification, m: ParsedMail): Classification {
+  const ids = quotedIds(m, n.originalMessageIds)
+  if (n.kind === 'complaint') {
+    return { type: 'complaint', complaint: { recipient: n.recipients[0]?.recipient || null, feedbackType: n.type ?? 'abuse', originalMessageId: ids[0] ?? null } }
+  }
+  const subtype = `${n.type ?? ''} ${n.subType ?? ''}`
+  const entries = n.recipients.map((r) => {
+    const reason = sesReason(n, r.status, r.diagnostic)
+    // A Transient or Undetermined bounce is soft whatever its text says: SES itself says the address may work.
+    const kind = /permanent/i.test(subtype) || n.kind !== 'bounce' ? kindOf(reason, r.status) : 'soft'
+    return { recipient: r.recipient, status: r.status, reason, kind }
+  })
+  const type = n.kind === 'bounce' ? 'bounce' : n.kind === 'delay' ? 'delivery_delay' : 'delivery_report'
+  return { type, bounce: detail(entries, m, ids) }
+}
+
+const SES_SUBTYPE: Record<string, BounceReason> = {
+  noemail: 'user_unknown',
+  suppressed: 'user_unknown', // SES's global list holds addresses that hard-bounced
+  onaccountsuppressionlist: 'policy', // the sender's own list: nothing said about the address
+  mailboxfull: 'mailbox_full',
+  messagetoolarge: 'too_large',
+  contentrejected: 'spam_detected',
+  attachmentrejected: 'filtered',
+}
+
+function sesReason(n: SesNotification, status: string | null, diagnostic: string): BounceReason {
+  // A named subtype is SES's own verdict (its status codes for them are generic); General and Undetermined say nothing.
+  return SES_SUBTYPE[(n.subType ?? '').toLowerCase()] ?? reasonOf(status, diagnostic)
 }
 
 export function classify(m: ParsedMail): Classification {
-  const contentType = header(m, 'content-type') ?? ''
-  const isReport = /multipart\/report/i.test(contentType) && /report-type\s*=\s*"?delivery-status/i.test(contentType)
-  if (isReport || m.deliveryStatus || (BOUNCE_FROM.test(m.from) && BOUNCE_SUBJECT.test(m.subject))) {
-    return { type: 'bounce', bounce: bounceOf(m) }
+  const complaint = complaintOf(m)
+  if (complaint) return { type: 'complaint', complaint: { ...complaint, originalMessageId: complaint.originalMessageId ?? quotedIds(m)[0] ?? null } }
+  const ses = sesNotification(m.text)
+  if (ses) return fromSes(ses, m)
+  const list = isList(m)
+  let section: string | undefined
+  const sectionOf = () => (section ??= reportSection(m.text))
+  const evidence = failureEvidence(m, list, sectionOf)
+  if (m.deliveryStatus || evidence.bounce) {
+    const section = sectionOf()
+    const ids = quotedIds(m)
+    const context = `${m.subject}\n${section}`
+    const exclude = new Set([...m.recipients, m.from, ...ownAddresses(m)].map((a) => a.toLowerCase()).filter(Boolean))
+    const named = (header(m, 'x-failed-recipients') ?? '').split(/[,\s]+/).filter((a) => a.includes('@'))
+    const dsn = dsnEntries(m.deliveryStatus ?? `${section}\n\n${m.attachedText ?? ''}`)
+    const entries = dsn.length > 0 ? dsn : textEntries(section || (m.attachedText ?? ''), exclude, named)
+    const found = fromEntries(entries, m, context, ids, evidence.delayed)
+    if (found) return found
+    if (evidence.bounce || m.deliveryStatus) {
+      const bounce = detail([], m, ids)
+      const reason = reasonOf(null, context)
+      const status = null
+      return evidence.delayed
+        ? { type: 'delivery_delay', bounce: { ...bounce, reason, kind: 'soft' } }
+        : { type: 'bounce', bounce: { ...bounce, reason, status, kind: kindOf(reason, status) } }
+    }
   }
-  if (!isList(m) && isAutoReply(m)) return { type: 'auto_reply' }
+  if (!list && isAutoReply(m)) return { type: 'auto_reply' }
   return { type: 'email' }
+}
+
+/** The original's sender, from the headers a report returns: us, never the failed recipient. */
+function ownAddresses(m: ParsedMail): string[] {
+  const from = /^(from|return-path|sender):[ \t]*(.*)$/gim
+  return [...`${m.returnedHeaders ?? ''}\n${m.attachedText?.slice(0, 8 * 1024) ?? ''}`.matchAll(from)].flatMap(
+    (x) => x[2]!.match(/[^<>\s,;"]+@[^<>\s,;"]+/g) ?? [],
+  )
 }

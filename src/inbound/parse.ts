@@ -17,6 +17,8 @@ export interface ParsedMail {
   /** Every header in order, duplicates kept, as decoded by the parser. */
   headers: { name: string; value: string }[]
   from: string
+  /** The sender's display name: a null-sender report (`MAILER-DAEMON <>`) has only this. */
+  fromName: string
   recipients: string[]
   subject: string
   messageId: string | null
@@ -29,9 +31,19 @@ export interface ParsedMail {
   deliveryStatus: string | null
   /** The header block of the returned message in a bounce (message/rfc822 or text/rfc822-headers). */
   returnedHeaders: string | null
+  /** The text of a message/feedback-report part (RFC 5965, a complaint). */
+  feedbackReport: string | null
+  /**
+   * The start of the first attached message, raw: a bounce forwarded as an attachment carries
+   * its report there, and a report quoting the whole original carries that original's headers.
+   */
+  attachedText: string | null
 }
 
 const LIMITS = { maxNestingDepth: 32, maxHeadersSize: 256 * 1024, maxRfc822NestingDepth: 3 }
+
+/** How much of an attached message classification reads: its report, never a whole attached file. */
+const ATTACHED_TEXT_MAX = 64 * 1024
 
 const MESSAGE_ID = /<[^<>\s]+>/g
 
@@ -57,12 +69,17 @@ export async function parseMail(raw: Uint8Array): Promise<ParsedMail> {
   const from = email.from && !email.from.group ? email.from.address : ''
   let deliveryStatus: string | null = null
   let returnedHeaders: string | null = null
+  let feedbackReport: string | null = null
+  let attachedText: string | null = null
   const attachments: ParsedPart[] = []
   for (const a of email.attachments) {
     const type = a.mimeType.toLowerCase()
     if (type === 'message/delivery-status' || type === 'message/global-delivery-status') deliveryStatus ??= asText(a.content)
+    if (type === 'message/feedback-report') feedbackReport ??= asText(a.content)
     if (type === 'text/rfc822-headers' || type === 'message/rfc822' || type === 'message/global') {
-      returnedHeaders ??= asText(a.content).split(/\r?\n\r?\n/, 1)[0] ?? null
+      const start = asText(toBytes(a.content).subarray(0, ATTACHED_TEXT_MAX))
+      returnedHeaders ??= start.split(/\r?\n\r?\n/, 1)[0] ?? null
+      if (type !== 'text/rfc822-headers') attachedText ??= start
     }
     attachments.push({
       filename: a.filename ?? `part-${attachments.length + 1}`,
@@ -74,6 +91,7 @@ export async function parseMail(raw: Uint8Array): Promise<ParsedMail> {
   return {
     headers: email.headers.map((h) => ({ name: h.originalKey ?? h.key, value: h.value })),
     from,
+    fromName: email.from?.name ?? '',
     recipients: [...addresses(email.to), ...addresses(email.cc), ...(email.deliveredTo ? [email.deliveredTo] : [])],
     subject: email.subject ?? '',
     messageId: messageIds(email.messageId)[0] ?? null,
@@ -84,6 +102,8 @@ export async function parseMail(raw: Uint8Array): Promise<ParsedMail> {
     attachments,
     deliveryStatus,
     returnedHeaders,
+    feedbackReport,
+    attachedText,
   }
 }
 

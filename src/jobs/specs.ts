@@ -3,6 +3,7 @@
  * src/jobs/enqueue.ts (which checks the payload here); workers/handlers/<job>.ts run them.
  */
 import { z } from 'zod'
+import { BOUNCE_REASONS } from '../inbound/reasons.ts'
 import { analyticsEventSchema, BOUNCE_TYPES } from '../tiers/analytics/events.ts'
 import { QUEUES } from '../tiers/queue/queues.ts'
 
@@ -29,15 +30,21 @@ export const JOB_SPECS = {
       direction: z.enum(['inbound', 'outbound']),
       message_type: z.string(),
       occurred_at: z.iso.datetime({ offset: true }),
-      /** What an inbound reply or bounce means for the outbound message it answers. */
+      /** What an inbound reply, bounce, complaint or success report means for the outbound message it answers. */
       event: z
         .object({
-          type: z.enum(['replied', 'auto_replied', 'bounced']),
+          type: z.enum(['replied', 'auto_replied', 'bounced', 'complained', 'delivered']),
           message_id: z.uuid(),
           email_account_id: z.uuid(),
           campaign_id: z.uuid().nullable(),
           sequence_step_id: z.uuid().nullable(),
           bounce_type: z.enum(BOUNCE_TYPES).nullable(),
+          // Optional, so payloads queued before they existed still parse; they go to the event's metadata.
+          reason: z.enum(BOUNCE_REASONS).optional(),
+          status: z.string().max(32).nullish(),
+          recipient: z.string().max(254).nullish(),
+          recipients: z.array(z.string().max(254)).max(50).optional(),
+          feedback_type: z.string().max(40).optional(),
         })
         .nullish(),
     }),

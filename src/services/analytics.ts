@@ -98,9 +98,13 @@ async function applyIsolating(deps: Deps, events: readonly AnalyticsEvent[], bad
   }
 }
 
+const eventDetail = ({ reason, status, recipient, recipients, feedback_type }: NonNullable<JobPayload<'message.created'>['event']>) =>
+  Object.fromEntries(Object.entries({ reason, status, recipient, recipients, feedback_type }).filter(([, v]) => v !== undefined && v !== null))
+
 /**
- * A stored message as facts: an outbound message is `sent`; an inbound reply, auto-reply or
- * bounce is `replied`, `auto_replied` or `bounced` on the outbound message it answers.
+ * A stored message as facts: an outbound message is `sent`; an inbound reply, auto-reply,
+ * bounce, complaint or success report is `replied`, `auto_replied`, `bounced`, `complained` or
+ * `delivered` on the outbound message it answers.
  */
 export function recordMessageCreated(deps: Deps, p: JobPayload<'message.created'>): Promise<number> {
   const events: AnalyticsEvent[] = []
@@ -116,7 +120,8 @@ export function recordMessageCreated(deps: Deps, p: JobPayload<'message.created'
       email_account_id: e.email_account_id,
       campaign_id: e.campaign_id,
       sequence_step_id: e.sequence_step_id,
-      metadata: { inbound_message_id: p.message_id },
+      // Why it bounced (reason, status, recipient) or who complained (feedback_type), when the payload says.
+      metadata: { inbound_message_id: p.message_id, ...eventDetail(e) },
     })
   }
   if (p.direction === 'outbound') {

@@ -8,16 +8,46 @@ import { headerSafe } from '../content-safety.ts'
 import type { Deps } from '../deps.ts'
 import { AppError, invalid, notFound } from '../errors.ts'
 import { newId } from '../ids.ts'
-import { classify, type Classification } from '../inbound/classify.ts'
+import { classify, quotedIds, type Classification } from '../inbound/classify.ts'
 import { parseMail, type ParsedMail } from '../inbound/parse.ts'
 import { emailAccountExists, findEmailAccountsByAddress } from '../tiers/oltp/email-accounts.ts'
 import { findByRfc822Ids, type MessageRefRow } from '../tiers/oltp/messages.ts'
-import { writeMessage, type Answer } from './message-write.ts'
+import { writeMessage, type Answer, type AnswerDetail } from './message-write.ts'
+
+export { BOUNCE_REASONS } from '../inbound/reasons.ts'
+export type { Bounce, Classification } from '../inbound/classify.ts'
 
 /** PostgreSQL text cannot hold U+0000, which hostile mail can carry in any decoded field. */
 const clean = (s: string, max = Number.POSITIVE_INFINITY) => s.replaceAll('\u0000', '\uFFFD').slice(0, max)
 
-const ANSWER = { email: 'replied', auto_reply: 'auto_replied', bounce: 'bounced' } as const
+/** The event an inbound message puts on the outbound message it answers; a delay puts none. */
+const ANSWER = {
+  email: 'replied',
+  auto_reply: 'auto_replied',
+  bounce: 'bounced',
+  complaint: 'complained',
+  delivery_report: 'delivered',
+  delivery_delay: null,
+} as const
+
+/** What travels into the event's metadata: why it bounced, or who complained. */
+function detailOf(c: Classification): AnswerDetail | undefined {
+  if (c.type === 'bounce') {
+    const { reason, status, recipient, recipients } = c.bounce
+    const clip = (a: string) => a.slice(0, 254)
+    return {
+      reason,
+      status: status?.slice(0, 32) ?? null,
+      recipient: recipient && clip(recipient),
+      ...(recipients.length > 1 ? { recipients: recipients.slice(0, 50).map((r) => clip(r.recipient)) } : {}),
+    }
+  }
+  if (c.type === 'complaint') return { recipient: c.complaint.recipient?.slice(0, 254) ?? null, feedback_type: c.complaint.feedbackType }
+  return undefined
+}
+
+const originalOf = (c: Classification): string | null =>
+  c.type === 'complaint' ? c.complaint.originalMessageId : 'bounce' in c ? c.bounce.originalMessageId : null
 
 async function mailboxFor(deps: Deps, tenantId: string, mail: ParsedMail, explicit?: string) {
   if (explicit) {
@@ -53,8 +83,9 @@ export async function ingestInbound(
 
   // Thread candidates, best first: the report's quoted original, In-Reply-To, then References
   // from the most recent back.
+  const quoted = classification.type === 'email' || classification.type === 'auto_reply' ? [] : [originalOf(classification), ...quotedIds(mail).slice(0, 10)]
   const candidates = [
-    ...(classification.type === 'bounce' && classification.bounce.originalMessageId ? [classification.bounce.originalMessageId] : []),
+    ...new Set(quoted.filter((id): id is string => id !== null)),
     ...(mail.inReplyTo ? [mail.inReplyTo] : []),
     ...[...mail.references].reverse(),
   ]
@@ -65,9 +96,15 @@ export async function ingestInbound(
   const parent = candidates.map((id) => known.find((r) => r.rfc822_message_id === id)).find(Boolean)
 
   // Every id below is the tenant's: the mailbox was just checked, the rest come from its parent's ref.
+  const answer = ANSWER[classification.type]
   const answers: Answer | undefined =
-    parent?.direction === 'outbound'
-      ? { original: parent, type: ANSWER[classification.type], bounce_type: classification.type === 'bounce' ? classification.bounce.kind : null }
+    parent?.direction === 'outbound' && answer
+      ? {
+          original: parent,
+          type: answer,
+          bounce_type: classification.type === 'bounce' ? classification.bounce.kind : null,
+          detail: detailOf(classification),
+        }
       : undefined
   const { ref, created } = await writeMessage(
     deps,

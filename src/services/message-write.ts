@@ -14,6 +14,8 @@ import { insertAttachment, type NewAttachment } from '../tiers/content/attachmen
 import { packBody } from '../tiers/content/codec.ts'
 import { deleteContentObject, insertContentObject } from '../tiers/content/objects.ts'
 import { findInboundByRfc822Id, insertMessageRef, markBounced, type MessageRefRow } from '../tiers/oltp/messages.ts'
+import type { MessageType } from '../tiers/oltp/schema.ts'
+import type { JobPayload } from '../jobs/specs.ts'
 import { enqueueWithinOltp } from './outbox.ts'
 
 export interface HeaderField {
@@ -37,7 +39,7 @@ export interface CheckedMessage {
   lead_id: string | null
   parent_message_id: string | null
   direction: 'inbound' | 'outbound'
-  message_type: 'email' | 'bounce' | 'auto_reply'
+  message_type: MessageType
   status: string
   from_email: string
   to_email: string
@@ -52,9 +54,13 @@ export interface CheckedMessage {
 /** What an inbound message means for the outbound message it answers: an event on it, and a bounce marks it. */
 export interface Answer {
   original: MessageRefRow
-  type: 'replied' | 'auto_replied' | 'bounced'
+  type: 'replied' | 'auto_replied' | 'bounced' | 'complained' | 'delivered'
   bounce_type: BounceType | null
+  detail?: AnswerDetail
 }
+
+/** Why it bounced or who complained, for the event's metadata (the message.created job's `event`). */
+export type AnswerDetail = Pick<NonNullable<JobPayload<'message.created'>['event']>, 'reason' | 'status' | 'recipient' | 'recipients' | 'feedback_type'>
 
 /** Hooks tests use to inject a crash or a stall between the two writes. Production never sets them. */
 export interface WriteFaults {
@@ -146,6 +152,7 @@ export async function writeMessage(
         campaign_id: answers.original.campaign_id,
         sequence_step_id: answers.original.sequence_step_id,
         bounce_type: answers.bounce_type,
+        ...answers.detail,
       },
     })
     return { ref: row, created: true }

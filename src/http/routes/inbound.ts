@@ -1,23 +1,54 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
-import { ingestInbound } from '../../services/inbound.ts'
+import { BOUNCE_REASONS, ingestInbound, type Bounce, type Classification as Classified } from '../../services/inbound.ts'
 import { router } from '../env.ts'
 import { AppError } from '../../errors.ts'
 import * as ex from '../examples.ts'
 import { apiKey, json, tenantErrors, Uuid } from '../schemas.ts'
 import { MessageRef } from '../message-schemas.ts'
 
+const Failed = z.object({
+  recipient: z.string().nullable(),
+  status: z.string().nullable(),
+  reason: z.enum(BOUNCE_REASONS),
+  kind: z.enum(['hard', 'soft']),
+})
+
+const Report = Failed.extend({
+  original_message_id: z.string().nullable(),
+  recipients: z.array(Failed),
+})
+
 const Classification = z.object({
-  type: z.enum(['email', 'auto_reply', 'bounce']),
-  bounce: z
-    .object({
-      recipient: z.string().nullable(),
-      status: z.string().nullable(),
-      kind: z.enum(['hard', 'soft']),
-      original_message_id: z.string().nullable(),
-    })
+  type: z.enum(['email', 'auto_reply', 'bounce', 'complaint', 'delivery_delay', 'delivery_report']),
+  /** A bounce's failed recipients; kind hard only when the address is dead (README, "Inbound mail"). */
+  bounce: Report.optional(),
+  /** A delay (the MTA still trying) or a success report: never a bounce. */
+  delivery: Report.optional(),
+  complaint: z
+    .object({ recipient: z.string().nullable(), feedback_type: z.string(), original_message_id: z.string().nullable() })
     .optional(),
 })
+
+const report = (b: Bounce) => ({
+  recipient: b.recipient,
+  status: b.status,
+  reason: b.reason,
+  kind: b.kind,
+  original_message_id: b.originalMessageId,
+  recipients: b.recipients,
+})
+
+/** The answer's view of a classification. */
+function classificationBody(c: Classified) {
+  if (c.type === 'bounce') return { type: c.type, bounce: report(c.bounce) }
+  if (c.type === 'delivery_delay' || c.type === 'delivery_report') return { type: c.type, delivery: report(c.bounce) }
+  if (c.type === 'complaint') {
+    const { recipient, feedbackType, originalMessageId } = c.complaint
+    return { type: c.type, complaint: { recipient, feedback_type: feedbackType, original_message_id: originalMessageId } }
+  }
+  return { type: c.type }
+}
 
 const Stored = MessageRef.extend({ classification: Classification }).openapi('InboundMessage')
 
@@ -53,16 +84,7 @@ export function inboundRoutes(deps: Deps) {
       const { ref, classification, created } = await ingestInbound(deps, c.get('tenantId'), raw, {
         emailAccountId: c.req.valid('query').email_account_id,
       })
-      const bounce =
-        classification.type === 'bounce'
-          ? {
-              recipient: classification.bounce.recipient,
-              status: classification.bounce.status,
-              kind: classification.bounce.kind,
-              original_message_id: classification.bounce.originalMessageId,
-            }
-          : undefined
-      return c.json({ ...ref, classification: { type: classification.type, bounce } }, created ? 201 : 200)
+      return c.json({ ...ref, classification: classificationBody(classification) }, created ? 201 : 200)
     },
   )
 }

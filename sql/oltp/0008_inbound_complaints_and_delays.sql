@@ -1,0 +1,2 @@
+ALTER TABLE "oltp"."inbox_message_refs" DROP CONSTRAINT "inbox_message_refs_message_type";--> statement-breakpoint
+ALTER TABLE "oltp"."inbox_message_refs" ADD CONSTRAINT "inbox_message_refs_message_type" CHECK ("oltp"."inbox_message_refs"."message_type" in ('email', 'bounce', 'auto_reply', 'complaint', 'delivery_delay', 'delivery_report'));
