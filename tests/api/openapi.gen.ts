@@ -720,7 +720,7 @@ export interface components {
             /** @enum {string} */
             direction: "inbound" | "outbound";
             /** @enum {string} */
-            message_type: "email" | "bounce" | "auto_reply";
+            message_type: "email" | "bounce" | "auto_reply" | "complaint" | "delivery_delay" | "delivery_report";
             from_email: string;
             to_email: string;
             subject: string;
@@ -821,12 +821,44 @@ export interface components {
         InboundMessage: components["schemas"]["MessageRef"] & {
             classification: {
                 /** @enum {string} */
-                type: "email" | "auto_reply" | "bounce";
+                type: "email" | "auto_reply" | "bounce" | "complaint" | "delivery_delay" | "delivery_report";
                 bounce?: {
                     recipient: string | null;
                     status: string | null;
                     /** @enum {string} */
+                    reason: "user_unknown" | "host_unknown" | "mailbox_full" | "mailbox_disabled" | "has_moved" | "not_accepting" | "filtered" | "blocked" | "spam_detected" | "policy" | "auth_failure" | "rate_limited" | "too_large" | "expired" | "network" | "system" | "undetermined";
+                    /** @enum {string} */
                     kind: "hard" | "soft";
+                    original_message_id: string | null;
+                    recipients: {
+                        recipient: string | null;
+                        status: string | null;
+                        /** @enum {string} */
+                        reason: "user_unknown" | "host_unknown" | "mailbox_full" | "mailbox_disabled" | "has_moved" | "not_accepting" | "filtered" | "blocked" | "spam_detected" | "policy" | "auth_failure" | "rate_limited" | "too_large" | "expired" | "network" | "system" | "undetermined";
+                        /** @enum {string} */
+                        kind: "hard" | "soft";
+                    }[];
+                };
+                delivery?: {
+                    recipient: string | null;
+                    status: string | null;
+                    /** @enum {string} */
+                    reason: "user_unknown" | "host_unknown" | "mailbox_full" | "mailbox_disabled" | "has_moved" | "not_accepting" | "filtered" | "blocked" | "spam_detected" | "policy" | "auth_failure" | "rate_limited" | "too_large" | "expired" | "network" | "system" | "undetermined";
+                    /** @enum {string} */
+                    kind: "hard" | "soft";
+                    original_message_id: string | null;
+                    recipients: {
+                        recipient: string | null;
+                        status: string | null;
+                        /** @enum {string} */
+                        reason: "user_unknown" | "host_unknown" | "mailbox_full" | "mailbox_disabled" | "has_moved" | "not_accepting" | "filtered" | "blocked" | "spam_detected" | "policy" | "auth_failure" | "rate_limited" | "too_large" | "expired" | "network" | "system" | "undetermined";
+                        /** @enum {string} */
+                        kind: "hard" | "soft";
+                    }[];
+                };
+                complaint?: {
+                    recipient: string | null;
+                    feedback_type: string;
                     original_message_id: string | null;
                 };
             };
