@@ -14,6 +14,7 @@ import { benchContent } from './sections/content.ts'
 import { benchOltp } from './sections/oltp.ts'
 import { benchWrite } from './sections/write.ts'
 import { benchAccess } from './sections/access.ts'
+import { benchPrune } from './sections/prune.ts'
 import { compareWith, postgresVersion, writeResults, type Section } from './lib/report.ts'
 
 const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Section>> = {
@@ -25,6 +26,7 @@ const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Section>> = 
   oltp: benchOltp,
   write: benchWrite,
   access: benchAccess,
+  prune: benchPrune,
 }
 
 const { values } = parseArgs({

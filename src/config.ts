@@ -6,6 +6,9 @@ const databaseUrl = z
   .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL (leave unset for embedded PGlite)')
   .optional()
 
+/** A retention in days (fractions allowed), with its default. */
+const retentionDays = (days: number) => z.coerce.number().positive().max(36_500).default(days)
+
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
 
 /** Every setting the process reads, parsed once at start. Unset tier URLs mean embedded PGlite. */
@@ -79,6 +82,26 @@ export const configSchema = z.object({
    * slack for late provider reports). It bounds the days one campaign can spread its rollups over.
    */
   EVENT_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
+  /*
+   * Bounded growth (src/services/prune.ts, the maintenance.prune job): how long what grows with
+   * traffic is kept. Days; fractions are allowed (the churn benchmark runs a window of seconds).
+   */
+  /** queue.job_logs rows (one per attempt) are deleted once this old. */
+  JOB_LOG_RETENTION_DAYS: retentionDays(14),
+  /** Rows of pgmq's archive tables (pgmq.a_<queue>: every job done) are deleted once archived this long. */
+  QUEUE_ARCHIVE_RETENTION_DAYS: retentionDays(7),
+  /**
+   * analytics.events are kept EVENT_MAX_AGE_DAYS plus this margin after they occurred; workers
+   * refuse to apply an event older than that, so a pruned event can never be counted again. The
+   * margin is how long an accepted event may wait in a queue (or dead letters) and still count.
+   */
+  EVENT_RETENTION_MARGIN_DAYS: retentionDays(30),
+  /** Expired content rows (tombstones: metadata, no bytes) are deleted this long after they expired. */
+  CONTENT_TOMBSTONE_RETENTION_DAYS: retentionDays(365),
+  /** oltp.audit_log rows are deleted once this old. */
+  AUDIT_LOG_RETENTION_DAYS: retentionDays(400),
+  /** OLTP outbox rows older than this are reported by the prune (never deleted: they were not relayed). */
+  OUTBOX_STALE_AFTER_S: z.coerce.number().int().min(60).max(30 * 86_400).default(3600),
 }).refine((c) => c.WORKER_MIN_CONCURRENCY <= c.WORKER_MAX_CONCURRENCY, {
   path: ['WORKER_MIN_CONCURRENCY'],
   message: 'must not exceed WORKER_MAX_CONCURRENCY',

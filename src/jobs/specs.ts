@@ -7,6 +7,16 @@ import { BOUNCE_REASONS } from '../inbound/reasons.ts'
 import { analyticsEventSchema, BOUNCE_TYPES } from '../tiers/analytics/events.ts'
 import { QUEUES } from '../tiers/queue/queues.ts'
 
+/** What maintenance.prune deletes from (src/services/prune.ts): one entry per table, an archive per queue. */
+export const PRUNE_TARGETS = [
+  'job_logs',
+  ...Object.values(QUEUES).map((q) => `archive.${q}` as const),
+  'events',
+  'tombstones',
+  'audit_log',
+] as const
+export type PruneTarget = (typeof PRUNE_TARGETS)[number]
+
 export interface JobSpec<S extends z.ZodType = z.ZodType> {
   queue: string
   schema: S
@@ -75,6 +85,19 @@ export const JOB_SPECS = {
     schema: z.object({ batch_size: z.number().int().min(1).max(5_000).default(200) }),
   }),
   'content.recompute_expiry': spec({ queue: QUEUES.jobs, maxAttempts: 5, schema: z.object({ tenant_id: z.uuid() }) }),
+  'maintenance.prune': spec({
+    queue: QUEUES.jobs,
+    maxAttempts: 5,
+    schema: z.object({
+      /** Rows per table per job, at most. */
+      batch_size: z.number().int().min(1).max(50_000).default(5_000),
+      /**
+       * A follow-up job: only the tables whose last batch was full, each from where that batch
+       * stopped (so a run does not re-read what it deleted). Absent: every table, from its start.
+       */
+      resume: z.partialRecord(z.enum(PRUNE_TARGETS), z.string().max(64)).optional(),
+    }),
+  }),
 } as const
 
 export type JobName = keyof typeof JOB_SPECS

@@ -41,12 +41,59 @@ export const sentEventId = (messageId: string) => serverEventId(messageId, 'sent
 /** How long a scheduled refresh may stay unrun before it counts as lost. */
 const rescheduleAfterSeconds = (debounceSeconds: number) => Math.max(10, debounceSeconds * 5)
 
+/*
+ * Exactly once, with old events pruned. apply_events counts an event once because a second copy
+ * collides with the first one's row on (tenant_id, event_id); once that row is pruned, nothing
+ * would stop a copy from counting again. So events are pruned only below a horizon under which
+ * no copy can be applied any more:
+ *  - The API refuses events that occurred more than EVENT_MAX_AGE_DAYS ago (src/services/events.ts).
+ *  - The events the server records itself (recordMessageCreated: `sent`, and what an inbound
+ *    message carries: a reply, auto-reply, bounce, complaint or delivery report) occur at the
+ *    ref's `created`, which the write path sets when it stores the message. The legacy migration keeps old dates on refs but records no
+ *    events (historical counts are listed as not built); if it ever does, it must write rollups
+ *    directly, or its events older than the horizon are refused here.
+ *  - A copy can still arrive late: a queue backlog, a worker killed before its archive, a chunk
+ *    requeued from the dead letters weeks later. So the workers refuse, in recordEvents below,
+ *    any event older than the horizon, EVENT_MAX_AGE_DAYS + EVENT_RETENTION_MARGIN_DAYS: an event
+ *    accepted at the API's limit may wait the margin before it is applied. A refused event goes
+ *    the way of a value the database refuses: split off its chunk, two attempts, dead-lettered.
+ *  - The prune (src/services/prune.ts) deletes events older than the horizon minus one more hour
+ *    for clocks that disagree between processes. A pruned event occurred before p - H - 1h (p:
+ *    the pruner's clock); any later apply at t >= p refuses what occurred before t - H. So no
+ *    copy of a pruned event is ever applied: it is refused, not counted twice.
+ * The price: an accepted event applied more than the margin after it reached the API's limit is
+ * refused too (a dead letter), rather than risk counting it twice.
+ * Rollups are never pruned; message_firsts neither: an open of a two-year-old message occurs
+ * today, within every window, and without its message's first open on record it would count as
+ * unique a second time. message_firsts holds at most three rows per message (first open, click
+ * and reply), so it grows with messages, not with events.
+ */
+
+const DAY_MS = 86_400_000
+
+/** Events that occurred before this are refused by the workers; the prune deletes them (an hour later). */
+export const eventHorizon = (deps: Deps) =>
+  new Date(deps.clock.now() - (deps.config.EVENT_MAX_AGE_DAYS + deps.config.EVENT_RETENTION_MARGIN_DAYS) * DAY_MS)
+
+const pastHorizon = (horizon: Date) => (e: AnalyticsEvent) => Date.parse(e.occurred_at) < horizon.getTime()
+
+/** Events the workers refuse: a copy of them may already be pruned (see above). Treated like a value the database refuses. */
+export class PastHorizonError extends Error {
+  override name = 'PastHorizonError'
+}
+
 /**
  * Applies events to the analytics tier (one transaction: facts and rollups together), then, if
  * the views just went stale, schedules their refresh after the debounce. A crash between the two
- * leaves a refresh unscheduled; scheduleOverdueRefresh catches that.
+ * leaves a refresh unscheduled; scheduleOverdueRefresh catches that. A batch holding an event
+ * older than the horizon is refused whole (PastHorizonError, see above).
  */
 export async function recordEvents(deps: Deps, events: readonly AnalyticsEvent[]): Promise<number> {
+  const horizon = eventHorizon(deps)
+  const refused = events.filter(pastHorizon(horizon)).length
+  if (refused > 0) {
+    throw new PastHorizonError(`${refused} event(s) occurred before the pruning horizon ${horizon.toISOString()}; not applied, a copy may be pruned`)
+  }
   const debounce = deps.config.ANALYTICS_REFRESH_DEBOUNCE_S
   const { applied, schedule } = await applyEvents(deps.tiers.analytics, events, rescheduleAfterSeconds(debounce))
   if (schedule) await enqueue(deps.tiers.queue, 'analytics.refresh', {}, debounce)
@@ -67,8 +114,10 @@ export async function applyEventChunk(deps: Deps, chunk: JobPayload<'events.appl
     await recordEvents(deps, chunk.events)
     return
   }
-  const bad: AnalyticsEvent[] = []
-  await applyIsolating(deps, chunk.events, bad)
+  // Events past the horizon are refused before the database is asked, like a value it refuses.
+  const bad = chunk.events.filter(pastHorizon(eventHorizon(deps)))
+  const rest = chunk.events.filter((e) => !bad.includes(e))
+  if (rest.length > 0) await applyIsolating(deps, rest, bad)
   if (bad.length === 0) return
   deps.log.warn({ event_ids: bad.map((e) => e.event_id) }, 'events the analytics tier refused were split off their chunk')
   const { accepted_at } = chunk
@@ -87,7 +136,7 @@ async function applyIsolating(deps: Deps, events: readonly AnalyticsEvent[], bad
   try {
     await recordEvents(deps, events)
   } catch (err) {
-    if (!isDataError(err)) throw err
+    if (!isDataError(err) && !(err instanceof PastHorizonError)) throw err
     if (events.length === 1) {
       bad.push(events[0]!)
       return

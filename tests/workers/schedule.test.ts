@@ -16,14 +16,17 @@ import { maintenance, Scheduler } from '../../workers/schedule.ts'
 
 const sys = useSystem()
 const INTERVAL_S = 600
+/** Every maintenance job, in name order. */
+const JOBS = maintenance(testConfig()).map((s) => s.job).sort()
 
 /** Every maintenance message ever enqueued (waiting or already run), as job + slot, with how often each was enqueued. */
 async function enqueuedPerSlot(tiers: Tiers) {
   const rows = await tiers.queue.query<{ job: string; slot: string; n: string }>(
     `SELECT message->>'job' AS job, message->>'slot' AS slot, count(*) AS n
        FROM (SELECT message FROM pgmq.q_jobs UNION ALL SELECT message FROM pgmq.a_jobs) m
-      WHERE message->>'job' LIKE 'content.%' AND message ? 'slot'
+      WHERE message->>'job' = ANY($1) AND message ? 'slot'
       GROUP BY 1, 2 ORDER BY 2, 1`,
+    [JOBS],
   )
   return rows.map((r) => ({ job: r.job, slot: r.slot, n: Number(r.n) }))
 }
@@ -41,13 +44,13 @@ describe('maintenance scheduling', () => {
     const tickAll = async () => (await Promise.all(schedulers.map((s) => s.tick()))).flat()
 
     const first = await tickAll()
-    expect(first.sort()).toEqual(['content.archive', 'content.collect_orphans', 'content.expire'])
+    expect(first.sort()).toEqual(JOBS)
     expect(await tickAll()).toEqual([]) // the same slot again: nothing
     clock.advance(INTERVAL_S * 1000)
-    expect((await tickAll()).sort()).toEqual(['content.archive', 'content.collect_orphans', 'content.expire'])
+    expect((await tickAll()).sort()).toEqual(JOBS)
 
     const perSlot = await enqueuedPerSlot(sys.tiers)
-    expect(perSlot).toHaveLength(6)
+    expect(perSlot).toHaveLength(2 * JOBS.length)
     expect(perSlot.every((r) => r.n === 1)).toBe(true)
     expect(new Set(perSlot.map((r) => r.slot)).size).toBe(2)
   })
@@ -58,9 +61,9 @@ describe('maintenance scheduling', () => {
     ahead.advance(INTERVAL_S * 1000)
     const leader = new Scheduler(makeDeps(sys.tiers, { config, clock: ahead }), maintenance(config))
     const laggard = new Scheduler(makeDeps(sys.tiers, { config, clock: new TestClock() }), maintenance(config))
-    expect(await leader.tick()).toHaveLength(3)
+    expect(await leader.tick()).toHaveLength(JOBS.length)
     expect(await laggard.tick()).toEqual([])
-    expect(await enqueuedPerSlot(sys.tiers)).toHaveLength(3)
+    expect(await enqueuedPerSlot(sys.tiers)).toHaveLength(JOBS.length)
   })
 
   test('a slot whose claim failed is asked for again on the next tick', async () => {
@@ -70,8 +73,8 @@ describe('maintenance scheduling', () => {
     const scheduler = new Scheduler(makeDeps(tiersFrom({ ...sys.tiers, queue }), { config }), maintenance(config))
     await expect(scheduler.tick()).rejects.toThrow('queue database unreachable')
     down = false
-    expect((await scheduler.tick()).sort()).toEqual(['content.archive', 'content.collect_orphans', 'content.expire'])
-    expect(await enqueuedPerSlot(sys.tiers)).toHaveLength(3)
+    expect((await scheduler.tick()).sort()).toEqual(JOBS)
+    expect(await enqueuedPerSlot(sys.tiers)).toHaveLength(JOBS.length)
   })
 
   test.skipIf(engine !== 'postgres')('three worker processes run each maintenance job once per slot', async () => {
@@ -87,9 +90,9 @@ describe('maintenance scheduling', () => {
     }
     const perSlot = await enqueuedPerSlot(sys.tiers)
     expect(perSlot.filter((r) => r.n !== 1)).toEqual([])
-    // Each slot ran all three jobs, whichever process won it.
+    // Each slot ran every maintenance job, whichever process won it.
     const bySlot = Map.groupBy(perSlot, (r) => r.slot)
-    const full = [...bySlot.values()].filter((rows) => rows.length === 3)
+    const full = [...bySlot.values()].filter((rows) => rows.length === JOBS.length)
     expect(full.length).toBeGreaterThanOrEqual(3)
     // The claim table remembers, per job, the newest slot that was enqueued (beside the workers' heartbeat row).
     const claimed = await sys.tiers.queue.query<{ name: string; slot: Date }>(
@@ -97,6 +100,6 @@ describe('maintenance scheduling', () => {
     )
     const newest = (job: string) => perSlot.filter((r) => r.job === job).map((r) => r.slot).sort().at(-1)
     expect(claimed.map((c) => [c.name, c.slot.toISOString()])).toEqual(claimed.map((c) => [c.name, newest(c.name) ?? 'none']))
-    expect(claimed).toHaveLength(3)
+    expect(claimed).toHaveLength(JOBS.length)
   }, 120_000)
 })

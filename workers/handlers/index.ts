@@ -5,6 +5,7 @@ import { collectOrphans } from './content.collect_orphans.ts'
 import { expireContent } from './content.expire.ts'
 import { recomputeExpiryJob } from './content.recompute_expiry.ts'
 import { eventsApply } from './events.apply.ts'
+import { prune } from './maintenance.prune.ts'
 import { messageCreated } from './message.created.ts'
 
 /** Every job the workers run, by name; one file per job, named after it. A message naming anything else is a dead letter. */
@@ -16,6 +17,7 @@ export const HANDLERS: JobMap = jobMap([
   expireContent,
   archiveContent,
   recomputeExpiryJob,
+  prune,
 ])
 
 export const queuesOf = (jobs: JobMap) => [...new Set([...jobs.values()].map((j) => j.queue))]

@@ -3,6 +3,7 @@
  * schema the job registry and the apply step share), and the statement that applies a batch.
  */
 import { z } from 'zod'
+import { byTime, isoMicros, type PrunedBatch } from '../../db/prune-batch.ts'
 import type { Queryable } from '../../db/types.ts'
 
 export const EVENT_TYPES = [
@@ -64,4 +65,23 @@ export function listEventsForMessage(q: Queryable, tenantId: string, messageId: 
       WHERE tenant_id = $1 AND message_id = $2 ORDER BY occurred_at, event_id`,
     [tenantId, messageId],
   )
+}
+
+/**
+ * Deletes up to `limit` events that occurred before `cutoff`, oldest first (events_occurred),
+ * from `after` (the latest occurred_at an earlier batch of the run deleted). Rollups and
+ * message_firsts are not touched: the counts stay. Only safe below the horizon under which
+ * workers refuse events (eventHorizon in src/services/analytics.ts), or a redelivered event
+ * would find no row to collide with and be counted again.
+ */
+export async function pruneEvents(q: Queryable, cutoff: Date, after: string, limit: number): Promise<PrunedBatch> {
+  const rows = await q.query<{ deleted: number; last: string | null }>(
+    `WITH gone AS (
+       DELETE FROM analytics.events WHERE ctid = ANY(ARRAY(
+         SELECT ctid FROM analytics.events WHERE occurred_at < $1 AND occurred_at >= $2::text::timestamptz ORDER BY occurred_at LIMIT $3))
+       RETURNING occurred_at)
+     SELECT count(*)::int AS deleted, ${isoMicros('max(occurred_at)')} AS last FROM gone`,
+    [cutoff, after, limit],
+  )
+  return byTime(rows[0], limit)
 }

@@ -25,7 +25,14 @@ export const events = analytics.table(
     sequence_step_id: uuid(),
     metadata: jsonb(),
   },
-  (t) => [primaryKey({ columns: [t.tenant_id, t.event_id] }), index('events_message').on(t.tenant_id, t.message_id)],
+  (t) => [
+    primaryKey({ columns: [t.tenant_id, t.event_id] }),
+    index('events_message').on(t.tenant_id, t.message_id),
+    // The prune deletes the oldest events a batch at a time (src/services/prune.ts). A btree, not a
+    // BRIN: space freed by the prune is reused by new events, and a reused block range would keep
+    // its oldest time in its BRIN summary and match every "older than" scan.
+    index('events_occurred').on(t.occurred_at),
+  ],
 )
 
 /**

@@ -32,6 +32,8 @@ export const contentObjects = content.table(
   (t) => [
     index('content_objects_tenant_created').on(t.tenant_id, t.created),
     index('content_objects_expires').on(t.expires).where(sql`${t.expires} is not null and ${t.content_state} = 'present'`),
+    // Tombstones by the date they expired: what the prune deletes, oldest first.
+    index('content_objects_tombstones').on(t.expires).where(sql`${t.content_state} = 'expired'`),
     check('content_objects_compression_type', sql`${t.compression_type} in ('none', 'gzip', 'zstd')`),
     check('content_objects_kind', sql`${t.kind} in ('outbound', 'inbound', 'transactional', 'notification')`),
   ],
@@ -110,7 +112,12 @@ export const transactionalEmails = content.table(
     created: createdAt(),
     expires: timestamp({ withTimezone: true }),
   },
-  (t) => [index('transactional_emails_tenant').on(t.tenant_id, t.id.desc().nullsFirst())],
+  (t) => [
+    index('transactional_emails_tenant').on(t.tenant_id, t.id.desc().nullsFirst()),
+    // The foreign key's ON DELETE SET NULL looks records up by key whenever content is deleted
+    // (tombstones pruned, orphans collected): without it, each deleted row scanned this table.
+    index('transactional_emails_content').on(t.content_storage_key),
+  ],
 )
 
 export const notifications = content.table(

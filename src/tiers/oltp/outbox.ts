@@ -36,3 +36,17 @@ export async function oldestOutboxRow(q: Queryable): Promise<Date | null> {
   const rows = await q.query<{ oldest: Date | null }>(`SELECT min(created) AS oldest FROM oltp.outbox`)
   return rows[0]?.oldest ?? null
 }
+
+/**
+ * Outbox rows older than `olderThan` (counted up to `cap`), and the oldest one's date. The relay
+ * deletes what it sent, so an old row was never relayed: a relay that is down, or a row it cannot
+ * send. Reported, never deleted: it is a job that has not run.
+ */
+export async function staleOutbox(q: Queryable, olderThan: Date, cap: number): Promise<{ stale: number; oldest: Date | null }> {
+  const [r] = await q.query<{ stale: number; oldest: Date | null }>(
+    `SELECT count(*)::int AS stale, min(created) AS oldest
+       FROM (SELECT created FROM oltp.outbox WHERE created < $1 ORDER BY created LIMIT $2) s`,
+    [olderThan, cap],
+  )
+  return r!
+}

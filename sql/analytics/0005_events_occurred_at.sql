@@ -1,0 +1,1 @@
+CREATE INDEX "events_occurred" ON "analytics"."events" USING btree ("occurred_at");

@@ -1,0 +1,2 @@
+CREATE INDEX "content_objects_tombstones" ON "content"."content_objects" USING btree ("expires") WHERE "content"."content_objects"."content_state" = 'expired';--> statement-breakpoint
+CREATE INDEX "transactional_emails_content" ON "content"."transactional_emails" USING btree ("content_storage_key");
