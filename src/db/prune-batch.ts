@@ -4,6 +4,8 @@
  * run starts. Each statement runs on its own (autocommit) and touches at most `limit` rows, so it
  * holds row locks on old rows only, for milliseconds, and never a table lock.
  */
+import type { Queryable } from './types.ts'
+
 export interface PrunedBatch {
   deleted: number
   more: boolean
@@ -30,4 +32,31 @@ export function byTime(row: { deleted: number; last: string | null } | undefined
   const deleted = row?.deleted ?? 0
   const more = deleted === limit
   return { deleted, more, cursor: more ? row!.last : null }
+}
+
+/**
+ * Deletes rows older than `cutoff` from an append-only table whose bigint ids follow insertion
+ * (and so its time column), oldest first: one batch of at most `limit` rows read in id order
+ * after `after`, of which those older than the cutoff go. By primary key, so the prune needs no
+ * index on the time column. `more`: the batch was full and its last row old. `table` and
+ * `timeColumn` are the callers' constants, never input.
+ */
+export async function pruneOldestById(
+  q: Queryable,
+  target: { table: string; timeColumn: string },
+  cutoff: Date,
+  after: string,
+  limit: number,
+): Promise<PrunedBatch> {
+  const { table, timeColumn: at } = target
+  const [r] = await q.query<{ deleted: number; scanned: number; last: string | null; last_old: boolean | null }>(
+    `WITH head AS (SELECT id, ${at} FROM ${table} WHERE id > $1::bigint ORDER BY id LIMIT $2),
+          gone AS (DELETE FROM ${table} t USING head h WHERE t.id = h.id AND h.${at} < $3 RETURNING t.id)
+     SELECT (SELECT count(*) FROM gone)::int AS deleted, (SELECT count(*) FROM head)::int AS scanned,
+            (SELECT max(id) FROM head)::text AS last,
+            (SELECT ${at} < $3 FROM head ORDER BY id DESC LIMIT 1) AS last_old`,
+    [after, limit, cutoff],
+  )
+  const more = r!.scanned === limit && r!.last_old === true
+  return { deleted: r!.deleted, more, cursor: more ? r!.last : null }
 }

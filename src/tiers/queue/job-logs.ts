@@ -1,4 +1,4 @@
-import type { PrunedBatch } from '../../db/prune-batch.ts'
+import { pruneOldestById, type PrunedBatch } from '../../db/prune-batch.ts'
 import type { Queryable } from '../../db/types.ts'
 import type { jobLogs } from './schema.ts'
 
@@ -40,22 +40,9 @@ export async function outcomeCountsSince(q: Queryable, since: Date) {
 }
 
 /**
- * Deletes job_logs rows that finished before `cutoff`, oldest first: one batch of at most `limit`
- * rows read in id order after `after` (ids follow insertion, which follows finished_at), of which
- * those older than the cutoff go. By primary key rather than through the BRIN on finished_at:
- * once deleted space is reused, a block range's summary keeps its oldest time, so a BRIN scan
- * for "older than" would match every reused range. `more`: the batch was full and its last row
- * was old, so the next batch of the run starts after it.
+ * Job logs finished before `cutoff`, a bounded batch by primary key rather than through the BRIN
+ * on finished_at: once deleted space is reused, a block range's summary keeps its oldest time, so
+ * a BRIN scan for "older than" would match every reused range.
  */
-export async function pruneJobLogs(q: Queryable, cutoff: Date, after: string, limit: number): Promise<PrunedBatch> {
-  const [r] = await q.query<{ deleted: number; scanned: number; last: string | null; last_old: boolean | null }>(
-    `WITH head AS (SELECT id, finished_at FROM queue.job_logs WHERE id > $1::bigint ORDER BY id LIMIT $2),
-          gone AS (DELETE FROM queue.job_logs j USING head h WHERE j.id = h.id AND h.finished_at < $3 RETURNING j.id)
-     SELECT (SELECT count(*) FROM gone)::int AS deleted, (SELECT count(*) FROM head)::int AS scanned,
-            (SELECT max(id) FROM head)::text AS last,
-            (SELECT finished_at < $3 FROM head ORDER BY id DESC LIMIT 1) AS last_old`,
-    [after, limit, cutoff],
-  )
-  const more = r!.scanned === limit && r!.last_old === true
-  return { deleted: r!.deleted, more, cursor: more ? r!.last : null }
-}
+export const pruneJobLogs = (q: Queryable, cutoff: Date, after: string, limit: number): Promise<PrunedBatch> =>
+  pruneOldestById(q, { table: 'queue.job_logs', timeColumn: 'finished_at' }, cutoff, after, limit)
