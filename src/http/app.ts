@@ -67,10 +67,10 @@ export function createApp(deps: Deps) {
   app.onError((err, c) => onError(err, c, deps.log))
   app.notFound((c) => problem(c, new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`)))
 
-  app.route('/', healthRoutes(deps))
-  app.get('/metrics', adminAuth(deps), async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.registry.contentType }))
-
   const admin = adminAuth(deps)
+  app.route('/', healthRoutes(deps))
+  app.get('/metrics', admin, async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.registry.contentType }))
+
   app.use('/v1/tenants/*', admin)
   app.route('/v1/tenants', tenantRoutes(deps))
   app.use('/v1/admin/*', admin)

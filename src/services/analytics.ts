@@ -216,14 +216,9 @@ const earliest = (...dates: (Date | null | undefined)[]) =>
 
 const outboxOldest = (deps: Deps) => (sameDatabase(deps.tiers.oltp, deps.tiers.queue) ? undefined : oldestOutboxRow(deps.tiers.oltp))
 
-async function tenantWatermark(deps: Deps, tenantId: string): Promise<Date> {
-  const [queue, outbox] = await Promise.all([pendingSince(deps.tiers.queue, tenantId), outboxOldest(deps)])
-  return earliest(queue.now, queue.oldest, outbox)
-}
-
-/** The same over every tenant, for monitoring. */
-async function globalWatermark(deps: Deps): Promise<Date> {
-  const [queue, outbox] = await Promise.all([oldestPending(deps.tiers.queue, QUEUES.events), outboxOldest(deps)])
+/** The watermark over the waiting events given: one tenant's, or (for monitoring) every tenant's. */
+async function watermark(deps: Deps, waiting: Promise<{ now: Date; oldest: Date | null }>): Promise<Date> {
+  const [queue, outbox] = await Promise.all([waiting, outboxOldest(deps)])
   return earliest(queue.now, queue.oldest, outbox)
 }
 
@@ -254,7 +249,7 @@ export async function scheduleOverdueRefresh(deps: Deps): Promise<boolean> {
 
 /** A tenant's as_of (null: its changes were never refreshed yet). */
 async function tenantAsOf(deps: Deps, tenantId: string): Promise<Date | null> {
-  const w = await tenantWatermark(deps, tenantId)
+  const w = await watermark(deps, pendingSince(deps.tiers.queue, tenantId))
   const state = await tenantRefreshState(deps.tiers.analytics, tenantId)
   return state.dirty ? state.as_of : w
 }
@@ -264,7 +259,7 @@ const freshnessSeconds = (deps: Deps, asOf: Date | null) => (asOf ? Math.max(0, 
 
 /** The refresh's own figures across every tenant, for monitoring. */
 export async function refreshStatus(deps: Deps) {
-  const w = await globalWatermark(deps)
+  const w = await watermark(deps, oldestPending(deps.tiers.queue, QUEUES.events))
   const state = await getRefreshState(deps.tiers.analytics)
   const asOf = state.dirty ? state.as_of : w
   return { as_of: asOf, freshness_seconds: freshnessSeconds(deps, asOf), duration_ms: state.duration_ms }

@@ -37,8 +37,8 @@ export class RateLimiter {
 
   /** The limits for a key of a tenant that may override the defaults. */
   limitsFor(p: { rate_limit_per_s: number | null; rate_limit_burst: number | null }): Limits {
-    const rate = p.rate_limit_per_s ?? this.deps.config.RATE_LIMIT_PER_S
-    return { rate, burst: Math.max(1, p.rate_limit_burst ?? Math.max(this.deps.config.RATE_LIMIT_BURST, 1)) }
+    // Both are at least 1: the config schema and the tenant route validate them.
+    return { rate: p.rate_limit_per_s ?? this.deps.config.RATE_LIMIT_PER_S, burst: p.rate_limit_burst ?? this.deps.config.RATE_LIMIT_BURST }
   }
 
   /** Spends one token of the key's bucket, leasing more from the shared bucket when none is left here. */
