@@ -100,6 +100,15 @@ export const configSchema = z.object({
   CONTENT_TOMBSTONE_RETENTION_DAYS: retentionDays(365),
   /** oltp.audit_log rows are deleted once this old. */
   AUDIT_LOG_RETENTION_DAYS: retentionDays(400),
+  /** Provider event ids already applied (oltp.webhook_receipts) are forgotten this long after: longer than any provider retries. */
+  WEBHOOK_RECEIPT_RETENTION_DAYS: retentionDays(30),
+  /*
+   * Suppression (src/services/suppressions.ts). A hard bounce or a complaint suppresses at once;
+   * soft bounces that mean the mailbox may be gone (full, disabled, unreachable, expired) suppress
+   * after this many in a row, the first no more than the window ago. 0 turns that off.
+   */
+  SOFT_BOUNCE_SUPPRESS_AFTER: z.coerce.number().int().min(0).max(100).default(3),
+  SOFT_BOUNCE_WINDOW_DAYS: z.coerce.number().min(1).max(365).default(30),
   /** OLTP outbox rows older than this are reported by the prune (never deleted: they were not relayed). */
   OUTBOX_STALE_AFTER_S: z.coerce.number().int().min(60).max(30 * 86_400).default(3600),
 }).refine((c) => c.WORKER_MIN_CONCURRENCY <= c.WORKER_MAX_CONCURRENCY, {

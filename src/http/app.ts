@@ -24,6 +24,7 @@ import { transactionalEmailRoutes } from './routes/transactional-emails.ts'
 import { notificationRoutes } from './routes/notifications.ts'
 import { analyticsRoutes } from './routes/analytics.ts'
 import { apiKeyRoutes } from './routes/api-keys.ts'
+import { suppressionRoutes } from './routes/suppressions.ts'
 
 /**
  * Every answer forbids MIME sniffing, and JSON is not cached by browsers or proxies (it carries
@@ -81,6 +82,7 @@ export function createApp(deps: Deps) {
     { path: '/v1/email-accounts', routes: emailAccountRoutes(deps), read: 'campaigns:read', write: 'campaigns:write' },
     { path: '/v1/campaigns', routes: campaignRoutes(deps), read: 'campaigns:read', write: 'campaigns:write' },
     { path: '/v1/leads', routes: leadRoutes(deps), read: 'leads:read', write: 'leads:write' },
+    { path: '/v1/suppressions', routes: suppressionRoutes(deps), read: 'leads:read', write: 'leads:write' },
     { path: '/v1/messages', routes: messageRoutes(deps), read: 'messages:read', write: 'messages:write' },
     { path: '/v1/events', routes: eventRoutes(deps), read: 'analytics:read', write: 'events:write' },
     { path: '/v1/inbound', routes: inboundRoutes(deps), read: 'messages:read', write: 'inbound:write' },

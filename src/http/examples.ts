@@ -245,3 +245,14 @@ export const stricterPolicy = {
   attachments_ttl_days: 180,
   archive_after_days: null,
 }
+
+export const suppression = {
+  id: '019cb40c-7a1e-7d52-9c3b-52e6a1f0c4d8',
+  email: LEAD,
+  reason: 'hard_bounce',
+  bounce_reason: 'user_unknown',
+  source: 'inbound',
+  source_message_id: ID.reply,
+  note: null,
+  created: '2026-03-04T11:20:07.513Z',
+}

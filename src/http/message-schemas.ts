@@ -56,6 +56,10 @@ export const CreateMessage = z
     parent_message_id: Uuid.nullish(),
     rfc822_message_id: z.string().regex(/^<[^<>\s\p{Cc}]{1,994}>$/u, 'must look like <local@domain>').optional(),
     attachments: z.array(AttachmentInput).max(MAX_ATTACHMENTS).optional(),
+    override_suppression: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'Send an outbound message even though its recipient is on the suppression list (422 otherwise).' }),
   })
   .openapi('CreateMessage')
 

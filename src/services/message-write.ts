@@ -17,6 +17,7 @@ import { findInboundByRfc822Id, insertMessageRef, markBounced, type MessageRefRo
 import type { MessageType } from '../tiers/oltp/schema.ts'
 import type { JobPayload } from '../jobs/specs.ts'
 import { enqueueWithinOltp } from './outbox.ts'
+import { applySignals, type DeliverySignal } from './suppressions.ts'
 
 export interface HeaderField {
   name: string
@@ -74,6 +75,28 @@ export interface Written {
    * racing this one): `ref` is that message, and this write added nothing (no event, no bounce).
    */
   created: boolean
+}
+
+/**
+ * What an answer says about the addresses involved (src/services/suppressions.ts): the failed
+ * recipients the report names, else the recipient of the message it answers.
+ */
+function signalsOf(m: CheckedMessage, a: Answer | undefined): DeliverySignal[] {
+  if (!a) return []
+  const from = { source: 'inbound', sourceMessageId: m.id }
+  const named = a.detail?.recipients ?? (a.detail?.recipient ? [a.detail.recipient] : [])
+  const emails = named.length > 0 ? named : [a.original.to_email]
+  switch (a.type) {
+    case 'bounced':
+      return [{ kind: 'bounce', emails, bounceType: a.bounce_type ?? 'hard', reason: a.detail?.reason ?? null, ...from }]
+    case 'complained':
+      return [{ kind: 'complaint', emails, ...from }]
+    case 'delivered':
+      return [{ kind: 'alive', emails }]
+    case 'replied':
+    case 'auto_replied':
+      return [{ kind: 'alive', emails: [a.original.to_email, m.from_email] }]
+  }
 }
 
 export async function writeMessage(
@@ -135,6 +158,7 @@ export async function writeMessage(
       return { ref: stored, created: false }
     }
     if (answers?.type === 'bounced') await markBounced(tx, tenantId, answers.original.id)
+    await applySignals(tx, config, tenantId, signalsOf(m, answers))
     viaOutbox = await enqueueWithinOltp(tiers, tx, 'message.created', {
       tenant_id: tenantId,
       message_id: row.id,

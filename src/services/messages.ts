@@ -11,6 +11,7 @@ import { getAttachment, listAttachments } from '../tiers/content/attachments.ts'
 import { unpackBody } from '../tiers/content/codec.ts'
 import { getContentObject } from '../tiers/content/objects.ts'
 import { checkMessageReferences, getMessageRef, getThread, listMessageRefs, type MessageFilter, type MessageRefRow } from '../tiers/oltp/messages.ts'
+import { normalizeAddress, suppressedRecipient } from './suppressions.ts'
 import { writeMessage, type AttachmentInput, type CheckedMessage, type HeaderField, type WriteFaults } from './message-write.ts'
 
 export type { HeaderField } from './message-write.ts'
@@ -33,6 +34,8 @@ export interface CreateMessageInput {
   /** RFC 5322 Message-ID; taken from a Message-ID header, or generated for outbound mail. */
   rfc822_message_id?: string | null
   attachments?: AttachmentInput[]
+  /** Send to a suppressed recipient anyway (src/services/suppressions.ts). */
+  override_suppression?: boolean
 }
 
 /** The Message-ID a stored message carries: given, from its headers, or made for outbound mail. */
@@ -53,11 +56,13 @@ async function checkReferences(deps: Deps, tenantId: string, input: CreateMessag
     stepId: input.sequence_step_id ?? null,
     leadId: input.lead_id ?? null,
     parentId: input.parent_message_id ?? null,
+    suppressionOf: input.direction === 'outbound' && !input.override_suppression ? normalizeAddress(input.to_email) : null,
   })
   if (!check.email_account) throw notFound('email account', 'email_account_id')
   if (!check.campaign) throw notFound('campaign', 'campaign_id')
   if (!check.lead) throw notFound('lead', 'lead_id')
   if (!check.parent) throw notFound('parent message', 'parent_message_id')
+  if (check.suppressed) throw suppressedRecipient(normalizeAddress(input.to_email), check.suppressed)
   if (!input.sequence_step_id) return { campaignId: input.campaign_id ?? null }
   if (!check.step_campaign_id) throw notFound('sequence step', 'sequence_step_id')
   if (input.campaign_id && input.campaign_id !== check.step_campaign_id) {

@@ -138,16 +138,27 @@ export interface ReferenceCheck {
   step_campaign_id: string | null
   lead: boolean
   parent: boolean
+  /** The suppression of the recipient asked about: its reason (and bounce reason), else null. */
+  suppressed: { reason: string; bounce_reason: string | null } | null
 }
 
 /**
- * Checks, in one round trip, that every id a new message names belongs to the tenant; lets the
- * write path answer 404 before it writes anything. A null id checks as present.
+ * Checks, in one round trip, that every id a new message names belongs to the tenant, and
+ * whether its recipient is suppressed; lets the write path answer 404 or 422 before it writes
+ * anything. A null id checks as present; a null recipient is not looked up.
  */
 export async function checkMessageReferences(
   q: Queryable,
   tenantId: string,
-  ids: { emailAccountId: string; campaignId: string | null; stepId: string | null; leadId: string | null; parentId: string | null },
+  ids: {
+    emailAccountId: string
+    campaignId: string | null
+    stepId: string | null
+    leadId: string | null
+    parentId: string | null
+    /** Lowercased. */
+    suppressionOf: string | null
+  },
 ): Promise<ReferenceCheck> {
   const rows = await q.query<ReferenceCheck>(
     `SELECT
@@ -155,8 +166,10 @@ export async function checkMessageReferences(
        ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM oltp.campaigns WHERE tenant_id = $1 AND id = $3)) AS campaign,
        (SELECT campaign_id FROM oltp.sequence_steps WHERE tenant_id = $1 AND id = $4) AS step_campaign_id,
        ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM oltp.leads WHERE tenant_id = $1 AND id = $5)) AS lead,
-       ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM oltp.inbox_message_refs WHERE tenant_id = $1 AND id = $6)) AS parent`,
-    [tenantId, ids.emailAccountId, ids.campaignId, ids.stepId, ids.leadId, ids.parentId],
+       ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM oltp.inbox_message_refs WHERE tenant_id = $1 AND id = $6)) AS parent,
+       (SELECT jsonb_build_object('reason', reason, 'bounce_reason', bounce_reason)
+          FROM oltp.suppressions WHERE tenant_id = $1 AND email = $7::text) AS suppressed`,
+    [tenantId, ids.emailAccountId, ids.campaignId, ids.stepId, ids.leadId, ids.parentId, ids.suppressionOf],
   )
   return rows[0]!
 }

@@ -315,3 +315,78 @@ export const legacyIds = oltp.table(
     foreignKey({ columns: [t.run, t.batch_no], foreignColumns: [legacyBatches.run, legacyBatches.batch_no] }),
   ],
 )
+
+/**
+ * Addresses a tenant must not mail (src/services/suppressions.ts): added by a hard bounce or a
+ * complaint on one of its messages, by repeated soft bounces, by a provider webhook, or by hand.
+ * One row per address, compared lowercased; the id (UUIDv7) orders the listing newest first.
+ */
+export const suppressions = oltp.table(
+  'suppressions',
+  {
+    tenant_id: tenantRef(),
+    id: uuid().notNull(),
+    /** Lowercased. */
+    email: varchar({ length: 254 }).notNull(),
+    /** hard_bounce, complaint, soft_bounces, unsubscribe or manual (SUPPRESSION_REASONS). */
+    reason: varchar({ length: 20 }).notNull(),
+    /** The bounce reason (src/inbound/reasons.ts) when a bounce caused it. */
+    bounce_reason: varchar({ length: 20 }),
+    /** Where it came from: inbound, api, or webhook:<provider>. */
+    source: varchar({ length: 30 }).notNull(),
+    /** The message that caused it: the bounce or complaint received, else the message it answered. */
+    source_message_id: uuid(),
+    note: varchar({ length: 500 }),
+    created: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant_id, t.id] }), uniqueIndex('suppressions_tenant_email').on(t.tenant_id, t.email)],
+)
+
+/**
+ * Consecutive soft bounces of one address that count toward suppression (a mailbox that stays
+ * full or unreachable), within SOFT_BOUNCE_WINDOW_DAYS of the first; a delivery or a reply ends
+ * the streak. Sender-side soft bounces (reputation, policy, content) never count.
+ */
+export const softBounceStreaks = oltp.table(
+  'soft_bounce_streaks',
+  {
+    tenant_id: tenantRef(),
+    email: varchar({ length: 254 }).notNull(),
+    count: integer().notNull(),
+    first_at: timestamp({ withTimezone: true }).notNull(),
+    last_at: timestamp({ withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant_id, t.email] })],
+)
+
+/**
+ * What a tenant configured for a provider's event webhook: the key or credentials its deliveries
+ * are verified with (src/webhooks). One row per tenant and provider.
+ */
+export const webhookSettings = oltp.table(
+  'webhook_settings',
+  {
+    tenant_id: tenantRef(),
+    provider: varchar({ length: 20 }).notNull(),
+    settings: jsonb().notNull(),
+    created: createdAt(),
+    updated: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant_id, t.provider] })],
+)
+
+/**
+ * Provider events already applied, by the provider's own event id: a redelivered webhook changes
+ * nothing twice (a soft bounce must not count twice toward suppression). Pruned after
+ * WEBHOOK_RECEIPT_RETENTION_DAYS, longer than any provider retries.
+ */
+export const webhookReceipts = oltp.table(
+  'webhook_receipts',
+  {
+    tenant_id: tenantRef(),
+    provider: varchar({ length: 20 }).notNull(),
+    event_id: varchar({ length: 200 }).notNull(),
+    created: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant_id, t.provider, t.event_id] }), index('webhook_receipts_created').on(t.created)],
+)

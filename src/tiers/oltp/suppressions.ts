@@ -1,0 +1,123 @@
+/** The suppression list, soft-bounce streaks and webhook receipts (src/services/suppressions.ts decides). */
+import { keysetList } from '../../db/keyset.ts'
+import type { Queryable } from '../../db/types.ts'
+import { selectList } from '../columns.ts'
+import { suppressions } from './schema.ts'
+
+export type SuppressionRow = typeof suppressions.$inferSelect
+
+const COLUMNS = selectList(suppressions)
+
+export interface NewSuppression {
+  tenantId: string
+  id: string
+  /** Lowercased by the caller. */
+  email: string
+  reason: string
+  bounceReason: string | null
+  source: string
+  sourceMessageId: string | null
+  note: string | null
+}
+
+/** Adds the address; one already listed keeps its first reason and date. Returns the row added, if any. */
+export async function insertSuppressions(q: Queryable, rows: readonly NewSuppression[]): Promise<SuppressionRow[]> {
+  if (rows.length === 0) return []
+  return q.query<SuppressionRow>(
+    `INSERT INTO oltp.suppressions (tenant_id, id, email, reason, bounce_reason, source, source_message_id, note)
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(tenant_id uuid, id uuid, email text, reason text, bounce_reason text,
+                                                      source text, source_message_id uuid, note text)
+     ORDER BY tenant_id, email
+     ON CONFLICT (tenant_id, email) DO NOTHING RETURNING ${COLUMNS}`,
+    [
+      JSON.stringify(
+        rows.map((r) => ({
+          tenant_id: r.tenantId,
+          id: r.id,
+          email: r.email,
+          reason: r.reason,
+          bounce_reason: r.bounceReason,
+          source: r.source,
+          source_message_id: r.sourceMessageId,
+          note: r.note,
+        })),
+      ),
+    ],
+  )
+}
+
+export async function findSuppression(q: Queryable, tenantId: string, email: string): Promise<SuppressionRow | undefined> {
+  const rows = await q.query<SuppressionRow>(`SELECT ${COLUMNS} FROM oltp.suppressions WHERE tenant_id = $1 AND email = $2`, [
+    tenantId,
+    email,
+  ])
+  return rows[0]
+}
+
+/** Deletes the address and its soft-bounce streak; false when it was not listed. */
+export async function deleteSuppression(q: Queryable, tenantId: string, email: string): Promise<boolean> {
+  const rows = await q.query<{ id: string }>(
+    `WITH streak AS (DELETE FROM oltp.soft_bounce_streaks WHERE tenant_id = $1 AND email = $2)
+     DELETE FROM oltp.suppressions WHERE tenant_id = $1 AND email = $2 RETURNING id`,
+    [tenantId, email],
+  )
+  return rows.length > 0
+}
+
+export function listSuppressions(q: Queryable, tenantId: string, page: { limit: number; before?: string }, reason?: string) {
+  const byReason = reason === undefined ? undefined : { sql: (p: string) => `reason = ${p}`, value: reason }
+  return keysetList<SuppressionRow>(q, { from: 'oltp.suppressions', select: COLUMNS, tenantId, where: [byReason], ...page })
+}
+
+/**
+ * Counts one soft bounce per address: a streak whose first bounce is older than the window starts
+ * over. Returns each address's count after this one, in the order given.
+ */
+export async function countSoftBounces(q: Queryable, tenantId: string, emails: readonly string[], windowDays: number) {
+  if (emails.length === 0) return new Map<string, number>()
+  const rows = await q.query<{ email: string; count: number }>(
+    `INSERT INTO oltp.soft_bounce_streaks AS s (tenant_id, email, count, first_at, last_at)
+     SELECT $1, e, 1, now(), now() FROM unnest($2::text[]) AS e ORDER BY e
+     ON CONFLICT (tenant_id, email) DO UPDATE
+       SET count = CASE WHEN s.first_at < now() - $3 * interval '1 day' THEN 1 ELSE s.count + 1 END,
+           first_at = CASE WHEN s.first_at < now() - $3 * interval '1 day' THEN now() ELSE s.first_at END,
+           last_at = now()
+     RETURNING email, count`,
+    [tenantId, [...new Set(emails)], windowDays],
+  )
+  return new Map(rows.map((r) => [r.email, Number(r.count)]))
+}
+
+/** A delivery to, or a reply from, the address ends its streak. */
+export async function endSoftBounceStreaks(q: Queryable, tenantId: string, emails: readonly string[]): Promise<void> {
+  if (emails.length === 0) return
+  await q.query(`DELETE FROM oltp.soft_bounce_streaks WHERE tenant_id = $1 AND email = ANY($2::text[])`, [tenantId, [...emails]])
+}
+
+/** Records provider event ids; returns the ones not seen before (the ones to apply). */
+export async function firstReceipts(q: Queryable, tenantId: string, provider: string, eventIds: readonly string[]): Promise<Set<string>> {
+  if (eventIds.length === 0) return new Set()
+  const rows = await q.query<{ event_id: string }>(
+    `INSERT INTO oltp.webhook_receipts (tenant_id, provider, event_id)
+     SELECT $1, $2, e FROM unnest($3::text[]) AS e ORDER BY e
+     ON CONFLICT DO NOTHING RETURNING event_id`,
+    [tenantId, provider, [...new Set(eventIds)]],
+  )
+  return new Set(rows.map((r) => r.event_id))
+}
+
+export async function getWebhookSettings(q: Queryable, tenantId: string, provider: string): Promise<unknown | undefined> {
+  const rows = await q.query<{ settings: unknown }>(
+    `SELECT settings FROM oltp.webhook_settings WHERE tenant_id = $1 AND provider = $2`,
+    [tenantId, provider],
+  )
+  return rows[0]?.settings
+}
+
+export async function putWebhookSettings(q: Queryable, tenantId: string, provider: string, settings: unknown): Promise<void> {
+  await q.query(
+    `INSERT INTO oltp.webhook_settings (tenant_id, provider, settings) VALUES ($1, $2, $3::jsonb)
+     ON CONFLICT (tenant_id, provider) DO UPDATE SET settings = excluded.settings, updated = now()`,
+    [tenantId, provider, JSON.stringify(settings)],
+  )
+}
