@@ -168,7 +168,9 @@ export const eventsAccepted = {
 }
 
 const COUNTS: Record<string, number> = { sent: 412, delivered: 405, opened: 233, unique_opened: 187, clicked: 41, unique_clicked: 36, replied: 29, unique_replied: 27, auto_replied: 11, bounced: 7, hard_bounced: 5, soft_bounced: 2, unsubscribed: 3, complained: 0 }
-const counts = Object.fromEntries(COUNT_COLUMNS.map((c) => [c, COUNTS[c] ?? 0]))
+/** The 7 bounces by reason: 5 hard (dead addresses), 2 soft. */
+export const bounceReasons = { user_unknown: 4, host_unknown: 1, mailbox_full: 1, spam_detected: 1 }
+const counts = { ...Object.fromEntries(COUNT_COLUMNS.map((c) => [c, COUNTS[c] ?? 0])), bounce_reasons: bounceReasons }
 const freshness = { as_of: '2026-03-03T11:30:02.114Z', freshness_seconds: 1.2 }
 const rates = { open_rate: 0.4617, click_rate: 0.0889, reply_rate: 0.0716, bounce_rate: 0.017 }
 

@@ -17,7 +17,7 @@ import {
   refreshDirty,
   tenantRefreshState,
 } from '../tiers/analytics/refresh.ts'
-import { COUNT_COLUMNS, stepTotals, totals, type Counts, type DayRange } from '../tiers/analytics/views.ts'
+import { noCounts, stepTotals, totals, type Counts, type DayRange } from '../tiers/analytics/views.ts'
 import { campaignExists, listSequenceSteps } from '../tiers/oltp/campaigns.ts'
 import { emailAccountExists } from '../tiers/oltp/email-accounts.ts'
 import { oldestOutboxRow } from '../tiers/oltp/outbox.ts'
@@ -293,8 +293,6 @@ function dayRange(r: DayRangeInput): DayRange {
   return { from: r.from ?? null, to: r.to ?? null }
 }
 
-const zero = () => Object.fromEntries(COUNT_COLUMNS.map((c) => [c, 0])) as Counts
-
 export async function campaignReport(deps: Deps, tenantId: string, campaignId: string, range: DayRangeInput) {
   const r = dayRange(range)
   if (!(await campaignExists(deps.tiers.oltp, tenantId, campaignId))) throw notFound('campaign')
@@ -311,7 +309,7 @@ export async function stepReports(deps: Deps, tenantId: string, campaignId: stri
     listSequenceSteps(deps.tiers.oltp, tenantId, campaignId),
     stepTotals(deps.tiers.analytics, tenantId, campaignId, r),
   ])
-  const data = steps.map((s) => ({ sequence_step_id: s.id, step_number: s.step_number, ...report(deps, byStep.get(s.id) ?? zero(), asOf) }))
+  const data = steps.map((s) => ({ sequence_step_id: s.id, step_number: s.step_number, ...report(deps, byStep.get(s.id) ?? noCounts(), asOf) }))
   return { data, as_of: asOf?.toISOString() ?? null }
 }
 

@@ -1,13 +1,15 @@
 /**
  * Event intake (provider webhooks, tracking): resolve each event's message in the caller's tenant,
- * reject, one by one, the events that name no message of theirs, a date out of range or an id
- * of the server's form, and queue the rest for the analytics workers.
+ * reject, one by one, the events that name no message of theirs, a date out of range, an id of
+ * the server's form or a bounce reason outside the vocabulary, and queue the rest for the
+ * analytics workers.
  * An event is accepted once its queue message commits; the 202 means it will be counted.
  */
 import { z } from 'zod'
 import type { Deps } from '../deps.ts'
 import { jsonBytes, MAX_EVENT_METADATA_BYTES } from '../limits.ts'
 import type { ErrorCode } from '../errors.ts'
+import { BOUNCE_REASONS, kindOf, type BounceReason } from '../inbound/reasons.ts'
 import { envelopeFor } from '../jobs/enqueue.ts'
 import { BOUNCE_TYPES, EVENT_TYPES, type AnalyticsEvent, type BounceType } from '../tiers/analytics/events.ts'
 import { messageDimensions } from '../tiers/oltp/messages.ts'
@@ -46,11 +48,17 @@ const CHUNK = 100
  */
 const MAX_FUTURE_MS = 60 * 60 * 1000
 
+const isBounceReason = (v: unknown): v is BounceReason => (BOUNCE_REASONS as readonly unknown[]).includes(v)
+
 function bounceType(e: IncomingEvent): BounceType | null {
   if (e.type !== 'bounced') return null
-  const fromMetadata = e.metadata?.bounce_type
-  // A bounce that does not say otherwise is permanent: retrying a dead address hurts reputation.
-  return e.bounce_type ?? (fromMetadata === 'soft' || fromMetadata === 'hard' ? fromMetadata : 'hard')
+  const { bounce_type: fromMetadata, reason, status } = e.metadata ?? {}
+  if (e.bounce_type) return e.bounce_type
+  if (fromMetadata === 'soft' || fromMetadata === 'hard') return fromMetadata
+  // A reason says whether the address is dead, as it does for the bounces we classify ourselves.
+  if (isBounceReason(reason)) return kindOf(reason, typeof status === 'string' ? status : null)
+  // A bounce that says nothing else is permanent: retrying a dead address hurts reputation.
+  return 'hard'
 }
 
 /**
@@ -69,6 +77,11 @@ function invalidEvent(deps: Deps, e: IncomingEvent): Rejection | null {
   const maxAgeDays = deps.config.EVENT_MAX_AGE_DAYS
   if (at < now - maxAgeDays * 86_400_000) return reject('occurred_at', `occurred_at is more than ${maxAgeDays} days ago`)
   if (at > now + MAX_FUTURE_MS) return reject('occurred_at', 'occurred_at is more than an hour in the future')
+  // The views count bounces per reason from this vocabulary; null is taken as no reason given.
+  const reason = e.metadata?.reason
+  if (e.type === 'bounced' && reason !== undefined && reason !== null && !isBounceReason(reason)) {
+    return reject('metadata.reason', `a bounce's metadata.reason must be one of ${BOUNCE_REASONS.join(', ')}`)
+  }
   return null
 }
 

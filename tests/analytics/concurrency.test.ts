@@ -1,7 +1,7 @@
 /**
  * PostgreSQL: batches applied concurrently on several connections, overlapping in events,
  * messages, campaigns, steps, mailboxes and days, with refreshes running beside them, never
- * deadlock, and the rollups and views equal a recount of the distinct events. (PGlite has one connection: nothing runs concurrently there.)
+ * deadlock, and the rollups and views (bounces per reason included) equal a recount of the distinct events. (PGlite has one connection: nothing runs concurrently there.)
  */
 import { describe, expect, test } from 'bun:test'
 import { randomUUID } from 'node:crypto'
@@ -12,6 +12,7 @@ import type { Queryable } from '../../src/db/types.ts'
 import { applyEvents, type AnalyticsEvent } from '../../src/tiers/analytics/events.ts'
 import { refreshDirty } from '../../src/tiers/analytics/refresh.ts'
 import { COUNT_COLUMNS } from '../../src/tiers/analytics/views.ts'
+import { BOUNCE_REASONS } from '../../src/inbound/reasons.ts'
 
 useSystem()
 
@@ -46,7 +47,8 @@ function history(tenant: string, n: number, rnd: () => number): AnalyticsEvent[]
       email_account_id: mailboxes[(m * 7) % mailboxes.length]!,
       campaign_id: campaigns[step % campaigns.length]!,
       sequence_step_id: steps[step]!,
-      metadata: null,
+      // Some bounces name no reason (undetermined).
+      metadata: type === 'bounced' && rnd() < 0.8 ? { reason: pick(BOUNCE_REASONS) } : null,
     }
   })
 }
@@ -62,6 +64,7 @@ async function recount(q: Queryable, tenant: string) {
      ), m AS (
        SELECT dimension, dim_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, type AS metric FROM d
        UNION ALL SELECT dimension, dim_id, (occurred_at AT TIME ZONE 'UTC')::date, coalesce(bounce_type, 'hard') || '_bounced' FROM d WHERE type = 'bounced'
+       UNION ALL SELECT dimension, dim_id, (occurred_at AT TIME ZONE 'UTC')::date, 'bounced:' || coalesce(metadata->>'reason', 'undetermined') FROM d WHERE type = 'bounced'
        UNION ALL SELECT dimension, dim_id, (min(occurred_at) AT TIME ZONE 'UTC')::date, 'unique_' || type FROM d
                   WHERE type IN ('opened', 'clicked', 'replied') GROUP BY dimension, dim_id, message_id, type
      )
@@ -86,8 +89,14 @@ async function views(q: Queryable, tenant: string) {
     ['step', 'sequence_step_analytics', 'sequence_step_id'],
     ['mailbox', 'mailbox_analytics', 'email_account_id'],
   ] as const) {
-    const rows = await q.query<Record<string, string>>(`SELECT ${key} AS id, day::text AS day, ${COUNT_COLUMNS.join(', ')} FROM analytics.${table} WHERE tenant_id = $1`, [tenant])
-    for (const r of rows) for (const c of COUNT_COLUMNS) if (Number(r[c]) !== 0) counts[`${dimension}|${r.id}|${r.day}|${c}`] = Number(r[c])
+    const rows = await q.query<Record<string, string> & { bounce_reasons: Record<string, number> }>(
+      `SELECT ${key} AS id, day::text AS day, ${COUNT_COLUMNS.join(', ')}, bounce_reasons FROM analytics.${table} WHERE tenant_id = $1`,
+      [tenant],
+    )
+    for (const r of rows) {
+      for (const c of COUNT_COLUMNS) if (Number(r[c]) !== 0) counts[`${dimension}|${r.id}|${r.day}|${c}`] = Number(r[c])
+      for (const [reason, n] of Object.entries(r.bounce_reasons)) counts[`${dimension}|${r.id}|${r.day}|bounced:${reason}`] = n
+    }
   }
   return counts
 }

@@ -1,6 +1,6 @@
 /**
- * Property: whatever the events (random types, days, duplicates, order and batching), the three
- * views equal a brute-force recount of the distinct raw events.
+ * Property: whatever the events (random types, days, bounce reasons and kinds, duplicates, order
+ * and batching), the three views equal a brute-force recount of the distinct raw events.
  */
 import { expect, test } from 'bun:test'
 import fc from 'fast-check'
@@ -8,6 +8,7 @@ import { testConfig, useSystem } from '../support/system.ts'
 import { call, createTenant, messageBody } from '../support/api.ts'
 import { drainQueues } from '../support/queues.ts'
 import { COUNT_COLUMNS } from '../../src/tiers/analytics/views.ts'
+import { BOUNCE_REASONS, kindOf, type BounceReason } from '../../src/inbound/reasons.ts'
 
 const sys = useSystem(testConfig({ ANALYTICS_REFRESH_DEBOUNCE_S: '0' }))
 
@@ -27,24 +28,35 @@ interface Ev {
   type: (typeof TYPES)[number]
   at: string
   bounce_type?: 'hard' | 'soft'
+  reason?: BounceReason
 }
+
+type Row = Record<string, number> & { bounce_reasons: Record<string, number> }
 
 const eventArb = fc.record({
   message: fc.nat({ max: 5 }),
   type: fc.constantFrom(...TYPES),
   day: fc.constantFrom(...DAYS),
   hour: fc.integer({ min: 0, max: 23 }),
-  soft: fc.boolean(),
+  // A bounce says its kind, its reason, both or neither.
+  kind: fc.constantFrom('hard' as const, 'soft' as const, undefined),
+  reason: fc.option(fc.constantFrom(...BOUNCE_REASONS), { nil: undefined }),
 })
 
 /** Counts per view row key, from the raw events alone. */
 function bruteForce(msgs: Msg[], events: Ev[]) {
   const distinct = [...new Map(events.map((e) => [e.event_id, e])).values()]
-  const rows = new Map<string, Record<string, number>>()
+  const rows = new Map<string, Row>()
+  const row = (key: string): Row => {
+    if (!rows.has(key)) rows.set(key, { ...Object.fromEntries(COUNT_COLUMNS.map((c) => [c, 0])), bounce_reasons: {} } as Row)
+    return rows.get(key)!
+  }
   const add = (key: string, metric: string, n = 1) => {
-    const row = rows.get(key) ?? Object.fromEntries(COUNT_COLUMNS.map((c) => [c, 0]))
-    row[metric] = (row[metric] ?? 0) + n
-    rows.set(key, row)
+    row(key)[metric] = (row(key)[metric] ?? 0) + n
+  }
+  const addReason = (key: string, reason: string) => {
+    const reasons = row(key).bounce_reasons
+    reasons[reason] = (reasons[reason] ?? 0) + 1
   }
   const keys = (m: Msg, day: string) => [
     ...(m.campaign ? [`campaign|${m.campaign}|${day}`] : []),
@@ -56,7 +68,11 @@ function bruteForce(msgs: Msg[], events: Ev[]) {
     const m = msgs[e.message]!
     for (const k of keys(m, e.at.slice(0, 10))) {
       add(k, e.type)
-      if (e.type === 'bounced') add(k, `${e.bounce_type}_bounced`)
+      if (e.type === 'bounced') {
+        // What the API derives for a bounce without a kind: its reason's, else hard.
+        add(k, `${e.bounce_type ?? (e.reason ? kindOf(e.reason, null) : 'hard')}_bounced`)
+        addReason(k, e.reason ?? 'undetermined')
+      }
     }
   }
   for (const [i, m] of msgs.entries()) {
@@ -69,7 +85,7 @@ function bruteForce(msgs: Msg[], events: Ev[]) {
 }
 
 async function fromViews(tenantId: string) {
-  const rows = new Map<string, Record<string, number>>()
+  const rows = new Map<string, Row>()
   const views = [
     ['campaign', 'campaign_analytics', 'campaign_id'],
     ['step', 'sequence_step_analytics', 'sequence_step_id'],
@@ -77,13 +93,13 @@ async function fromViews(tenantId: string) {
   ] as const
   for (const [dim, view, col] of views) {
     const result = await sys.tiers.analytics.query<Record<string, unknown>>(
-      `SELECT ${col} AS id, day::text AS day, ${COUNT_COLUMNS.join(', ')} FROM analytics.${view} WHERE tenant_id = $1`,
+      `SELECT ${col} AS id, day::text AS day, ${COUNT_COLUMNS.join(', ')}, bounce_reasons FROM analytics.${view} WHERE tenant_id = $1`,
       [tenantId],
     )
     for (const r of result) {
       const counts = Object.fromEntries(COUNT_COLUMNS.map((c) => [c, Number(r[c])]))
       // A row whose counts net to zero (a unique that moved away) is the same as no row.
-      if (Object.values(counts).some((n) => n !== 0)) rows.set(`${dim}|${r.id}|${r.day}`, counts)
+      if (Object.values(counts).some((n) => n !== 0)) rows.set(`${dim}|${r.id}|${r.day}`, { ...counts, bounce_reasons: r.bounce_reasons } as Row)
     }
   }
   return rows
@@ -113,7 +129,8 @@ test('the views equal a brute-force recount of the raw events', async () => {
           message: g.message,
           type: g.type,
           at: `${g.day}T${String(g.hour).padStart(2, '0')}:00:00.000Z`,
-          ...(g.type === 'bounced' ? { bounce_type: g.soft ? ('soft' as const) : ('hard' as const) } : {}),
+          ...(g.type === 'bounced' && g.kind ? { bounce_type: g.kind } : {}),
+          ...(g.type === 'bounced' && g.reason ? { reason: g.reason } : {}),
         }))
         // Redeliveries: exact copies of some events, appended, then everything in batches.
         const sent = [...events, ...duplicates.filter((d) => d < events.length).map((d) => events[d]!)]
@@ -124,6 +141,7 @@ test('the views equal a brute-force recount of the raw events', async () => {
             type: e.type,
             occurred_at: e.at,
             ...(e.bounce_type ? { bounce_type: e.bounce_type } : {}),
+            ...(e.reason ? { metadata: { reason: e.reason } } : {}),
           }))
           const r = await call(sys, 'POST', '/v1/events', { token: t.key, body: { events: batch } })
           if (r.status !== 202) throw new Error(`POST /v1/events: ${r.status}`)

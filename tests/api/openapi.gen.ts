@@ -84,6 +84,26 @@ export interface paths {
         patch: operations["updateTenantLimits"];
         trace?: never;
     };
+    "/v1/webhooks/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive a provider’s delivery, bounce, complaint, open, click and unsubscribe events
+         * @description No API key: the delivery is verified with what the tenant stored (SES: the SNS signature and an accepted topic; SendGrid: the ECDSA signature; Postmark: HTTP Basic credentials; Mailgun: the HMAC signature; a signature more than 5 minutes old is refused). Anything that does not verify answers 401, the same for an unknown tenant. Events are matched to your messages by edp_message_id (custom args, metadata, user variables or an SES tag) or by Message-ID; bounces and complaints suppress as inbound mail does; a redelivered event changes nothing.
+         */
+        post: operations["receiveProviderWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/queues": {
         parameters: {
             query?: never;
@@ -220,6 +240,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List suppressed addresses, newest first; ?reason= filters
+         * @description Scope leads:read. Keyset pagination: pass next_cursor back as cursor.
+         */
+        get: operations["listSuppressions"];
+        put?: never;
+        /**
+         * Suppress an address by hand
+         * @description Scope leads:write. 201 when added; 200 with the existing entry (and its first reason) when it was already suppressed.
+         */
+        post: operations["addSuppression"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/suppressions/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Is this address suppressed?
+         * @description Scope leads:read. Compared without case.
+         */
+        get: operations["checkSuppression"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/suppressions/{email}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Mail an address again
+         * @description Scope leads:write. Also forgets its soft-bounce streak. A later hard bounce or complaint suppresses it again.
+         */
+        delete: operations["removeSuppression"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/messages": {
         parameters: {
             query?: never;
@@ -335,7 +419,7 @@ export interface paths {
         put?: never;
         /**
          * Report events (sent, delivered, opened, clicked, replied, bounced…) for your messages
-         * @description Up to 1,000 events. Each is counted exactly once however often it is sent (by event_id). An event naming a message that is not yours is rejected with status 404; one that occurred more than EVENT_MAX_AGE_DAYS (400) days ago or more than an hour ahead, or whose event_id has the form <message id>:<event type> (reserved for events the platform records itself), with status 422 and the field; the others are accepted. Scope events:write.
+         * @description Up to 1,000 events. Each is counted exactly once however often it is sent (by event_id). An event naming a message that is not yours is rejected with status 404; one that occurred more than EVENT_MAX_AGE_DAYS (400) days ago or more than an hour ahead, or whose event_id has the form <message id>:<event type> (reserved for events the platform records itself), or a bounce whose metadata.reason is not one of user_unknown, host_unknown, mailbox_full, mailbox_disabled, has_moved, not_accepting, filtered, blocked, spam_detected, policy, auth_failure, rate_limited, too_large, expired, network, system, undetermined (the analytics count bounces per reason), with status 422 and the field; the others are accepted. A bounce with neither bounce_type nor metadata.bounce_type is as hard or soft as its metadata.reason says (hard for a dead address: user_unknown, host_unknown, has_moved, not_accepting, and mailbox_disabled unless metadata.status is 4.x.x), and hard without a reason. Scope events:write.
          */
         post: operations["reportEvents"];
         delete?: never;
@@ -580,6 +664,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhook-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Store the key or credentials a provider’s event webhook is verified with
+         * @description Scope admin. Replaces the provider’s earlier settings. The answer says which URL to give the provider.
+         */
+        put: operations["configureWebhook"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-settings/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether a provider is configured, and the URL to give it
+         * @description Scope admin. Never shows a key or password.
+         */
+        get: operations["getWebhookConfiguration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -625,6 +749,24 @@ export interface components {
             content_state?: "expired";
             /** @description 410 on a message: when its content expired */
             expired_at?: string | null;
+        };
+        WebhookResult: {
+            /** @description Events in the delivery the platform counts or acts on */
+            received: number;
+            /** @description Seen before (by the provider’s event id): not applied again */
+            duplicates: number;
+            /** @description Naming none of your messages: they may suppress, but count nowhere */
+            unmatched: number;
+            rejected: {
+                event_id: string;
+                code: string;
+                detail: string;
+                field?: string;
+            }[];
+            /** @description Addresses this delivery added to the suppression list */
+            suppressed: string[];
+            /** @description The SNS topic whose subscription this delivery confirmed */
+            subscribed?: string;
         };
         QueueStats: {
             queue: string;
@@ -701,6 +843,32 @@ export interface components {
             created: string;
             /** Format: date-time */
             updated: string;
+        };
+        Suppression: {
+            /** Format: uuid */
+            id: string;
+            /** @description Lowercased */
+            email: string;
+            /**
+             * @description hard_bounce (the address or domain is dead), complaint, soft_bounces (SOFT_BOUNCE_SUPPRESS_AFTER in a row), unsubscribe (reported by a provider), manual
+             * @enum {string}
+             */
+            reason: "hard_bounce" | "complaint" | "soft_bounces" | "unsubscribe" | "manual";
+            /**
+             * @description Why it bounced, when a bounce added it
+             * @enum {string|null}
+             */
+            bounce_reason: "user_unknown" | "host_unknown" | "mailbox_full" | "mailbox_disabled" | "has_moved" | "not_accepting" | "filtered" | "blocked" | "spam_detected" | "policy" | "auth_failure" | "rate_limited" | "too_large" | "expired" | "network" | "system" | "undetermined" | null;
+            /** @description inbound, api, or webhook:<provider> */
+            source: string;
+            /**
+             * Format: uuid
+             * @description The bounce or complaint received (inbound), or the message it was about (webhook)
+             */
+            source_message_id: string | null;
+            note: string | null;
+            /** Format: date-time */
+            created: string;
         };
         MessageRef: {
             /** Format: uuid */
@@ -782,6 +950,8 @@ export interface components {
                  */
                 storage_disposition?: "attachment" | "inline";
             }[];
+            /** @description Send an outbound message even though its recipient is on the suppression list (422 otherwise). */
+            override_suppression?: boolean;
         };
         MessageDetail: components["schemas"]["MessageRef"] & {
             content: components["schemas"]["MessageContent"];
@@ -926,6 +1096,34 @@ export interface components {
             soft_bounced: number;
             unsubscribed: number;
             complained: number;
+            /**
+             * @description Bounces per reason over the range, only the reasons with any: they add up to bounced. A bounce whose report named no reason counts as undetermined.
+             * @example {
+             *       "user_unknown": 4,
+             *       "host_unknown": 1,
+             *       "mailbox_full": 1,
+             *       "spam_detected": 1
+             *     }
+             */
+            bounce_reasons: {
+                user_unknown?: number;
+                host_unknown?: number;
+                mailbox_full?: number;
+                mailbox_disabled?: number;
+                has_moved?: number;
+                not_accepting?: number;
+                filtered?: number;
+                blocked?: number;
+                spam_detected?: number;
+                policy?: number;
+                auth_failure?: number;
+                rate_limited?: number;
+                too_large?: number;
+                expired?: number;
+                network?: number;
+                system?: number;
+                undetermined?: number;
+            };
             open_rate: number | null;
             click_rate: number | null;
             reply_rate: number | null;
@@ -962,6 +1160,15 @@ export interface components {
             last_used_at: string | null;
             /** Format: date-time */
             revoked: string | null;
+        };
+        WebhookConfiguration: {
+            /** @enum {string} */
+            provider: "ses" | "sendgrid" | "postmark" | "mailgun";
+            configured: boolean;
+            /** @description The path to give the provider, on this API’s public address */
+            url: string;
+            topic_arns?: string[];
+            username?: string;
         };
     };
     responses: {
@@ -1484,6 +1691,79 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    receiveProviderWebhook: {
+        parameters: {
+            query: {
+                tenant_id: string;
+            };
+            header?: never;
+            path: {
+                provider: "ses" | "sendgrid" | "postmark" | "mailgun";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "signature": {
+                 *         "timestamp": "1772623207",
+                 *         "token": "c4b9f2a7d1e84f6b9a3c5e7d2f1a0b8c6d4e2f1a3b5c7d9e0f",
+                 *         "signature": "4f2c…"
+                 *       },
+                 *       "event-data": {
+                 *         "id": "CPgfbmQMTCKtHW6uIWtuVe",
+                 *         "event": "failed",
+                 *         "severity": "permanent",
+                 *         "timestamp": 1772623207.52,
+                 *         "recipient": "dana.whitfield@northwind.example",
+                 *         "message": {
+                 *           "headers": {
+                 *             "message-id": "019cb2b6-383c-7bf3-90b0-090d62590992@acme.example"
+                 *           }
+                 *         },
+                 *         "delivery-status": {
+                 *           "code": 550,
+                 *           "message": "5.1.1 The email account that you tried to reach does not exist",
+                 *           "enhanced-code": "5.1.1"
+                 *         },
+                 *         "user-variables": {
+                 *           "edp_message_id": "019cb2b6-383c-7bf3-90b0-090d62590992"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": unknown;
+            };
+        };
+        responses: {
+            /** @description Applied */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "received": 1,
+                     *       "duplicates": 0,
+                     *       "unmatched": 0,
+                     *       "rejected": [],
+                     *       "suppressed": [
+                     *         "dana.whitfield@northwind.example"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookResult"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listQueueStats: {
         parameters: {
             query?: never;
@@ -1987,6 +2267,206 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    listSuppressions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+                reason?: "hard_bounce" | "complaint" | "soft_bounces" | "unsubscribe" | "manual";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of suppressions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "019cb40c-7a1e-7d52-9c3b-52e6a1f0c4d8",
+                     *           "email": "dana.whitfield@northwind.example",
+                     *           "reason": "hard_bounce",
+                     *           "bounce_reason": "user_unknown",
+                     *           "source": "inbound",
+                     *           "source_message_id": "019cb34a-4fe2-7517-8d68-615c80690847",
+                     *           "note": null,
+                     *           "created": "2026-03-04T11:20:07.513Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Suppression"][];
+                        /** @description null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    addSuppression: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "dana.whitfield@northwind.example",
+                 *       "note": "asked by phone not to be contacted"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    note?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Already suppressed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cb40c-7a1e-7d52-9c3b-52e6a1f0c4d8",
+                     *       "email": "dana.whitfield@northwind.example",
+                     *       "reason": "hard_bounce",
+                     *       "bounce_reason": "user_unknown",
+                     *       "source": "inbound",
+                     *       "source_message_id": "019cb34a-4fe2-7517-8d68-615c80690847",
+                     *       "note": null,
+                     *       "created": "2026-03-04T11:20:07.513Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Suppression"];
+                };
+            };
+            /** @description Added */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cb40c-7a1e-7d52-9c3b-52e6a1f0c4d8",
+                     *       "email": "dana.whitfield@northwind.example",
+                     *       "reason": "manual",
+                     *       "bounce_reason": null,
+                     *       "source": "api",
+                     *       "source_message_id": null,
+                     *       "note": null,
+                     *       "created": "2026-03-04T11:20:07.513Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Suppression"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    checkSuppression: {
+        parameters: {
+            query: {
+                email: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Whether the address is suppressed, and why */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "email": "dana.whitfield@northwind.example",
+                     *       "suppressed": true,
+                     *       "suppression": {
+                     *         "id": "019cb40c-7a1e-7d52-9c3b-52e6a1f0c4d8",
+                     *         "email": "dana.whitfield@northwind.example",
+                     *         "reason": "hard_bounce",
+                     *         "bounce_reason": "user_unknown",
+                     *         "source": "inbound",
+                     *         "source_message_id": "019cb34a-4fe2-7517-8d68-615c80690847",
+                     *         "note": null,
+                     *         "created": "2026-03-04T11:20:07.513Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        email: string;
+                        suppressed: boolean;
+                        suppression: components["schemas"]["Suppression"] & (Record<string, never> | null);
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    removeSuppression: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
     listMessages: {
         parameters: {
             query?: {
@@ -2452,7 +2932,7 @@ export interface operations {
                             event_id: string;
                             status: number;
                             detail: string;
-                            /** @description The field at fault (422): occurred_at out of range, or an event_id of the reserved form */
+                            /** @description The field at fault (422): occurred_at out of range, an event_id of the reserved form, or a bounce’s metadata.reason outside the vocabulary */
                             field?: string;
                         }[];
                     };
@@ -3050,6 +3530,12 @@ export interface operations {
                      *       "soft_bounced": 2,
                      *       "unsubscribed": 3,
                      *       "complained": 0,
+                     *       "bounce_reasons": {
+                     *         "user_unknown": 4,
+                     *         "host_unknown": 1,
+                     *         "mailbox_full": 1,
+                     *         "spam_detected": 1
+                     *       },
                      *       "open_rate": 0.4617,
                      *       "click_rate": 0.0889,
                      *       "reply_rate": 0.0716,
@@ -3111,6 +3597,12 @@ export interface operations {
                      *           "soft_bounced": 2,
                      *           "unsubscribed": 3,
                      *           "complained": 0,
+                     *           "bounce_reasons": {
+                     *             "user_unknown": 4,
+                     *             "host_unknown": 1,
+                     *             "mailbox_full": 1,
+                     *             "spam_detected": 1
+                     *           },
                      *           "open_rate": 0.4617,
                      *           "click_rate": 0.0889,
                      *           "reply_rate": 0.0716,
@@ -3175,6 +3667,12 @@ export interface operations {
                      *       "soft_bounced": 2,
                      *       "unsubscribed": 3,
                      *       "complained": 0,
+                     *       "bounce_reasons": {
+                     *         "user_unknown": 4,
+                     *         "host_unknown": 1,
+                     *         "mailbox_full": 1,
+                     *         "spam_detected": 1
+                     *       },
                      *       "open_rate": 0.4617,
                      *       "click_rate": 0.0889,
                      *       "reply_rate": 0.0716,
@@ -3350,6 +3848,107 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    configureWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "provider": "mailgun",
+                 *       "signing_key": "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    provider: "ses";
+                    /** @description The SNS topics whose notifications this tenant accepts (each notification is verified against SNS’s certificate) */
+                    topic_arns: string[];
+                } | {
+                    /** @enum {string} */
+                    provider: "sendgrid";
+                    /** @description The Signed Event Webhook’s verification key (base64 DER or PEM) */
+                    public_key: string;
+                } | {
+                    /** @enum {string} */
+                    provider: "postmark";
+                    username: string;
+                    /** @description Put both in the webhook URL Postmark calls (https://user:password@host/…); only its sha256 is stored */
+                    password: string;
+                } | {
+                    /** @enum {string} */
+                    provider: "mailgun";
+                    /** @description The HTTP webhook signing key from Mailgun’s settings */
+                    signing_key: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "provider": "mailgun",
+                     *       "configured": true,
+                     *       "url": "/v1/webhooks/mailgun?tenant_id=019cadd2-391f-7ce9-aa06-e9ab85a0bcc1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookConfiguration"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhookConfiguration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: "ses" | "sendgrid" | "postmark" | "mailgun";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configuration */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "provider": "mailgun",
+                     *       "configured": true,
+                     *       "url": "/v1/webhooks/mailgun?tenant_id=019cadd2-391f-7ce9-aa06-e9ab85a0bcc1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookConfiguration"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];

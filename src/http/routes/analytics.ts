@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { campaignReport, mailboxReport, stepReports } from '../../services/analytics.ts'
+import { BOUNCE_REASONS } from '../../services/inbound.ts'
 import { COUNT_COLUMNS } from '../../tiers/analytics/views.ts'
 import { router } from '../env.ts'
 import * as ex from '../examples.ts'
@@ -12,9 +13,16 @@ const RangeQuery = z.object({
   to: Day.optional().openapi({ description: 'Last UTC day counted (inclusive)', example: '2026-03-31' }),
 })
 
+const BounceReasons = z.partialRecord(z.enum(BOUNCE_REASONS), z.number().int()).openapi({
+  description:
+    'Bounces per reason over the range, only the reasons with any: they add up to bounced. A bounce whose report named no reason counts as undetermined.',
+  example: ex.bounceReasons,
+})
+
 const Report = z
   .object({
     ...Object.fromEntries(COUNT_COLUMNS.map((c) => [c, z.number().int()])),
+    bounce_reasons: BounceReasons,
     open_rate: z.number().nullable(),
     click_rate: z.number().nullable(),
     reply_rate: z.number().nullable(),

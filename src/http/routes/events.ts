@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { acceptEvents, incomingEventSchema } from '../../services/events.ts'
+import { BOUNCE_REASONS } from '../../services/inbound.ts'
 import { statusOf } from '../problem.ts'
 import { router } from '../env.ts'
 import * as ex from '../examples.ts'
@@ -15,7 +16,9 @@ const Accepted = z.object({
       event_id: z.string(),
       status: z.number().int(),
       detail: z.string(),
-      field: z.string().optional().openapi({ description: 'The field at fault (422): occurred_at out of range, or an event_id of the reserved form' }),
+      field: z.string().optional().openapi({
+        description: 'The field at fault (422): occurred_at out of range, an event_id of the reserved form, or a bounce’s metadata.reason outside the vocabulary',
+      }),
     }),
   ),
 })
@@ -32,8 +35,12 @@ export function eventRoutes(deps: Deps) {
         'Up to 1,000 events. Each is counted exactly once however often it is sent (by event_id). ' +
         'An event naming a message that is not yours is rejected with status 404; one that occurred more than ' +
         'EVENT_MAX_AGE_DAYS (400) days ago or more than an hour ahead, or whose event_id has the form ' +
-        '<message id>:<event type> (reserved for events the platform records itself), with status 422 and the field; ' +
-        'the others are accepted. Scope events:write.',
+        '<message id>:<event type> (reserved for events the platform records itself), or a bounce whose metadata.reason is ' +
+        `not one of ${BOUNCE_REASONS.join(', ')} (the analytics count bounces per reason), ` +
+        'with status 422 and the field; the others are accepted. A bounce with neither bounce_type nor ' +
+        'metadata.bounce_type is as hard or soft as its metadata.reason says (hard for a dead address: user_unknown, ' +
+        'host_unknown, has_moved, not_accepting, and mailbox_disabled unless metadata.status is 4.x.x), and hard ' +
+        'without a reason. Scope events:write.',
       security: apiKey,
       request: { body: jsonBody(EventBatch, ex.events) },
       responses: { 202: json('Which events were accepted', Accepted, ex.eventsAccepted), ...tenantErrors(...JSON_BODY) },

@@ -48,7 +48,8 @@ export const rollupDaily = analytics.table(
     /** The campaign a step belongs to (for step rows); the campaign itself for campaign rows. */
     campaign_id: uuid(),
     day: date().notNull(),
-    metric: varchar({ length: 20 }).notNull(),
+    /** An event type, hard_ or soft_bounced, unique_<type>, or bounced:<reason> (a BOUNCE_REASONS entry). */
+    metric: varchar({ length: 32 }).notNull(),
     n: bigint({ mode: 'bigint' }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.tenant_id, t.dimension, t.dim_id, t.day, t.metric] })],
@@ -123,6 +124,8 @@ const counts = () => ({
   soft_bounced: bigint({ mode: 'number' }).notNull(),
   unsubscribed: bigint({ mode: 'number' }).notNull(),
   complained: bigint({ mode: 'number' }).notNull(),
+  /** Bounces per reason (BOUNCE_REASONS), only the nonzero ones: they add up to bounced. */
+  bounce_reasons: jsonb().$type<Record<string, number>>().notNull().default({}),
 })
 
 /** The seed views: one row of counts per campaign, mailbox or step and day. */
