@@ -16,4 +16,9 @@ export interface Deps {
   /** The cached figures /metrics and /ready show; the API process starts its refresh timer. */
   monitor: Monitor
   clock: Clock
+  /**
+   * The GETs the platform makes on its own: SNS signing certificates and subscription
+   * confirmations (src/services/webhooks.ts). Tests replace it; nothing else fetches.
+   */
+  fetchText: (url: string) => Promise<string>
 }

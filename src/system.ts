@@ -18,6 +18,24 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, destination?: De
   return pino({ level: config.LOG_LEVEL, base: { pid: process.pid }, serializers: { err: serializeErr } }, destination)
 }
 
+/**
+ * A bounded GET (5 s, 64 KiB) whose successful answers are kept for an hour: SNS signs every
+ * notification with one of a few certificates, which need not be fetched each time.
+ */
+function cachedFetchText(): (url: string) => Promise<string> {
+  const cache = new Map<string, { text: string; until: number }>()
+  return async (url) => {
+    const hit = cache.get(url)
+    if (hit && hit.until > Date.now()) return hit.text
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000), redirect: 'error' })
+    if (!res.ok) throw new Error(`GET ${new URL(url).host} answered ${res.status}`)
+    const text = (await res.text()).slice(0, 64 * 1024)
+    if (cache.size > 100) cache.clear()
+    cache.set(url, { text, until: Date.now() + 3_600_000 })
+    return text
+  }
+}
+
 export interface DepsOptions {
   config: Config
   log?: Logger
@@ -27,7 +45,7 @@ export interface DepsOptions {
 
 /** The one place a Deps is built, over tiers that are already open. */
 export function buildDeps(tiers: Tiers, { config, log = createLogger(config), adminToken = '', clock = systemClock }: DepsOptions): Deps {
-  const deps = { config, tiers, log, adminToken, clock, outbox: new OutboxRelay(tiers, log) } as Deps
+  const deps = { config, tiers, log, adminToken, clock, outbox: new OutboxRelay(tiers, log), fetchText: cachedFetchText() } as Deps
   // The monitor reads through the Deps it belongs to, so it is made once they exist.
   deps.monitor = new Monitor(deps)
   return deps

@@ -25,6 +25,7 @@ import { notificationRoutes } from './routes/notifications.ts'
 import { analyticsRoutes } from './routes/analytics.ts'
 import { apiKeyRoutes } from './routes/api-keys.ts'
 import { suppressionRoutes } from './routes/suppressions.ts'
+import { webhookRoutes, webhookSettingsRoutes } from './routes/webhooks.ts'
 
 /**
  * Every answer forbids MIME sniffing, and JSON is not cached by browsers or proxies (it carries
@@ -74,6 +75,8 @@ export function createApp(deps: Deps) {
 
   app.use('/v1/tenants/*', admin)
   app.route('/v1/tenants', tenantRoutes(deps))
+  // Providers cannot send an API key: each delivery is verified by its signature (src/webhooks).
+  app.route('/v1/webhooks', webhookRoutes(deps))
   app.use('/v1/admin/*', admin)
   app.route('/v1/admin', adminRoutes(deps))
 
@@ -92,6 +95,7 @@ export function createApp(deps: Deps) {
     { path: '/v1/notifications', routes: notificationRoutes(deps), read: 'messages:read', write: 'messages:write' },
     { path: '/v1/analytics', routes: analyticsRoutes(deps), read: 'analytics:read', write: 'analytics:read' },
     { path: '/v1/api-keys', routes: apiKeyRoutes(deps), read: 'admin', write: 'admin' },
+    { path: '/v1/webhook-settings', routes: webhookSettingsRoutes(deps), read: 'admin', write: 'admin' },
   ] as const
   const auth = tenantAuth(deps)
   for (const { path, routes, read, write } of tenantScoped) {

@@ -258,3 +258,34 @@ export const suppression = {
   note: null,
   created: '2026-03-04T11:20:07.513Z',
 }
+
+export const webhookConfiguration = { provider: 'mailgun', configured: true, url: `/v1/webhooks/mailgun?tenant_id=${ID.tenant}` }
+
+/** A Mailgun permanent failure, as its HTTP webhook posts it (signature abridged). */
+export const mailgunEvent = {
+  signature: { timestamp: '1772623207', token: 'c4b9f2a7d1e84f6b9a3c5e7d2f1a0b8c6d4e2f1a3b5c7d9e0f', signature: '4f2c…' },
+  'event-data': {
+    id: 'CPgfbmQMTCKtHW6uIWtuVe',
+    event: 'failed',
+    severity: 'permanent',
+    timestamp: 1772623207.52,
+    recipient: LEAD,
+    message: { headers: { 'message-id': `${ID.message}@acme.example` } },
+    'delivery-status': { code: 550, message: '5.1.1 The email account that you tried to reach does not exist', 'enhanced-code': '5.1.1' },
+    'user-variables': { edp_message_id: ID.message },
+  },
+}
+
+export const webhookResult = { received: 1, duplicates: 0, unmatched: 0, rejected: [], suppressed: [LEAD] }
+
+/** An SNS notification envelope as SNS posts it (Content-Type text/plain), signature abridged. */
+export const snsEnvelope = JSON.stringify({
+  Type: 'Notification',
+  MessageId: '5d1f2a3b-8c4e-5f60-9a7b-1c2d3e4f5a6b',
+  TopicArn: 'arn:aws:sns:eu-west-1:123456789012:ses-events',
+  Message: JSON.stringify({ notificationType: 'Bounce', bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: LEAD, status: '5.1.1' }] }, mail: { commonHeaders: { messageId: `<${ID.message}@acme.example>` } } }),
+  Timestamp: '2026-03-04T11:20:07.513Z',
+  SignatureVersion: '2',
+  Signature: 'EXAMPLE…',
+  SigningCertURL: 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem',
+})

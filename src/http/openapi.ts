@@ -34,6 +34,7 @@ export const DOCUMENT = {
     { name: 'campaigns', description: 'Campaigns and their sequence steps' },
     { name: 'leads', description: 'The people campaigns write to' },
     { name: 'suppressions', description: 'Addresses not to mail: hard bounces, complaints, repeated soft bounces, by hand' },
+    { name: 'webhooks', description: 'Provider event webhooks (SES, SendGrid, Postmark, Mailgun): verified, matched, counted, suppressing' },
     { name: 'analytics', description: 'Events in, counts and rates out, fresh within seconds' },
     { name: 'content', description: 'Transactional email, notifications, retention and storage' },
     { name: 'api keys', description: 'The tenant’s keys and their scopes' },

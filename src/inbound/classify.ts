@@ -10,7 +10,7 @@ import { header, messageIds, type ParsedMail } from './parse.ts'
 import { complaintOf, type Complaint } from './complaint.ts'
 import { kindOf, reasonOf, type BounceReason } from './reasons.ts'
 import { dsnEntries, reportSection, textEntries, type Entry } from './report.ts'
-import { sesNotification, type SesNotification } from './ses.ts'
+import { SES_SUBTYPE_REASONS, sesNotification, type SesNotification } from './ses.ts'
 import { failureEvidence } from './evidence.ts'
 
 export interface FailedRecipient {
@@ -127,19 +127,9 @@ function fromSes(n: SesNotification, m: ParsedMail): Classification {
   return { type, bounce: detail(entries, m, ids) }
 }
 
-const SES_SUBTYPE: Record<string, BounceReason> = {
-  noemail: 'user_unknown',
-  suppressed: 'user_unknown', // SES's global list holds addresses that hard-bounced
-  onaccountsuppressionlist: 'policy', // the sender's own list: nothing said about the address
-  mailboxfull: 'mailbox_full',
-  messagetoolarge: 'too_large',
-  contentrejected: 'spam_detected',
-  attachmentrejected: 'filtered',
-}
-
 function sesReason(n: SesNotification, status: string | null, diagnostic: string): BounceReason {
   // A named subtype is SES's own verdict (its status codes for them are generic); General and Undetermined say nothing.
-  return SES_SUBTYPE[(n.subType ?? '').toLowerCase()] ?? reasonOf(status, diagnostic)
+  return SES_SUBTYPE_REASONS[(n.subType ?? '').toLowerCase()] ?? reasonOf(status, diagnostic)
 }
 
 export function classify(m: ParsedMail): Classification {

@@ -5,6 +5,21 @@
  * publishing; bounce.bouncedRecipients, complaint.complainedRecipients, mail.commonHeaders).
  */
 import { messageIds } from './parse.ts'
+import type { BounceReason } from './reasons.ts'
+
+/**
+ * A named bounceSubType is SES's own verdict (its status codes for them are generic); General and
+ * Undetermined say nothing. Shared by mail (src/inbound/classify.ts) and the webhook (src/webhooks/ses.ts).
+ */
+export const SES_SUBTYPE_REASONS: Record<string, BounceReason> = {
+  noemail: 'user_unknown',
+  suppressed: 'user_unknown', // SES's global list holds addresses that hard-bounced
+  onaccountsuppressionlist: 'policy', // the sender's own list: nothing said about the address
+  mailboxfull: 'mailbox_full',
+  messagetoolarge: 'too_large',
+  contentrejected: 'spam_detected',
+  attachmentrejected: 'filtered',
+}
 
 export interface SesRecipient {
   recipient: string

@@ -14,6 +14,7 @@ export const PRUNE_TARGETS = [
   'events',
   'tombstones',
   'audit_log',
+  'webhook_receipts',
 ] as const
 export type PruneTarget = (typeof PRUNE_TARGETS)[number]
 

@@ -15,6 +15,7 @@ import { pruneEvents } from '../tiers/analytics/events.ts'
 import { pruneTombstones } from '../tiers/content/tombstones.ts'
 import { pruneAuditLog } from '../tiers/oltp/audit-log.ts'
 import { staleOutbox } from '../tiers/oltp/outbox.ts'
+import { pruneWebhookReceipts } from '../tiers/oltp/suppressions.ts'
 import { pruneArchive } from '../tiers/queue/archives.ts'
 import { pruneJobLogs } from '../tiers/queue/job-logs.ts'
 import { QUEUES, type QueueName } from '../tiers/queue/queues.ts'
@@ -44,6 +45,8 @@ const TARGETS = {
   tombstones: (deps, after, limit) =>
     pruneTombstones(deps.tiers.content, daysAgo(deps, deps.config.CONTENT_TOMBSTONE_RETENTION_DAYS), after ?? FIRST_TIME, limit),
   audit_log: (deps, after, limit) => pruneAuditLog(deps.tiers.oltp, daysAgo(deps, deps.config.AUDIT_LOG_RETENTION_DAYS), after ?? FIRST_ID, limit),
+  webhook_receipts: (deps, after, limit) =>
+    pruneWebhookReceipts(deps.tiers.oltp, daysAgo(deps, deps.config.WEBHOOK_RECEIPT_RETENTION_DAYS), after ?? FIRST_TIME, limit),
 } satisfies Record<PruneTarget, Prune>
 
 export interface PruneRun {

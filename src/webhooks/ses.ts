@@ -8,25 +8,10 @@
  * eventType; bounce.bounceSubType, deliveryDelay.delayedRecipients, mail.destination, mail.tags).
  */
 import { reasonOf, type BounceReason } from '../inbound/reasons.ts'
-import { sesNotification, type SesRecipient } from '../inbound/ses.ts'
+import { SES_SUBTYPE_REASONS, sesNotification, type SesRecipient } from '../inbound/ses.ts'
 import { bounceDetail, bracketIds, eventKey, isoOf, list, malformed, obj, ourMessageId, parseJson, recipientOf, statusOf, str, type Json } from './common.ts'
 import { verifySns } from './sns.ts'
 import type { BounceDetail, ProviderEvent, ProviderSettings, VerifyContext, WebhookOutcome } from './types.ts'
-
-/** A named subtype is SES's own verdict (the status codes it sends with one are generic). */
-const BY_SUBTYPE: Record<string, BounceReason> = {
-  noemail: 'user_unknown',
-  mailboxfull: 'mailbox_full',
-  messagetoolarge: 'too_large',
-  contentrejected: 'spam_detected',
-  attachmentrejected: 'filtered',
-}
-
-/**
- * SES did not send: the global list holds addresses that hard-bounced, the account list those
- * that bounced or complained before. Unless the diagnostic says more, the address is taken as unknown.
- */
-const SUPPRESSED = new Set(['suppressed', 'onaccountsuppressionlist'])
 
 /** deliveryDelay.delayType, for when the recipient's diagnostic says nothing. */
 const BY_DELAY_TYPE: Record<string, BounceReason> = {
@@ -50,7 +35,7 @@ function bounceOf(bounceType: string, subType: string, r: SesRecipient): BounceD
   const status = statusOf(r.status, r.diagnostic)
   const fromText = reasonOf(status, r.diagnostic)
   const sub = subType.toLowerCase()
-  const reason = BY_SUBTYPE[sub] ?? (SUPPRESSED.has(sub) && fromText === 'undetermined' ? 'user_unknown' : fromText)
+  const reason = SES_SUBTYPE_REASONS[sub] ?? fromText
   // A Transient or Undetermined bounce is soft whatever its text says: SES itself says the address may work.
   return bounceDetail(reason, status, r.diagnostic, bounceType.toLowerCase() === 'permanent' ? undefined : 'soft')
 }

@@ -1734,6 +1734,8 @@ export interface operations {
                  *     }
                  */
                 "application/json": unknown;
+                /** @example {"Type":"Notification","MessageId":"5d1f2a3b-8c4e-5f60-9a7b-1c2d3e4f5a6b","TopicArn":"arn:aws:sns:eu-west-1:123456789012:ses-events","Message":"{\"notificationType\":\"Bounce\",\"bounce\":{\"bounceType\":\"Permanent\",\"bounceSubType\":\"General\",\"bouncedRecipients\":[{\"emailAddress\":\"dana.whitfield@northwind.example\",\"status\":\"5.1.1\"}]},\"mail\":{\"commonHeaders\":{\"messageId\":\"<019cb2b6-383c-7bf3-90b0-090d62590992@acme.example>\"}}}","Timestamp":"2026-03-04T11:20:07.513Z","SignatureVersion":"2","Signature":"EXAMPLE…","SigningCertURL":"https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem"} */
+                "text/plain": string;
             };
         };
         responses: {
@@ -1757,8 +1759,10 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookResult"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["Internal"];
             503: components["responses"]["ServiceUnavailable"];

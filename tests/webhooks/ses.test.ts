@@ -82,13 +82,15 @@ describe('SES notifications', () => {
     expect(content!.bounce).toMatchObject({ reason: 'spam_detected', kind: 'soft' })
   })
 
-  test('an address SES suppressed is unknown unless the diagnostic says otherwise, and hard', async () => {
-    const [suppressed] = await events(
+  test('SES’s global list says the address hard-bounced (hard); the account’s own list says nothing about it (policy, soft), as by mail', async () => {
+    const [global] = await events(bounce('Permanent', 'Suppressed', [{ emailAddress: 'ann@example.com', diagnosticCode: 'Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address.' }]))
+    expect(global!.bounce).toMatchObject({ reason: 'user_unknown', kind: 'hard' })
+    const [account] = await events(
       bounce('Permanent', 'OnAccountSuppressionList', [
         { emailAddress: 'ann@example.com', diagnosticCode: 'Amazon SES did not send the message to this address because it is on the suppression list for your account.' },
       ]),
     )
-    expect(suppressed!.bounce).toMatchObject({ reason: 'user_unknown', kind: 'hard', status: null })
+    expect(account!.bounce).toMatchObject({ reason: 'policy', kind: 'soft', status: null })
   })
 
   test('a complaint keeps the feedback type SES sent, or null', async () => {

@@ -121,6 +121,20 @@ describe('maintenance.prune', () => {
     expect(await count(sys.tiers.oltp, `oltp.audit_log WHERE action = 'prune.young'`)).toBe(1)
   })
 
+  test('webhook receipts older than WEBHOOK_RECEIPT_RETENTION_DAYS go; younger ones stay', async () => {
+    const t = await createTenant(sys)
+    const insert = (eventId: string, days: number) =>
+      sys.tiers.oltp.query(
+        `INSERT INTO oltp.webhook_receipts (tenant_id, provider, event_id, created) VALUES ($1, 'mailgun', $2, now() - make_interval(days => $3))`,
+        [t.id, eventId, days],
+      )
+    await insert('old', 31)
+    await insert('young', 29)
+    await pruneAll(sys.deps)
+    expect(await count(sys.tiers.oltp, `oltp.webhook_receipts WHERE tenant_id = $1 AND event_id = 'old'`, [t.id])).toBe(0)
+    expect(await count(sys.tiers.oltp, `oltp.webhook_receipts WHERE tenant_id = $1 AND event_id = 'young'`, [t.id])).toBe(1)
+  })
+
   test('outbox rows a relay left are reported, never deleted', async () => {
     // Inserted and removed here, without a relay pass in between: on separate databases the relay would try to send it.
     const [row] = await sys.tiers.oltp.query<{ id: string }>(

@@ -1,5 +1,6 @@
 /** The suppression list, soft-bounce streaks and webhook receipts (src/services/suppressions.ts decides). */
 import { keysetList } from '../../db/keyset.ts'
+import { byTime, isoMicros, type PrunedBatch } from '../../db/prune-batch.ts'
 import type { Queryable } from '../../db/types.ts'
 import { selectList } from '../columns.ts'
 import { suppressions } from './schema.ts'
@@ -104,6 +105,19 @@ export async function firstReceipts(q: Queryable, tenantId: string, provider: st
     [tenantId, provider, [...new Set(eventIds)]],
   )
   return new Set(rows.map((r) => r.event_id))
+}
+
+/** Forgets receipts received before the cutoff, oldest first, at most `limit` (src/services/prune.ts). */
+export async function pruneWebhookReceipts(q: Queryable, cutoff: Date, after: string, limit: number): Promise<PrunedBatch> {
+  const rows = await q.query<{ deleted: number; last: string | null }>(
+    `WITH doomed AS (SELECT tenant_id, provider, event_id FROM oltp.webhook_receipts
+                      WHERE created < $1 AND created >= $2::text::timestamptz ORDER BY created LIMIT $3),
+          gone AS (DELETE FROM oltp.webhook_receipts r USING doomed d
+                    WHERE (r.tenant_id, r.provider, r.event_id) = (d.tenant_id, d.provider, d.event_id) RETURNING r.created)
+     SELECT count(*)::int AS deleted, ${isoMicros('max(created)')} AS last FROM gone`,
+    [cutoff, after, limit],
+  )
+  return byTime(rows[0], limit)
 }
 
 export async function getWebhookSettings(q: Queryable, tenantId: string, provider: string): Promise<unknown | undefined> {
