@@ -23,7 +23,7 @@ import {
   uuid,
   varchar,
 } from 'drizzle-orm/pg-core'
-import { createdAt, updatedAt } from '../columns.ts'
+import { bytea, createdAt, updatedAt } from '../columns.ts'
 
 export const oltp = pgSchema('oltp')
 
@@ -389,4 +389,33 @@ export const webhookReceipts = oltp.table(
     created: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.tenant_id, t.provider, t.event_id] }), index('webhook_receipts_created').on(t.created)],
+)
+
+/**
+ * Idempotency-Key (src/services/idempotency.ts): a POST's successful answer, kept a day so a
+ * client's retry gets it again instead of writing twice, and the claim that stops two copies of
+ * one request from running at once. tenant_id is the nil UUID for the operator's POST
+ * /v1/tenants, which belongs to no tenant; so no foreign key (rows live a day, then the prune
+ * deletes them).
+ */
+export const idempotencyKeys = oltp.table(
+  'idempotency_keys',
+  {
+    tenant_id: uuid().notNull(),
+    /** sha256 of the client's key: the key itself also seals the stored answer, so it is never stored. */
+    key_hash: char({ length: 64 }).notNull(),
+    /** sha256 of method, path and query, Content-Type and body bytes. */
+    request_hash: char({ length: 64 }).notNull(),
+    /** running (claim_id holds it until claimed_until) or done (status and response kept). */
+    state: varchar({ length: 10 }).notNull(),
+    claim_id: uuid().notNull(),
+    /** A running claim whose process died lapses here, and a retry takes the key over. */
+    claimed_until: timestamp({ withTimezone: true }).notNull(),
+    status: integer(),
+    content_type: varchar({ length: 200 }),
+    /** The answer's body, sealed under the client's key (AES-256-GCM); NULL when done: too large to keep. */
+    response: bytea(),
+    created: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant_id, t.key_hash] }), index('idempotency_keys_created').on(t.created)],
 )
