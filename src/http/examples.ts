@@ -289,3 +289,14 @@ export const snsEnvelope = JSON.stringify({
   Signature: 'EXAMPLE…',
   SigningCertURL: 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem',
 })
+
+export const doctorReport = {
+  ok: true,
+  checks: [
+    { name: 'refs_without_content', checked: 1204, violations: 0, examples: [] },
+    { name: 'orphan_content', checked: 1180, violations: 0, examples: [] },
+    { name: 'attachments_without_blob', checked: 311, violations: 0, examples: [] },
+    { name: 'analytics_recount', checked: 200, violations: 0, examples: [] },
+    { name: 'stale_queue_messages', checked: 3, violations: 0, examples: [] },
+  ],
+}

@@ -144,6 +144,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/doctor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check the invariants across the four tiers
+         * @description Operator route (admin token). What `npm run doctor` prints, for embedded mode, where only the running process may open the data: every ref has its content, no old content lacks its ref, attachments find their blobs, analytics rollups equal a recount of the events (a sample, or every key with ?full=true) and the views equal the rollups, no queue message is older than ?queue_max_age_s= (3600). Reads every ref: seconds at a million messages.
+         */
+        get: operations["runDoctor"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/email-accounts": {
         parameters: {
             query?: never;
@@ -789,6 +809,17 @@ export interface components {
                 raw_bytes: number;
                 stored_bytes: number;
             };
+        };
+        DoctorReport: {
+            ok: boolean;
+            checks: {
+                name: string;
+                /** @description What was looked at: refs, old contents, attachments, sampled keys, queued messages */
+                checked: number;
+                violations: number;
+                /** @description Up to five offending keys */
+                examples: string[];
+            }[];
         };
         EmailAccount: {
             /** Format: uuid */
@@ -1850,6 +1881,70 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    runDoctor: {
+        parameters: {
+            query?: {
+                full?: "true" | "false";
+                sample?: number;
+                queue_max_age_s?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report; ok is false when any check found a violation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "checks": [
+                     *         {
+                     *           "name": "refs_without_content",
+                     *           "checked": 1204,
+                     *           "violations": 0,
+                     *           "examples": []
+                     *         },
+                     *         {
+                     *           "name": "orphan_content",
+                     *           "checked": 1180,
+                     *           "violations": 0,
+                     *           "examples": []
+                     *         },
+                     *         {
+                     *           "name": "attachments_without_blob",
+                     *           "checked": 311,
+                     *           "violations": 0,
+                     *           "examples": []
+                     *         },
+                     *         {
+                     *           "name": "analytics_recount",
+                     *           "checked": 200,
+                     *           "violations": 0,
+                     *           "examples": []
+                     *         },
+                     *         {
+                     *           "name": "stale_queue_messages",
+                     *           "checked": 3,
+                     *           "violations": 0,
+                     *           "examples": []
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DoctorReport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
             500: components["responses"]["Internal"];
         };
     };
