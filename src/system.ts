@@ -10,12 +10,20 @@ import { migrateAll } from './db/migrate.ts'
 import { serializeErr } from './error-summary.ts'
 import { openTiers, type Tiers } from './db/tiers.ts'
 import type { Deps } from './deps.ts'
+import { requestIdsForLog } from './request-context.ts'
 import { Monitor } from './services/monitor.ts'
 import { OutboxRelay } from './services/outbox.ts'
 
-/** JSON lines to stdout (or `destination`); errors pass through serializeErr, so no driver field carries a value into them. */
+/**
+ * JSON lines to stdout (or `destination`); errors pass through serializeErr, so no driver field
+ * carries a value into them. A line written for a request, or for a job a request caused, names
+ * the request (src/request-context.ts).
+ */
 export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, destination?: DestinationStream): Logger {
-  return pino({ level: config.LOG_LEVEL, base: { pid: process.pid }, serializers: { err: serializeErr } }, destination)
+  return pino(
+    { level: config.LOG_LEVEL, base: { pid: process.pid }, serializers: { err: serializeErr }, mixin: requestIdsForLog },
+    destination,
+  )
 }
 
 /**

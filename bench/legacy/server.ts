@@ -7,12 +7,13 @@
  * Started by the benchmark as its own process: `bun run bench/legacy/server.ts` with DATABASE_URL.
  */
 import { createRoute, z } from '@hono/zod-openapi'
-import { requestId } from 'hono/request-id'
 import { Histogram, Registry } from 'prom-client'
 import { postgresDb } from '../../src/db/postgres.ts'
 import { router } from '../../src/http/env.ts'
 import { AppError } from '../../src/errors.ts'
 import { onError } from '../../src/http/problem.ts'
+import { requestIds } from '../../src/http/request-id.ts'
+import { requestLog } from '../../src/http/request-log.ts'
 import { ListMessagesQuery, MessageParams } from '../../src/http/message-schemas.ts'
 import { sha256Hex } from '../../src/ids.ts'
 import { createLogger } from '../../src/system.ts'
@@ -31,14 +32,10 @@ const latency = new Histogram({
 const ok = (description: string) => ({ 200: { description, content: { 'application/json': { schema: z.any() } } } })
 
 const app = router()
-app.use(requestId({ headerName: 'X-Request-Id' }))
-app.use(async (c, next) => {
-  c.set('log', log.child({ request_id: c.get('requestId') }))
-  const started = performance.now()
-  await next()
-  latency.observe({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) }, (performance.now() - started) / 1000)
-})
-app.onError((err, c) => onError(err, c, log))
+// The same request ids and one access line per request as our API, so both pay for them.
+app.use(requestIds(log))
+app.use(requestLog((c, seconds) => latency.observe({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) }, seconds)))
+app.onError(onError)
 app.use('/v1/*', async (c, next) => {
   const key = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1]
   const tenantId = key && (await findKeyByHash(db, sha256Hex(key)))?.tenant_id

@@ -9,6 +9,7 @@ import { largeBodyGate } from './body-gate.ts'
 import { createMetrics } from './metrics.ts'
 import { describeApi } from './openapi.ts'
 import { requestIds } from './request-id.ts'
+import { requestLog } from './request-log.ts'
 import { healthRoutes } from './routes/health.ts'
 import { tenantRoutes } from './routes/tenants.ts'
 import { emailAccountRoutes } from './routes/email-accounts.ts'
@@ -46,15 +47,8 @@ export function createApp(deps: Deps) {
   const metrics = createMetrics(deps)
 
   app.use(requestIds(deps.log))
-  app.use(async (c, next) => {
-    const log = c.get('log')
-    const started = performance.now()
-    await next()
-    const ms = performance.now() - started
-    // The matched pattern, not the path: ids would make one series per message.
-    metrics.observe(c.req.method, c.req.routePath, c.res.status, ms / 1000)
-    log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'request')
-  })
+  // The matched pattern, not the path: ids would make one series per message.
+  app.use(requestLog((c, seconds) => metrics.observe(c.req.method, c.req.routePath, c.res.status, seconds)))
   app.use(safeResponseHeaders)
   app.use(largeBodyGate(deps.config))
   app.use(
@@ -66,7 +60,7 @@ export function createApp(deps: Deps) {
     }),
   )
 
-  app.onError((err, c) => onError(err, c, deps.log))
+  app.onError(onError)
   app.notFound((c) => problem(c, new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`)))
 
   const admin = adminAuth(deps)

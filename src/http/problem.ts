@@ -3,7 +3,6 @@
  * every error response carries. Nothing below src/http chooses a status.
  */
 import type { Context } from 'hono'
-import type { Logger } from 'pino'
 import { HTTPException } from 'hono/http-exception'
 import { AppError, type ErrorCode, type FieldError } from '../errors.ts'
 import type { AppEnv } from './env.ts'
@@ -80,12 +79,12 @@ function fromHono(err: HTTPException): AppError | undefined {
 }
 
 /**
- * The app's one onError: known errors become their problem; anything else is logged with its cause
- * and answered 500 with the request id, never with driver text or a stack.
+ * The app's one onError: known errors become their problem; anything else is answered 500 with
+ * the request id, never with driver text or a stack. Hono keeps the error on the context (c.error),
+ * and the request's one log line (request-log.ts) carries it as its cause.
  */
-export function onError(err: Error, c: Context<AppEnv>, fallbackLog: Logger) {
+export function onError(err: Error, c: Context<AppEnv>) {
   const known = err instanceof AppError ? err : err instanceof HTTPException ? fromHono(err) : undefined
   if (known) return problem(c, known)
-  ;(c.get('log') ?? fallbackLog).error({ err, method: c.req.method, path: c.req.path }, 'unhandled error')
   return problem(c, new AppError('internal', `something went wrong; quote request id ${c.get('requestId')}`))
 }

@@ -4,15 +4,16 @@
  * queue tier alone; a job that must commit with an OLTP write goes through src/services/outbox.ts.
  */
 import type { Db, Queryable } from '../db/types.ts'
+import { currentRequestIds } from '../request-context.ts'
 import { send } from '../tiers/queue/pgmq.ts'
 import { claimSlot } from '../tiers/queue/schedules.ts'
 import type { Envelope } from './envelope.ts'
 import { JOB_SPECS, type JobName, type JobPayload } from './specs.ts'
 
-/** The envelope for a job, after checking its payload. */
+/** The envelope for a job, after checking its payload; it names the request it is enqueued for, if any. */
 export function envelopeFor<J extends JobName>(job: J, payload: JobPayload<J>, extra: Omit<Envelope, 'job' | 'payload'> = {}) {
   const spec = JOB_SPECS[job]
-  return { queue: spec.queue, envelope: { job, payload: spec.schema.parse(payload), ...extra } satisfies Envelope }
+  return { queue: spec.queue, envelope: { job, payload: spec.schema.parse(payload), ...currentRequestIds(), ...extra } satisfies Envelope }
 }
 
 /** Enqueues a job on the queue tier (or inside a caller's transaction on it). */

@@ -9,6 +9,7 @@ import { sameDatabase, type Tiers } from '../db/tiers.ts'
 import { envelopeFor } from '../jobs/enqueue.ts'
 import type { JobName, JobPayload } from '../jobs/specs.ts'
 import { holdHandle } from '../open-handles.ts'
+import { withRequestIds } from '../request-context.ts'
 import { claimOutbox, deleteOutbox, insertOutbox } from '../tiers/oltp/outbox.ts'
 import { send, sendBatch } from '../tiers/queue/pgmq.ts'
 
@@ -64,7 +65,8 @@ export class OutboxRelay {
       this.#again = true
       return this.#running
     }
-    this.#running = (async () => {
+    // A kick from a request drains every request's rows: its lines belong to none of them.
+    this.#running = withRequestIds(undefined, async () => {
       let moved = 0
       try {
         do {
@@ -77,7 +79,7 @@ export class OutboxRelay {
         this.#running = undefined
       }
       return moved
-    })()
+    })
     return this.#running
   }
 

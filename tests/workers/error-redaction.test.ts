@@ -91,7 +91,8 @@ describe('errors written down', () => {
     const app = createApp(makeDeps(tiersFrom({ ...sys.tiers, oltp: leaky(sys.tiers.oltp) }), { log: logs.log }))
     const r = await call({ ...sys, app }, 'POST', '/v1/tenants', { token: ADMIN_TOKEN, body: { name: 'leaky' } })
     expect(r.status).toBe(500)
-    const line = logs.lines.find((l) => l.msg === 'unhandled error')!
+    const line = logs.lines.find((l) => l.msg === 'request' && l.status === 500)!
+    expect(line.level).toBe(50) // error: the request's one line carries the cause
     expect(line.err).toMatchObject({ code: '22P02' })
     expect(logs.text()).not.toContain(SECRET)
     expect(JSON.stringify(r.body)).not.toContain(SECRET)

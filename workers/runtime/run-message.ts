@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { Deps } from '../../src/deps.ts'
 import { errorLine } from '../../src/error-summary.ts'
 import { envelopeSchema } from '../../src/jobs/envelope.ts'
+import { withRequestIds } from '../../src/request-context.ts'
 import type { QueueMessage } from '../../src/tiers/queue/pgmq.ts'
 import type { JobMap } from '../job.ts'
 import { backoffSeconds } from './policy.ts'
@@ -40,20 +41,22 @@ export async function runMessage(env: RunEnv, queue: string, msg: QueueMessage):
   // Retrying cannot fix a payload that does not match its schema.
   if (!payload.success) return done(name, 'dead', `invalid payload: ${payload.error.message}`)
 
-  try {
-    await job.handler(payload.data, {
-      deps: env.deps,
-      log: env.log.child({ job: name, msg_id: msg.msg_id }),
-      attempt: msg.read_ct,
-      msgId: msg.msg_id,
-      signal: env.signal,
-    })
-    return done(name, 'succeeded', null)
-  } catch (err) {
-    const maxAttempts = envelope.data.max_attempts ?? job.maxAttempts
-    if (msg.read_ct >= maxAttempts) return done(name, 'dead', errorLine(err))
-    const retryIn = backoffSeconds(msg.read_ct, env.baseBackoffSeconds, env.maxBackoffSeconds)
-    env.log.warn({ err, job: name, msg_id: msg.msg_id, attempt: msg.read_ct, retry_in_s: retryIn }, 'job failed')
-    return done(name, 'retrying', errorLine(err), retryIn)
-  }
+  // The job runs in the scope of the request that caused it, or of none: its log lines name that
+  // request, and so do the jobs it enqueues in turn.
+  const { request_id, client_request_id } = envelope.data
+  return withRequestIds(request_id ? { request_id, ...(client_request_id ? { client_request_id } : {}) } : undefined, async () => {
+    const log = env.log.child({ job: name, msg_id: msg.msg_id })
+    try {
+      await job.handler(payload.data, { deps: env.deps, log, attempt: msg.read_ct, msgId: msg.msg_id, signal: env.signal })
+      const outcome = done(name, 'succeeded', null)
+      log.debug({ attempt: msg.read_ct, duration_ms: outcome.durationMs }, 'job succeeded')
+      return outcome
+    } catch (err) {
+      const maxAttempts = envelope.data.max_attempts ?? job.maxAttempts
+      if (msg.read_ct >= maxAttempts) return done(name, 'dead', errorLine(err))
+      const retryIn = backoffSeconds(msg.read_ct, env.baseBackoffSeconds, env.maxBackoffSeconds)
+      log.warn({ err, attempt: msg.read_ct, retry_in_s: retryIn }, 'job failed')
+      return done(name, 'retrying', errorLine(err), retryIn)
+    }
+  })
 }
