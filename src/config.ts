@@ -41,6 +41,11 @@ export const configSchema = z.object({
    * embedded mode (PGlite writes one statement at a time, so more only hold memory) and 4 on servers.
    */
   MAX_CONCURRENT_LARGE_BODIES: z.coerce.number().int().min(1).max(256).optional(),
+  /**
+   * A POST sent again with the Idempotency-Key of one still running waits this long for the first
+   * one's answer (and replays it) before answering 409 with Retry-After. 0: answer 409 at once.
+   */
+  IDEMPOTENCY_WAIT_S: z.coerce.number().min(0).max(60).default(10),
   LOG_LEVEL: logLevel.default('info'),
   /** Largest accepted request body; base64 attachments ride inside JSON, so this bounds them too. */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),

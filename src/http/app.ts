@@ -6,6 +6,7 @@ import { router } from './env.ts'
 import { onError, problem } from './problem.ts'
 import { adminAuth, requireScope, tenantAuth } from './auth.ts'
 import { largeBodyGate } from './body-gate.ts'
+import { describeIdempotency, idempotency } from './idempotency.ts'
 import { createMetrics } from './metrics.ts'
 import { describeApi } from './openapi.ts'
 import { requestIds } from './request-id.ts'
@@ -64,14 +65,16 @@ export function createApp(deps: Deps) {
   app.notFound((c) => problem(c, new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`)))
 
   const admin = adminAuth(deps)
+  // After the credential (and, on tenant routes, the rate limit and scope): their refusals claim no key.
+  const idempotent = idempotency(deps)
   app.route('/', healthRoutes(deps))
   app.get('/metrics', admin, async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.registry.contentType }))
 
-  app.use('/v1/tenants/*', admin)
+  app.use('/v1/tenants/*', admin, idempotent.operator)
   app.route('/v1/tenants', tenantRoutes(deps))
   // Providers cannot send an API key: each delivery is verified by its signature (src/webhooks).
   app.route('/v1/webhooks', webhookRoutes(deps))
-  app.use('/v1/admin/*', admin)
+  app.use('/v1/admin/*', admin, idempotent.operator)
   app.route('/v1/admin', adminRoutes(deps))
 
   // Each tenant route group and the scopes it needs: `read` for GET, `write` for the rest.
@@ -93,10 +96,11 @@ export function createApp(deps: Deps) {
   ] as const
   const auth = tenantAuth(deps)
   for (const { path, routes, read, write } of tenantScoped) {
-    app.use(`${path}/*`, auth, requireScope({ read, write }))
+    app.use(`${path}/*`, auth, requireScope({ read, write }), idempotent.tenant)
     app.route(path, routes)
   }
 
+  describeIdempotency(app)
   describeApi(app)
   return app
 }

@@ -72,9 +72,12 @@ const PROBLEMS = {
   },
   409: {
     code: 'conflict',
-    says: 'Conflicts with what is stored; errors[] names the field',
+    says:
+      'Conflicts with what is stored; errors[] names the field. On a POST with an Idempotency-Key: a request with that key ' +
+      'is still running (retry after Retry-After), or it succeeded with an answer too large to keep',
     detail: 'this tenant already has that email address',
     errors: [{ field: 'email_address', message: 'already exists' }],
+    headers: retryAfter,
   },
   410: {
     code: 'gone',

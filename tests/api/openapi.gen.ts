@@ -188,6 +188,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/email-accounts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A mailbox
+         * @description Scope campaigns:read.
+         */
+        get: operations["getEmailAccount"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a mailbox no message names
+         * @description Scope campaigns:write. A mailbox with messages is kept with them (409): archive it instead (PATCH status archived), so its messages and analytics stay whole.
+         */
+        delete: operations["deleteEmailAccount"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename a mailbox, or pause or archive it
+         * @description Scope campaigns:write. A field left out keeps its value. The address cannot change: add a new mailbox. Status active, paused (not to send from for now) or archived (retired; its messages stay).
+         */
+        patch: operations["updateEmailAccount"];
+        trace?: never;
+    };
     "/v1/campaigns": {
         parameters: {
             query?: never;
@@ -210,6 +238,34 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/campaigns/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A campaign
+         * @description Scope campaigns:read.
+         */
+        get: operations["getCampaign"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a campaign no message names, with its steps
+         * @description Scope campaigns:write. A campaign that messages name (directly or through a step) is kept with them (409): archive it instead (PATCH status archived), so its messages and analytics stay whole.
+         */
+        delete: operations["deleteCampaign"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename a campaign or change its status
+         * @description Scope campaigns:write. A field left out keeps its value. A status the campaign cannot move to from its current one answers 409 naming status and where it can go; it becomes active only with at least one sequence step. Asking for the status it already has changes nothing.
+         */
+        patch: operations["updateCampaign"];
         trace?: never;
     };
     "/v1/campaigns/{id}/steps": {
@@ -236,6 +292,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/campaigns/{id}/steps/{step_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One step of a campaign
+         * @description Scope campaigns:read. A step of another campaign answers 404, like an unknown one.
+         */
+        get: operations["getSequenceStep"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a step no message names
+         * @description Scope campaigns:write. A step that messages name is kept with them (409); its campaign can be archived.
+         */
+        delete: operations["deleteSequenceStep"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a step’s number, subject or delay
+         * @description Scope campaigns:write. A field left out keeps its value; subject null clears it. A number another step of the campaign has answers 409.
+         */
+        patch: operations["updateSequenceStep"];
+        trace?: never;
+    };
     "/v1/leads": {
         parameters: {
             query?: never;
@@ -254,6 +338,54 @@ export interface paths {
          * @description Scope leads:write. An address is unique per tenant, compared case-insensitively (409).
          */
         post: operations["createLead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/leads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A lead
+         * @description Scope leads:read.
+         */
+        get: operations["getLead"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a lead no message names
+         * @description Scope leads:write. A lead that messages name is kept with its history (409): archive it instead (PATCH status archived). A suppression of the address is separate and stays.
+         */
+        delete: operations["deleteLead"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a lead’s address, names or status
+         * @description Scope leads:write. A field left out keeps its value; null clears a name. A new address must not be another lead’s (409); messages already stored keep the address they were sent to. Status active, paused or archived.
+         */
+        patch: operations["updateLead"];
+        trace?: never;
+    };
+    "/v1/leads/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import leads from CSV or NDJSON, with a report per row
+         * @description Scope leads:write. Content-Type text/csv (a header row naming email, first_name, last_name; other columns are ignored and listed) or application/x-ndjson (one JSON object per line), UTF-8, at most 100000 rows (413 beyond, nothing imported). Each row is checked like POST /v1/leads; a bad row is reported by line and field and the rest import. Idempotent on the address: a known one gets the names the row gives (an empty cell keeps the stored name), so a second import of the same file reports every row unchanged. An address repeated in the file fails on its later rows. Suppressed addresses are imported and counted; the suppression still blocks sending to them. The valid rows commit together.
+         */
+        post: operations["importLeads"];
         delete?: never;
         options?: never;
         head?: never;
@@ -580,6 +712,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/notifications/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A notification
+         * @description Scope messages:read. Gone (404) once retention deleted it.
+         */
+        get: operations["getNotification"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Mark a notification read or unread
+         * @description Scope messages:write. Marking it read again keeps the time it was first read.
+         */
+        patch: operations["markNotification"];
+        trace?: never;
+    };
     "/v1/analytics/campaigns/{id}": {
         parameters: {
             query?: never;
@@ -874,6 +1030,30 @@ export interface components {
             created: string;
             /** Format: date-time */
             updated: string;
+        };
+        LeadImportReport: {
+            /** @description Data rows read (blank lines and the CSV header not counted) */
+            rows: number;
+            created: number;
+            /** @description Known addresses whose names the row changed */
+            updated: number;
+            /** @description Known addresses the row changed nothing of */
+            unchanged: number;
+            /** @description Rows not imported; errors says why */
+            failed: number;
+            /** @description Imported rows whose address is on the suppression list (still not mailable) */
+            suppressed: number;
+            /** @description CSV columns or NDJSON keys the import does not use */
+            ignored_columns: string[];
+            /** @description The first 1000 problems, in row order */
+            errors: {
+                /** @description The line of the body where the row starts (1-based; a CSV header is line 1) */
+                row: number;
+                /** @description email, first_name, last_name, or (row) for the row as a whole */
+                field: string;
+                message: string;
+            }[];
+            errors_truncated: boolean;
         };
         Suppression: {
             /** Format: uuid */
@@ -1282,9 +1462,11 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Conflicts with what is stored; errors[] names the field */
+        /** @description Conflicts with what is stored; errors[] names the field. On a POST with an Idempotency-Key: a request with that key is still running (retry after Retry-After), or it succeeded with an answer too large to keep */
         Conflict: {
             headers: {
+                /** @description Seconds to wait before trying again */
+                "Retry-After"?: number;
                 [name: string]: unknown;
             };
             content: {
@@ -1445,7 +1627,13 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /**
+         * @description Makes the POST safe to retry. The same key with the same request (method, path and query, Content-Type, body) within 24 h answers the first success again, with `Idempotent-Replayed: true`, and writes nothing; a copy sent while the first runs waits for its answer (up to IDEMPOTENCY_WAIT_S, then 409 with Retry-After). The key with another request is 422. A 4xx or 5xx answer frees the key. Keys are per tenant (the operator’s apart); use a random one, such as a UUID.
+         * @example 0b7d2c4e-5f61-4a8e-9c3d-7e2f1a6b9d40
+         */
+        IdempotencyKey: string;
+    };
     requestBodies: never;
     headers: never;
     pathItems: never;
@@ -1591,7 +1779,13 @@ export interface operations {
     createTenant: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry. The same key with the same request (method, path and query, Content-Type, body) within 24 h answers the first success again, with `Idempotent-Replayed: true`, and writes nothing; a copy sent while the first runs waits for its answer (up to IDEMPOTENCY_WAIT_S, then 409 with Retry-After). The key with another request is 422. A 4xx or 5xx answer frees the key. Keys are per tenant (the operator’s apart); use a random one, such as a UUID.
+                 * @example 0b7d2c4e-5f61-4a8e-9c3d-7e2f1a6b9d40
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1611,6 +1805,8 @@ export interface operations {
             /** @description The tenant and its API key, shown only this once */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1649,6 +1845,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -2000,7 +2197,13 @@ export interface operations {
     createEmailAccount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry. The same key with the same request (method, path and query, Content-Type, body) within 24 h answers the first success again, with `Idempotent-Replayed: true`, and writes nothing; a copy sent while the first runs waits for its answer (up to IDEMPOTENCY_WAIT_S, then 409 with Retry-After). The key with another request is 422. A 4xx or 5xx answer frees the key. Keys are per tenant (the operator’s apart); use a random one, such as a UUID.
+                 * @example 0b7d2c4e-5f61-4a8e-9c3d-7e2f1a6b9d40
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2023,6 +2226,8 @@ export interface operations {
             /** @description The mailbox */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2044,6 +2249,129 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getEmailAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The mailbox */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cadd2-95c4-7c40-acb8-5f3f4a24e39a",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "email_address": "sales@acme.example",
+                     *       "display_name": "Acme Sales",
+                     *       "status": "active",
+                     *       "created": "2026-03-02T09:13:05.220Z",
+                     *       "updated": "2026-03-02T09:13:05.220Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EmailAccount"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    deleteEmailAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    updateEmailAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "status": "paused"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description null clears it */
+                    display_name?: string | null;
+                    /** @enum {string} */
+                    status?: "active" | "paused" | "archived";
+                };
+            };
+        };
+        responses: {
+            /** @description The mailbox */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cadd2-95c4-7c40-acb8-5f3f4a24e39a",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "email_address": "sales@acme.example",
+                     *       "display_name": "Acme Sales",
+                     *       "status": "paused",
+                     *       "created": "2026-03-02T09:13:05.220Z",
+                     *       "updated": "2026-03-05T16:02:11.374Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EmailAccount"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -2103,7 +2431,13 @@ export interface operations {
     createCampaign: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry. The same key with the same request (method, path and query, Content-Type, body) within 24 h answers the first success again, with `Idempotent-Replayed: true`, and writes nothing; a copy sent while the first runs waits for its answer (up to IDEMPOTENCY_WAIT_S, then 409 with Retry-After). The key with another request is 422. A 4xx or 5xx answer frees the key. Keys are per tenant (the operator’s apart); use a random one, such as a UUID.
+                 * @example 0b7d2c4e-5f61-4a8e-9c3d-7e2f1a6b9d40
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2123,6 +2457,8 @@ export interface operations {
             /** @description The campaign */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2142,6 +2478,131 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCampaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The campaign */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "name": "Q2 logistics outreach",
+                     *       "status": "draft",
+                     *       "created": "2026-03-02T09:13:48.611Z",
+                     *       "updated": "2026-03-02T09:13:48.611Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    deleteCampaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted, with its steps */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    updateCampaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "status": "active"
+                 *     }
+                 */
+                "application/json": {
+                    name?: string;
+                    /**
+                     * @description draft → active or archived; active → paused or completed; paused → active, completed or archived; completed → archived. Archived is final.
+                     * @enum {string}
+                     */
+                    status?: "draft" | "active" | "paused" | "completed" | "archived";
+                };
+            };
+        };
+        responses: {
+            /** @description The campaign */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "name": "Q2 logistics outreach",
+                     *       "status": "active",
+                     *       "created": "2026-03-02T09:13:48.611Z",
+                     *       "updated": "2026-03-02T09:20:37.145Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -2199,7 +2660,13 @@ export interface operations {
     createSequenceStep: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry. The same key with the same request (method, path and query, Content-Type, body) within 24 h answers the first success again, with `Idempotent-Replayed: true`, and writes nothing; a copy sent while the first runs waits for its answer (up to IDEMPOTENCY_WAIT_S, then 409 with Retry-After). The key with another request is 422. A 4xx or 5xx answer frees the key. Keys are per tenant (the operator’s apart); use a random one, such as a UUID.
+                 * @example 0b7d2c4e-5f61-4a8e-9c3d-7e2f1a6b9d40
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: string;
             };
@@ -2226,6 +2693,8 @@ export interface operations {
             /** @description The step */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2239,6 +2708,135 @@ export interface operations {
                      *       "delay_days": 0,
                      *       "created": "2026-03-02T09:14:02.075Z",
                      *       "updated": "2026-03-02T09:14:02.075Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SequenceStep"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getSequenceStep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                step_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The step */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cadd3-73db-71c1-873d-212ba950666d",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "campaign_id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *       "step_number": 1,
+                     *       "subject": "Cutting freight costs at Northwind",
+                     *       "delay_days": 0,
+                     *       "created": "2026-03-02T09:14:02.075Z",
+                     *       "updated": "2026-03-02T09:14:02.075Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SequenceStep"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    deleteSequenceStep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                step_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    updateSequenceStep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                step_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "subject": "Freight costs at Northwind: a 20-minute look",
+                 *       "delay_days": 2
+                 *     }
+                 */
+                "application/json": {
+                    step_number?: number;
+                    subject?: string | null;
+                    delay_days?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The step */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cadd3-73db-71c1-873d-212ba950666d",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "campaign_id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *       "step_number": 1,
+                     *       "subject": "Freight costs at Northwind: a 20-minute look",
+                     *       "delay_days": 2,
+                     *       "created": "2026-03-02T09:14:02.075Z",
+                     *       "updated": "2026-03-02T09:18:52.660Z"
                      *     }
                      */
                     "application/json": components["schemas"]["SequenceStep"];
@@ -2311,7 +2909,13 @@ export interface operations {
     createLead: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry. The same key with the same request (method, path and query, Content-Type, body) within 24 h answers the first success again, with `Idempotent-Replayed: true`, and writes nothing; a copy sent while the first runs waits for its answer (up to IDEMPOTENCY_WAIT_S, then 409 with Retry-After). The key with another request is 422. A 4xx or 5xx answer frees the key. Keys are per tenant (the operator’s apart); use a random one, such as a UUID.
+                 * @example 0b7d2c4e-5f61-4a8e-9c3d-7e2f1a6b9d40
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2336,6 +2940,8 @@ export interface operations {
             /** @description The lead */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2355,6 +2961,210 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getLead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lead */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cadd3-e476-73f8-86e5-5426eae0d2c1",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "email": "dana.whitfield@northwind.example",
+                     *       "first_name": "Dana",
+                     *       "last_name": "Whitfield",
+                     *       "status": "active",
+                     *       "created": "2026-03-02T09:14:30.902Z",
+                     *       "updated": "2026-03-02T09:14:30.902Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Lead"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    deleteLead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    updateLead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "last_name": "Whitfield-Ames"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email?: string;
+                    /** @description null clears it */
+                    first_name?: string | null;
+                    /** @description null clears it */
+                    last_name?: string | null;
+                    /** @enum {string} */
+                    status?: "active" | "paused" | "archived";
+                };
+            };
+        };
+        responses: {
+            /** @description The lead */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cadd3-e476-73f8-86e5-5426eae0d2c1",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "email": "dana.whitfield@northwind.example",
+                     *       "first_name": "Dana",
+                     *       "last_name": "Whitfield-Ames",
+                     *       "status": "active",
+                     *       "created": "2026-03-02T09:14:30.902Z",
+                     *       "updated": "2026-03-06T10:44:03.518Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Lead"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    importLeads: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry. The same key with the same request (method, path and query, Content-Type, body) within 24 h answers the first success again, with `Idempotent-Replayed: true`, and writes nothing; a copy sent while the first runs waits for its answer (up to IDEMPOTENCY_WAIT_S, then 409 with Retry-After). The key with another request is 422. A 4xx or 5xx answer frees the key. Keys are per tenant (the operator’s apart); use a random one, such as a UUID.
+                 * @example 0b7d2c4e-5f61-4a8e-9c3d-7e2f1a6b9d40
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example email,first_name,last_name,company
+                 *     dana.whitfield@northwind.example,Dana,Whitfield-Ames,Northwind
+                 *     li.chen@contoso.example,Li,Chen,Contoso
+                 *     not-an-address,Sam,Ortiz,Fabrikam
+                 */
+                "text/csv": string;
+                /**
+                 * @example {"email":"dana.whitfield@northwind.example","first_name":"Dana","last_name":"Whitfield-Ames"}
+                 *     {"email":"li.chen@contoso.example","first_name":"Li","last_name":"Chen"}
+                 *     {"email":"not-an-address","first_name":"Sam","last_name":"Ortiz"}
+                 */
+                "application/x-ndjson": string;
+            };
+        };
+        responses: {
+            /** @description What the import did, row by row */
+            200: {
+                headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "rows": 3,
+                     *       "created": 1,
+                     *       "updated": 1,
+                     *       "unchanged": 0,
+                     *       "failed": 1,
+                     *       "suppressed": 1,
+                     *       "ignored_columns": [
+                     *         "company"
+                     *       ],
+                     *       "errors": [
+                     *         {
+                     *           "row": 4,
+                     *           "field": "email",
+                     *           "message": "Invalid email address"
+                     *         }
+                     *       ],
+                     *       "errors_truncated": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LeadImportReport"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
@@ -2420,7 +3230,13 @@ export interface operations {
     addSuppression: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry. The same key with the same request (method, path and query, Content-Type, body) within 24 h answers the first success again, with `Idempotent-Replayed: true`, and writes nothing; a copy sent while the first runs waits for its answer (up to IDEMPOTENCY_WAIT_S, then 409 with Retry-After). The key with another request is 422. A 4xx or 5xx answer frees the key. Keys are per tenant (the operator’s apart); use a random one, such as a UUID.
+                 * @example 0b7d2c4e-5f61-4a8e-9c3d-7e2f1a6b9d40
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2443,6 +3259,8 @@ export interface operations {
             /** @description Already suppressed */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2464,6 +3282,8 @@ export interface operations {
             /** @description Added */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2485,6 +3305,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -2655,7 +3476,13 @@ export interface operations {
     createMessage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry. The same key with the same request (method, path and query, Content-Type, body) within 24 h answers the first success again, with `Idempotent-Replayed: true`, and writes nothing; a copy sent while the first runs waits for its answer (up to IDEMPOTENCY_WAIT_S, then 409 with Retry-After). The key with another request is 422. A 4xx or 5xx answer frees the key. Keys are per tenant (the operator’s apart); use a random one, such as a UUID.
+                 * @example 0b7d2c4e-5f61-4a8e-9c3d-7e2f1a6b9d40
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2691,6 +3518,8 @@ export interface operations {
             /** @description The stored ref */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2967,7 +3796,13 @@ export interface operations {
     reportEvents: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry. The same key with the same request (method, path and query, Content-Type, body) within 24 h answers the first success again, with `Idempotent-Replayed: true`, and writes nothing; a copy sent while the first runs waits for its answer (up to IDEMPOTENCY_WAIT_S, then 409 with Retry-After). The key with another request is 422. A 4xx or 5xx answer frees the key. Keys are per tenant (the operator’s apart); use a random one, such as a UUID.
+                 * @example 0b7d2c4e-5f61-4a8e-9c3d-7e2f1a6b9d40
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3007,6 +3842,8 @@ export interface operations {
             /** @description Which events were accepted */
             202: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3040,6 +3877,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -3053,7 +3891,13 @@ export interface operations {
             query?: {
                 email_account_id?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry. The same key with the same request (method, path and query, Content-Type, body) within 24 h answers the first success again, with `Idempotent-Replayed: true`, and writes nothing; a copy sent while the first runs waits for its answer (up to IDEMPOTENCY_WAIT_S, then 409 with Retry-After). The key with another request is 422. A 4xx or 5xx answer frees the key. Keys are per tenant (the operator’s apart); use a random one, such as a UUID.
+                 * @example 0b7d2c4e-5f61-4a8e-9c3d-7e2f1a6b9d40
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3077,6 +3921,8 @@ export interface operations {
             /** @description Already stored (same Message-ID) */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3112,6 +3958,8 @@ export interface operations {
             /** @description Stored */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3147,6 +3995,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -3342,7 +4191,13 @@ export interface operations {
     createTransactionalEmail: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry. The same key with the same request (method, path and query, Content-Type, body) within 24 h answers the first success again, with `Idempotent-Replayed: true`, and writes nothing; a copy sent while the first runs waits for its answer (up to IDEMPOTENCY_WAIT_S, then 409 with Retry-After). The key with another request is 422. A 4xx or 5xx answer frees the key. Keys are per tenant (the operator’s apart); use a random one, such as a UUID.
+                 * @example 0b7d2c4e-5f61-4a8e-9c3d-7e2f1a6b9d40
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3379,6 +4234,8 @@ export interface operations {
             /** @description The stored email */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3402,6 +4259,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -3518,7 +4376,13 @@ export interface operations {
     createNotification: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry. The same key with the same request (method, path and query, Content-Type, body) within 24 h answers the first success again, with `Idempotent-Replayed: true`, and writes nothing; a copy sent while the first runs waits for its answer (up to IDEMPOTENCY_WAIT_S, then 409 with Retry-After). The key with another request is 422. A 4xx or 5xx answer frees the key. Keys are per tenant (the operator’s apart); use a random one, such as a UUID.
+                 * @example 0b7d2c4e-5f61-4a8e-9c3d-7e2f1a6b9d40
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3556,6 +4420,8 @@ export interface operations {
             /** @description The notification */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3582,6 +4448,113 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notification */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cb36d-cee8-766e-b969-ec07f1f83a79",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "user_id": "019caa22-c188-78d3-bf9a-39142335e9e2",
+                     *       "channel": "in_app",
+                     *       "title": "Lead import finished",
+                     *       "body": "1,204 leads imported, 3 rows skipped.",
+                     *       "data": {
+                     *         "imported": 1204,
+                     *         "skipped": 3
+                     *       },
+                     *       "read_at": null,
+                     *       "created": "2026-03-03T11:20:44.008Z",
+                     *       "expires": "2026-04-02T11:20:44.008Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Notification"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    markNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "read": true
+                 *     }
+                 */
+                "application/json": {
+                    /** @description true sets read_at (kept if already read); false clears it */
+                    read: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The notification */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cb36d-cee8-766e-b969-ec07f1f83a79",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "user_id": "019caa22-c188-78d3-bf9a-39142335e9e2",
+                     *       "channel": "in_app",
+                     *       "title": "Lead import finished",
+                     *       "body": "1,204 leads imported, 3 rows skipped.",
+                     *       "data": {
+                     *         "imported": 1204,
+                     *         "skipped": 3
+                     *       },
+                     *       "read_at": "2026-03-03T11:31:09.870Z",
+                     *       "created": "2026-03-03T11:20:44.008Z",
+                     *       "expires": "2026-04-02T11:20:44.008Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Notification"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -3847,7 +4820,13 @@ export interface operations {
     createApiKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry. The same key with the same request (method, path and query, Content-Type, body) within 24 h answers the first success again, with `Idempotent-Replayed: true`, and writes nothing; a copy sent while the first runs waits for its answer (up to IDEMPOTENCY_WAIT_S, then 409 with Retry-After). The key with another request is 422. A 4xx or 5xx answer frees the key. Keys are per tenant (the operator’s apart); use a random one, such as a UUID.
+                 * @example 0b7d2c4e-5f61-4a8e-9c3d-7e2f1a6b9d40
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3874,6 +4853,8 @@ export interface operations {
             /** @description The key (shown once) and its record */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3901,6 +4882,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];

@@ -91,9 +91,23 @@ describe('the OpenAPI document', () => {
   test('statuses follow what the services do: 410 only where content expires, no 409 on reads, 404 only where an id is looked up', () => {
     const withStatus = (s: number) => operations.filter((o) => statuses(o).includes(s)).map((o) => o.op.operationId).sort()
     expect(withStatus(410)).toEqual(['getMessage', 'getMessageAttachment', 'getMessageContent'])
-    expect(withStatus(409)).toEqual(['createEmailAccount', 'createLead', 'createMessage', 'createSequenceStep'])
+    // A conflict with what is stored, or a request with the same Idempotency-Key still running: every POST that takes one, no read.
+    expect(operations.filter((o) => o.method === 'get' && statuses(o).includes(409)).map(named)).toEqual([])
+    expect(operations.filter((o) => o.method === 'post' && !isProviderSigned(o.path) && !statuses(o).includes(409)).map(named)).toEqual([])
     const listsWith404 = operations.filter((o) => o.op.operationId.startsWith('list') && statuses(o).includes(404))
     expect(listsWith404.map((o) => o.op.operationId)).toEqual(['listSequenceSteps'])
+  })
+
+  test('every POST but the provider webhooks takes an Idempotency-Key header, and its successes may say Idempotent-Replayed', () => {
+    const takes = (o: Operation) => (o.op.parameters ?? []).some((p: Json) => resolve(p).name === 'Idempotency-Key' && resolve(p).in === 'header')
+    const posts = operations.filter((o) => o.method === 'post')
+    expect(posts.length).toBeGreaterThan(10)
+    expect(posts.filter((o) => takes(o) === isProviderSigned(o.path)).map(named)).toEqual([])
+    expect(operations.filter((o) => o.method !== 'post' && takes(o)).map(named)).toEqual([])
+    const key = resolve({ $ref: '#/components/parameters/IdempotencyKey' })
+    expect(key).toMatchObject({ required: false, schema: { type: 'string', minLength: 1, maxLength: 255 } })
+    const created = doc.paths['/v1/messages'].post.responses[201]
+    expect(Object.keys(created.headers)).toEqual(['Idempotent-Replayed'])
   })
 
   test('/metrics is documented as Prometheus text', () => {
