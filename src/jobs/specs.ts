@@ -15,6 +15,7 @@ export const PRUNE_TARGETS = [
   'tombstones',
   'audit_log',
   'webhook_receipts',
+  'idempotency_keys',
 ] as const
 export type PruneTarget = (typeof PRUNE_TARGETS)[number]
 

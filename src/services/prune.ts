@@ -14,12 +14,14 @@ import type { JobPayload, PruneTarget } from '../jobs/specs.ts'
 import { pruneEvents } from '../tiers/analytics/events.ts'
 import { pruneTombstones } from '../tiers/content/tombstones.ts'
 import { pruneAuditLog } from '../tiers/oltp/audit-log.ts'
+import { pruneIdempotencyKeys } from '../tiers/oltp/idempotency-keys.ts'
 import { staleOutbox } from '../tiers/oltp/outbox.ts'
 import { pruneWebhookReceipts } from '../tiers/oltp/suppressions.ts'
 import { pruneArchive } from '../tiers/queue/archives.ts'
 import { pruneJobLogs } from '../tiers/queue/job-logs.ts'
 import { QUEUES, type QueueName } from '../tiers/queue/queues.ts'
 import { eventHorizon } from './analytics.ts'
+import { IDEMPOTENCY_WINDOW_MS } from './idempotency.ts'
 
 const DAY_MS = 86_400_000
 /** Clocks of different processes may disagree: events are pruned this long after workers start refusing them. */
@@ -47,6 +49,8 @@ const TARGETS = {
   audit_log: (deps, after, limit) => pruneAuditLog(deps.tiers.oltp, daysAgo(deps, deps.config.AUDIT_LOG_RETENTION_DAYS), after ?? FIRST_ID, limit),
   webhook_receipts: (deps, after, limit) =>
     pruneWebhookReceipts(deps.tiers.oltp, daysAgo(deps, deps.config.WEBHOOK_RECEIPT_RETENTION_DAYS), after ?? FIRST_TIME, limit),
+  idempotency_keys: (deps, after, limit) =>
+    pruneIdempotencyKeys(deps.tiers.oltp, new Date(deps.clock.now() - IDEMPOTENCY_WINDOW_MS), after ?? FIRST_TIME, limit),
 } satisfies Record<PruneTarget, Prune>
 
 export interface PruneRun {

@@ -1,9 +1,10 @@
 /**
  * Bounded growth: maintenance.prune deletes what is past its retention (job logs, pgmq archives,
- * events, content tombstones, the audit log) and keeps what is not; it reports, never deletes,
- * outbox rows a relay left; a copy of a pruned event is refused, not counted twice; every batch
- * is bounded and a full one chains the next; the job is scheduled once per slot. Old rows are
- * dated back in the database, or the prune runs on a test clock moved forward.
+ * events, content tombstones, the audit log, webhook receipts, idempotency keys) and keeps what
+ * is not; it reports, never deletes, outbox rows a relay left; a copy of a pruned event is
+ * refused, not counted twice; every batch is bounded and a full one chains the next; the job is
+ * scheduled once per slot. Old rows are dated back in the database, or the prune runs on a test
+ * clock moved forward.
  */
 import { describe, expect, test } from 'bun:test'
 import { call, createTenant, messageBody, type TenantFixture } from '../support/api.ts'
@@ -133,6 +134,23 @@ describe('maintenance.prune', () => {
     await pruneAll(sys.deps)
     expect(await count(sys.tiers.oltp, `oltp.webhook_receipts WHERE tenant_id = $1 AND event_id = 'old'`, [t.id])).toBe(0)
     expect(await count(sys.tiers.oltp, `oltp.webhook_receipts WHERE tenant_id = $1 AND event_id = 'young'`, [t.id])).toBe(1)
+  })
+
+  test('idempotency keys go a day after they were first used; younger ones stay, so their retries still replay', async () => {
+    const t = await createTenant(sys)
+    const insert = (key: string, hours: number) =>
+      sys.tiers.oltp.query(
+        `INSERT INTO oltp.idempotency_keys (tenant_id, key_hash, request_hash, state, claim_id, claimed_until, status, created)
+         VALUES ($1, md5($2) || md5($2), repeat('0', 64), 'done', gen_random_uuid(), now(), 201, now() - make_interval(hours => $3))`,
+        [t.id, key, hours],
+      )
+    await insert('old', 25)
+    await insert('young', 23)
+    const runs = await pruneAll(sys.deps)
+    expect(runs[0]!.deleted.idempotency_keys).toBeGreaterThanOrEqual(1)
+    const kept = await sys.tiers.oltp.query<{ key_hash: string }>(`SELECT key_hash FROM oltp.idempotency_keys WHERE tenant_id = $1`, [t.id])
+    const [young] = await sys.tiers.oltp.query<{ h: string }>(`SELECT md5('young') || md5('young') AS h`)
+    expect(kept.map((k) => k.key_hash)).toEqual([young!.h])
   })
 
   test('outbox rows a relay left are reported, never deleted', async () => {
