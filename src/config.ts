@@ -105,6 +105,14 @@ export const configSchema = z.object({
   CONTENT_TOMBSTONE_RETENTION_DAYS: retentionDays(365),
   /** oltp.audit_log rows are deleted once this old. */
   AUDIT_LOG_RETENTION_DAYS: retentionDays(400),
+  /*
+   * Scheduled backups (src/services/backup.ts): with BACKUP_DIR set, the workers take a backup set
+   * into it every BACKUP_INTERVAL_MIN (once per interval across all processes) and keep the newest
+   * BACKUP_KEEP complete sets.
+   */
+  BACKUP_DIR: z.string().min(1).optional(),
+  BACKUP_INTERVAL_MIN: z.coerce.number().min(0.05).max(7 * 24 * 60).default(15),
+  BACKUP_KEEP: z.coerce.number().int().min(1).max(10_000).default(96),
   /** Provider event ids already applied (oltp.webhook_receipts) are forgotten this long after: longer than any provider retries. */
   WEBHOOK_RECEIPT_RETENTION_DAYS: retentionDays(30),
   /*

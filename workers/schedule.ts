@@ -22,7 +22,7 @@ export interface Schedule<J extends JobName = JobName> {
 const schedule = <J extends JobName>(s: Schedule<J>): Schedule => s
 
 /** Retention is measured in days and orphans are rare: every ten minutes (MAINTENANCE_INTERVAL_S) is plenty. The prune runs then too. */
-export const maintenance = (config: Pick<Config, 'MAINTENANCE_INTERVAL_S'>): Schedule[] => [
+export const maintenance = (config: Pick<Config, 'MAINTENANCE_INTERVAL_S' | 'BACKUP_DIR' | 'BACKUP_INTERVAL_MIN'>): Schedule[] => [
   schedule({ job: 'content.collect_orphans', payload: { batch_size: 500 }, everySeconds: config.MAINTENANCE_INTERVAL_S }),
   schedule({ job: 'content.expire', payload: { batch_size: 500 }, everySeconds: config.MAINTENANCE_INTERVAL_S }),
   schedule({ job: 'content.archive', payload: { batch_size: 200 }, everySeconds: config.MAINTENANCE_INTERVAL_S }),
@@ -30,6 +30,7 @@ export const maintenance = (config: Pick<Config, 'MAINTENANCE_INTERVAL_S'>): Sch
   // full on the loaded 2-core benchmark machine (bench prune); at 1M jobs an hour a slot's 167k
   // job_logs rows take 34 chained jobs.
   schedule({ job: 'maintenance.prune', payload: { batch_size: 5_000 }, everySeconds: config.MAINTENANCE_INTERVAL_S }),
+  ...(config.BACKUP_DIR ? [schedule({ job: 'maintenance.backup', payload: {}, everySeconds: config.BACKUP_INTERVAL_MIN * 60 })] : []),
 ]
 
 export class Scheduler {

@@ -69,5 +69,6 @@ export function pgliteDb(pg: PGlite, label = 'pglite'): Db {
       return heldListen(`${label} ${channel}`, unlisten)
     },
     close: heldPool(label, () => pg.close()),
+    dumpDataDir: async () => (await pg.dumpDataDir('gzip')) as Blob,
   }
 }

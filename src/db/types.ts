@@ -21,4 +21,6 @@ export interface Db extends Queryable {
   /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>
   close(): Promise<void>
+  /** PGlite only: a tarball of the whole data directory, consistent (backups). */
+  dumpDataDir?(): Promise<Blob>
 }

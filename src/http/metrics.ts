@@ -22,6 +22,22 @@ export function createMetrics(deps: Deps) {
     registers: [registry],
   })
   const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [registry] })
+  /**
+   * A gauge that is absent while it has no value: prom-client shows an unlabelled gauge as 0 even
+   * after reset(), and 0 would read as "just now" for an age. So it joins the registry only while set.
+   */
+  const optionalGauge = (name: string, help: string) => {
+    const g = new Gauge({ name, help, registers: [] })
+    return (value: number | null) => {
+      const shown = registry.getSingleMetric(name) !== undefined
+      if (value === null) {
+        if (shown) registry.removeSingleMetric(name)
+        return
+      }
+      g.set(value)
+      if (!shown) registry.registerMetric(g)
+    }
+  }
   const depth = gauge('edp_queue_depth', 'Messages waiting in a queue (visible or not)', ['queue'])
   const oldest = gauge('edp_queue_oldest_age_seconds', 'Age of the oldest message in a queue', ['queue'])
   const processed = gauge('edp_queue_processed_per_second', 'Jobs succeeded per second over the last minute', ['queue'])
@@ -29,10 +45,12 @@ export function createMetrics(deps: Deps) {
   const dead = gauge('edp_queue_dead_letters', 'Dead letters from a queue', ['queue'])
   const freshness = gauge('edp_analytics_freshness_seconds', 'Age of the analytics views as_of (absent before the first refresh)')
   const refreshMs = gauge('edp_analytics_refresh_duration_ms', 'Duration of the last refresh of the three views')
-  const heartbeat = gauge('edp_worker_heartbeat_age_seconds', 'Seconds since any worker process last recorded a heartbeat (absent before the first)')
+  const heartbeat = optionalGauge('edp_worker_heartbeat_age_seconds', 'Seconds since any worker process last recorded a heartbeat (absent before the first)')
+
+  const backupAge = optionalGauge('edp_backup_newest_age_seconds', 'Seconds since the newest complete backup set in BACKUP_DIR finished (absent without one)')
 
   const text = new Cached(async () => {
-    const { queues, analytics, heartbeat_age_seconds } = await deps.monitor.snapshot()
+    const { queues, analytics, heartbeat_age_seconds, backup_age_seconds } = await deps.monitor.snapshot()
     for (const s of queues) {
       depth.set({ queue: s.queue }, s.depth)
       oldest.set({ queue: s.queue }, s.oldest_age_seconds ?? 0)
@@ -43,8 +61,8 @@ export function createMetrics(deps: Deps) {
     freshness.reset()
     if (analytics.freshness_seconds !== null) freshness.set(analytics.freshness_seconds)
     refreshMs.set(analytics.duration_ms ?? 0)
-    heartbeat.reset()
-    if (heartbeat_age_seconds !== null) heartbeat.set(heartbeat_age_seconds)
+    heartbeat(heartbeat_age_seconds)
+    backupAge(backup_age_seconds)
     return registry.metrics()
   }, () => deps.clock.now())
 

@@ -5,6 +5,7 @@
  */
 import { workersInProcess } from '../config.ts'
 import type { Deps } from '../deps.ts'
+import { newestBackupAge } from './backup.ts'
 import { pendingMigrations } from '../db/migrate.ts'
 import { TIER_NAMES, type TierName } from '../db/tier-names.ts'
 import { storageReport as contentReport, type StorageReport } from '../tiers/content/storage.ts'
@@ -114,8 +115,13 @@ export async function queueStats(deps: Deps): Promise<QueueStats[]> {
 
 /** Everything /metrics exposes that lives in the tiers, read in one go (every METRICS_REFRESH_S, see monitor.ts). */
 export async function monitoringSnapshot(deps: Deps) {
-  const [queues, analytics, heartbeat] = await Promise.all([queueStats(deps), refreshStatus(deps), lastHeartbeat(deps.tiers.queue)])
-  return { queues, analytics, heartbeat_age_seconds: heartbeat?.age_seconds ?? null }
+  const [queues, analytics, heartbeat, backupAge] = await Promise.all([
+    queueStats(deps),
+    refreshStatus(deps),
+    lastHeartbeat(deps.tiers.queue),
+    newestBackupAge(deps.config, deps.clock.now()),
+  ])
+  return { queues, analytics, heartbeat_age_seconds: heartbeat?.age_seconds ?? null, backup_age_seconds: backupAge }
 }
 
 export type MonitoringSnapshot = Awaited<ReturnType<typeof monitoringSnapshot>>

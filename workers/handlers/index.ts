@@ -5,6 +5,7 @@ import { collectOrphans } from './content.collect_orphans.ts'
 import { expireContent } from './content.expire.ts'
 import { recomputeExpiryJob } from './content.recompute_expiry.ts'
 import { eventsApply } from './events.apply.ts'
+import { backup } from './maintenance.backup.ts'
 import { prune } from './maintenance.prune.ts'
 import { messageCreated } from './message.created.ts'
 
@@ -18,6 +19,7 @@ export const HANDLERS: JobMap = jobMap([
   archiveContent,
   recomputeExpiryJob,
   prune,
+  backup,
 ])
 
 export const queuesOf = (jobs: JobMap) => [...new Set([...jobs.values()].map((j) => j.queue))]
