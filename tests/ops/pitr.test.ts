@@ -82,7 +82,7 @@ describe('point-in-time recovery with pgBackRest', () => {
         const app = createApp(makeDeps(tiers, conf2))
         const call = async (method: string, path: string, token: string, body?: unknown) => {
           const res = await app.request(path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
-          return { status: res.status, body: await res.json() }
+          return { status: res.status, body: (await res.json()) as any }
         }
         const tenant = await call('POST', '/v1/tenants', ADMIN_TOKEN, { name: 'pitr' })
         const key = tenant.body.api_key as string
