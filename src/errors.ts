@@ -47,6 +47,9 @@ export const notFound = (what: string, field?: string) =>
 /** A unique value the tenant already has, naming the field. */
 export const conflict = (detail: string, field: string) => new AppError('conflict', detail, [{ field, message: 'already exists' }])
 
+/** What the stored state forbids (a status change, removing what messages still name), naming the field. */
+export const conflictWith = (detail: string, field: string, message: string) => new AppError('conflict', detail, [{ field, message }])
+
 /** Input that parsed but cannot be accepted, naming the field. */
 export const invalid = (detail: string, field: string, message: string) =>
   new AppError('validation_failed', detail, [{ field, message }])

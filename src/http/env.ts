@@ -16,7 +16,13 @@ export interface AppEnv {
 }
 
 function fieldErrors(error: ZodError): FieldError[] {
-  return error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(body)', message: i.message }))
+  const at = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(body)'
+  // A strict object's unknown keys are one issue on the object: name each key instead.
+  return error.issues.flatMap((i) =>
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((k) => ({ field: at([...i.path, k]), message: 'is not a field this request takes' }))
+      : [{ field: at(i.path), message: i.message }],
+  )
 }
 
 /** JSON deeper than this is refused: no field of the API nests beyond a few levels. */

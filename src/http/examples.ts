@@ -300,3 +300,10 @@ export const doctorReport = {
     { name: 'stale_queue_messages', checked: 3, violations: 0, examples: [] },
   ],
 }
+
+// Changes to the resources above, as PATCH answers them.
+export const pausedEmailAccount = { ...emailAccount, status: 'paused', updated: '2026-03-05T16:02:11.374Z' }
+export const activeCampaign = { ...campaign, status: 'active', updated: '2026-03-02T09:20:37.145Z' }
+export const editedStep = { ...step, subject: 'Freight costs at Northwind: a 20-minute look', delay_days: 2, updated: '2026-03-02T09:18:52.660Z' }
+export const editedLead = { ...lead, last_name: 'Whitfield-Ames', updated: '2026-03-06T10:44:03.518Z' }
+export const readNotification = { ...notification, read_at: '2026-03-03T11:31:09.870Z' }

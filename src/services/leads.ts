@@ -1,11 +1,24 @@
-/** Leads: the people a tenant's sequences write to; one per address, compared without case. */
+/**
+ * Leads: the people a tenant's sequences write to; one per address, compared without case. A lead
+ * that messages name is never deleted (409): its history stays with it, and its status says it is
+ * out of use. Deleting a person's data everywhere is an erasure, not this.
+ */
 import type { Deps } from '../deps.ts'
-import { conflict } from '../errors.ts'
+import { conflict, conflictWith, notFound } from '../errors.ts'
 import { newId } from '../ids.ts'
 import { paged, type PageRequest } from '../pagination.ts'
-import { insertLead, listLeads as listRows } from '../tiers/oltp/leads.ts'
+import { deleteLead as deleteRow, getLead as getRow, insertLead, listLeads as listRows, updateLead as updateRow } from '../tiers/oltp/leads.ts'
 
-export async function createLead(deps: Deps, tenantId: string, l: { email: string; first_name?: string | null; last_name?: string | null }) {
+/** active: to be written to; paused: not for now; archived: out of use, kept with its history. */
+export const LEAD_STATUSES = ['active', 'paused', 'archived'] as const
+
+export interface LeadFields {
+  email: string
+  first_name?: string | null
+  last_name?: string | null
+}
+
+export async function createLead(deps: Deps, tenantId: string, l: LeadFields) {
   const row = await insertLead(deps.tiers.oltp, {
     tenantId,
     id: newId(),
@@ -20,4 +33,30 @@ export async function createLead(deps: Deps, tenantId: string, l: { email: strin
 /** Newest first; with an email, the one lead with that address (or none). */
 export async function listLeads(deps: Deps, tenantId: string, page: PageRequest, email?: string) {
   return paged(page, (keyset) => listRows(deps.tiers.oltp, tenantId, keyset, email))
+}
+
+export async function getLead(deps: Deps, tenantId: string, id: string) {
+  const row = await getRow(deps.tiers.oltp, tenantId, id)
+  if (!row) throw notFound('lead')
+  return row
+}
+
+/** A field left out keeps its value; null clears a name. A new email must be free in the tenant (409). */
+export async function updateLead(deps: Deps, tenantId: string, id: string, patch: Partial<LeadFields> & { status?: (typeof LEAD_STATUSES)[number] }) {
+  if (Object.values(patch).every((v) => v === undefined)) return getLead(deps, tenantId, id)
+  const row = await updateRow(deps.tiers.oltp, tenantId, id, {
+    email: patch.email,
+    firstName: patch.first_name,
+    lastName: patch.last_name,
+    status: patch.status,
+  })
+  if (row === 'conflict') throw conflict('this tenant already has a lead with that email', 'email')
+  if (!row) throw notFound('lead')
+  return row
+}
+
+export async function deleteLead(deps: Deps, tenantId: string, id: string): Promise<void> {
+  const result = await deleteRow(deps.tiers.oltp, tenantId, id)
+  if (result === 'missing') throw notFound('lead')
+  if (result === 'in_use') throw conflictWith('messages name this lead; archive it instead (status archived)', 'id', 'has messages')
 }

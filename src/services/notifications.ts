@@ -1,9 +1,10 @@
 /** In-app (and other channel) notifications, stored in the content tier and expired by retention. */
 import type { Deps } from '../deps.ts'
+import { notFound } from '../errors.ts'
 import { newId } from '../ids.ts'
 import { checkMetadata } from '../limits.ts'
 import { paged, type PageRequest } from '../pagination.ts'
-import { insertNotification, listNotifications as listRows } from '../tiers/content/notifications.ts'
+import { getNotification as getRow, insertNotification, listNotifications as listRows, setNotificationRead } from '../tiers/content/notifications.ts'
 
 export interface NewNotification {
   title: string
@@ -28,4 +29,17 @@ export async function createNotification(deps: Deps, tenantId: string, n: NewNot
 
 export async function listNotifications(deps: Deps, tenantId: string, page: PageRequest, userId?: string) {
   return paged(page, (keyset) => listRows(deps.tiers.content, tenantId, keyset, userId))
+}
+
+export async function getNotification(deps: Deps, tenantId: string, id: string) {
+  const row = await getRow(deps.tiers.content, tenantId, id)
+  if (!row) throw notFound('notification')
+  return row
+}
+
+/** Read sets read_at once (marking it read again keeps the first time); unread clears it. */
+export async function markNotification(deps: Deps, tenantId: string, id: string, read: boolean) {
+  const row = await setNotificationRead(deps.tiers.content, tenantId, id, read)
+  if (!row) throw notFound('notification')
+  return row
 }

@@ -18,12 +18,24 @@ const sys = useSystem()
 const NEEDS: Record<string, Scope> = {
   'post /v1/email-accounts': 'campaigns:write',
   'get /v1/email-accounts': 'campaigns:read',
+  'get /v1/email-accounts/{id}': 'campaigns:read',
+  'patch /v1/email-accounts/{id}': 'campaigns:write',
+  'delete /v1/email-accounts/{id}': 'campaigns:write',
   'post /v1/campaigns': 'campaigns:write',
   'get /v1/campaigns': 'campaigns:read',
+  'get /v1/campaigns/{id}': 'campaigns:read',
+  'patch /v1/campaigns/{id}': 'campaigns:write',
+  'delete /v1/campaigns/{id}': 'campaigns:write',
   'post /v1/campaigns/{id}/steps': 'campaigns:write',
   'get /v1/campaigns/{id}/steps': 'campaigns:read',
+  'get /v1/campaigns/{id}/steps/{step_id}': 'campaigns:read',
+  'patch /v1/campaigns/{id}/steps/{step_id}': 'campaigns:write',
+  'delete /v1/campaigns/{id}/steps/{step_id}': 'campaigns:write',
   'post /v1/leads': 'leads:write',
   'get /v1/leads': 'leads:read',
+  'get /v1/leads/{id}': 'leads:read',
+  'patch /v1/leads/{id}': 'leads:write',
+  'delete /v1/leads/{id}': 'leads:write',
   'get /v1/suppressions': 'leads:read',
   'get /v1/suppressions/check': 'leads:read',
   'post /v1/suppressions': 'leads:write',
@@ -46,6 +58,8 @@ const NEEDS: Record<string, Scope> = {
   'get /v1/transactional-emails/{id}': 'messages:read',
   'post /v1/notifications': 'messages:write',
   'get /v1/notifications': 'messages:read',
+  'get /v1/notifications/{id}': 'messages:read',
+  'patch /v1/notifications/{id}': 'messages:write',
   'get /v1/analytics/campaigns/{id}': 'analytics:read',
   'get /v1/analytics/campaigns/{id}/steps': 'analytics:read',
   'get /v1/analytics/email-accounts/{id}': 'analytics:read',
@@ -84,6 +98,7 @@ function concrete(route: string, f: Fixture): string {
   return path
     .replace('{id}', id!)
     .replace('{attachment_id}', f.ids.attachment!)
+    .replace('{step_id}', f.ids.step!)
     .replace('{email}', 'someone@example.com')
     .replace('{provider}', 'mailgun')
 }
@@ -94,6 +109,7 @@ const routesOf = () =>
 beforeAll(async () => {
   const t = await createTenant(sys, 'authz-a')
   const campaign = await call(sys, 'POST', '/v1/campaigns', { token: t.key, body: { name: 'c' } })
+  const step = await call(sys, 'POST', `/v1/campaigns/${campaign.body.id}/steps`, { token: t.key, body: { step_number: 1 } })
   const msg = await call(sys, 'POST', '/v1/messages', {
     token: t.key,
     body: messageBody(t.accountId, { attachments: [{ filename: 'a.txt', mime_type: 'text/plain', content_base64: 'aGk=' }] }),
@@ -101,7 +117,7 @@ beforeAll(async () => {
   const detail = await call(sys, 'GET', `/v1/messages/${msg.body.id}`, { token: t.key })
   const tx = await call(sys, 'POST', '/v1/transactional-emails', { token: t.key, body: { to_email: 'x@example.com', from_email: 'a@a.test', subject: 's', content_text: 't' } })
   const spare = await newKey(t, ['messages:read'])
-  a = { ...t, ids: { campaign: campaign.body.id, message: msg.body.id, attachment: detail.body.attachments[0].id, transactional: tx.body.id, key: spare.id } }
+  a = { ...t, ids: { campaign: campaign.body.id, step: step.body.id, message: msg.body.id, attachment: detail.body.attachments[0].id, transactional: tx.body.id, key: spare.id } }
   b = await createTenant(sys, 'authz-b')
   for (const scope of SCOPES) {
     keys[scope] = await newKey(a, [scope])

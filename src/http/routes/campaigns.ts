@@ -1,33 +1,24 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
-import { addStep, createCampaign, listCampaigns, listSteps } from '../../services/campaigns.ts'
+import { CAMPAIGN_STATUSES } from '../../services/campaign-status.ts'
+import { createCampaign, deleteCampaign, getCampaign, listCampaigns, updateCampaign } from '../../services/campaigns.ts'
 import { router } from '../env.ts'
 import * as ex from '../examples.ts'
-import { apiKey, headerText, idParam, json, JSON_BODY, jsonBody, PageQuery, pageSchema, tenantErrors, Timestamp, Uuid } from '../schemas.ts'
+import { apiKey, idParam, json, JSON_BODY, jsonBody, PageQuery, pageSchema, tenantErrors, Timestamp, Uuid } from '../schemas.ts'
+import { sequenceStepRoutes } from './sequence-steps.ts'
 
-const CreateCampaign = z.object({ name: z.string().trim().min(1).max(200) })
+const CampaignName = z.string().trim().min(1).max(200)
+const CreateCampaign = z.object({ name: CampaignName })
+const UpdateCampaign = z.strictObject({
+  name: CampaignName.optional(),
+  status: z.enum(CAMPAIGN_STATUSES).optional().openapi({
+    description: 'draft → active or archived; active → paused or completed; paused → active, completed or archived; completed → archived. Archived is final.',
+  }),
+})
 const Campaign = z
   .object({ id: Uuid, tenant_id: Uuid, name: z.string(), status: z.string(), created: Timestamp, updated: Timestamp })
   .openapi('Campaign')
-
-const CreateStep = z.object({
-  step_number: z.number().int().min(1).max(1000),
-  subject: headerText(z.string().max(500)).nullish(),
-  delay_days: z.number().int().min(0).max(3650).default(0),
-})
 const CampaignId = idParam(ex.ID.campaign)
-const SequenceStep = z
-  .object({
-    id: Uuid,
-    tenant_id: Uuid,
-    campaign_id: Uuid,
-    step_number: z.number().int(),
-    subject: z.string().nullable(),
-    delay_days: z.number().int(),
-    created: Timestamp,
-    updated: Timestamp,
-  })
-  .openapi('SequenceStep')
 
 export function campaignRoutes(deps: Deps) {
   return router()
@@ -61,30 +52,53 @@ export function campaignRoutes(deps: Deps) {
     )
     .openapi(
       createRoute({
-        method: 'post',
-        path: '/{id}/steps',
+        method: 'get',
+        path: '/{id}',
         tags: ['campaigns'],
-        operationId: 'createSequenceStep',
-        summary: 'Add a sequence step to a campaign',
-        description: 'Scope campaigns:write. A step number is unique within its campaign (409).',
+        operationId: 'getCampaign',
+        summary: 'A campaign',
+        description: 'Scope campaigns:read.',
         security: apiKey,
-        request: { params: CampaignId, body: jsonBody(CreateStep, { step_number: 1, subject: ex.step.subject, delay_days: 0 }) },
-        responses: { 201: json('The step', SequenceStep, ex.step), ...tenantErrors(...JSON_BODY, 404, 409) },
+        request: { params: CampaignId },
+        responses: { 200: json('The campaign', Campaign, ex.campaign), ...tenantErrors(404, 422) },
       }),
-      async (c) => c.json(await addStep(deps, c.get('tenantId'), c.req.valid('param').id, c.req.valid('json')), 201),
+      async (c) => c.json(await getCampaign(deps, c.get('tenantId'), c.req.valid('param').id), 200),
     )
     .openapi(
       createRoute({
-        method: 'get',
-        path: '/{id}/steps',
+        method: 'patch',
+        path: '/{id}',
         tags: ['campaigns'],
-        operationId: 'listSequenceSteps',
-        summary: 'A campaign’s sequence steps, in step order',
-        description: 'Scope campaigns:read. Every step at once (not paginated).',
+        operationId: 'updateCampaign',
+        summary: 'Rename a campaign or change its status',
+        description:
+          'Scope campaigns:write. A field left out keeps its value. A status the campaign cannot move to from its ' +
+          'current one answers 409 naming status and where it can go; it becomes active only with at least one ' +
+          'sequence step. Asking for the status it already has changes nothing.',
+        security: apiKey,
+        request: { params: CampaignId, body: jsonBody(UpdateCampaign, { status: 'active' }) },
+        responses: { 200: json('The campaign', Campaign, ex.activeCampaign), ...tenantErrors(...JSON_BODY, 404, 409) },
+      }),
+      async (c) => c.json(await updateCampaign(deps, c.get('tenantId'), c.req.valid('param').id, c.req.valid('json')), 200),
+    )
+    .openapi(
+      createRoute({
+        method: 'delete',
+        path: '/{id}',
+        tags: ['campaigns'],
+        operationId: 'deleteCampaign',
+        summary: 'Delete a campaign no message names, with its steps',
+        description:
+          'Scope campaigns:write. A campaign that messages name (directly or through a step) is kept with them (409): ' +
+          'archive it instead (PATCH status archived), so its messages and analytics stay whole.',
         security: apiKey,
         request: { params: CampaignId },
-        responses: { 200: json('The steps in order', z.object({ data: z.array(SequenceStep) }), { data: [ex.step] }), ...tenantErrors(404, 422) },
+        responses: { 204: { description: 'Deleted, with its steps' }, ...tenantErrors(404, 409, 422) },
       }),
-      async (c) => c.json({ data: await listSteps(deps, c.get('tenantId'), c.req.valid('param').id) }, 200),
+      async (c) => {
+        await deleteCampaign(deps, c.get('tenantId'), c.req.valid('param').id)
+        return c.body(null, 204)
+      },
     )
+    .route('/', sequenceStepRoutes(deps))
 }

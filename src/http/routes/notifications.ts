@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
-import { createNotification, listNotifications } from '../../services/notifications.ts'
+import { createNotification, getNotification, listNotifications, markNotification } from '../../services/notifications.ts'
 import { CONTENT_SECURITY_HEADERS } from '../content-headers.ts'
 import { router } from '../env.ts'
 import * as ex from '../examples.ts'
-import { apiKey, headerText, json, JSON_BODY, jsonBody, NullableTimestamp, PageQuery, pageSchema, tenantErrors, Timestamp, Uuid } from '../schemas.ts'
+import { apiKey, headerText, idParam, json, JSON_BODY, jsonBody, NullableTimestamp, PageQuery, pageSchema, tenantErrors, Timestamp, Uuid } from '../schemas.ts'
 
 const CreateNotification = z.object({
   /** The subject when the channel is email. */
@@ -29,6 +29,9 @@ const Notification = z
     expires: NullableTimestamp,
   })
   .openapi('Notification')
+
+const NotificationId = idParam(ex.ID.notification)
+const MarkNotification = z.strictObject({ read: z.boolean().openapi({ description: 'true sets read_at (kept if already read); false clears it' }) })
 
 export function notificationRoutes(deps: Deps) {
   return router()
@@ -69,6 +72,37 @@ export function notificationRoutes(deps: Deps) {
       async (c) => {
         const { user_id, ...page } = c.req.valid('query')
         return c.json(await listNotifications(deps, c.get('tenantId'), page, user_id), 200, CONTENT_SECURITY_HEADERS)
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/{id}',
+        tags: ['content'],
+        operationId: 'getNotification',
+        summary: 'A notification',
+        description: 'Scope messages:read. Gone (404) once retention deleted it.',
+        security: apiKey,
+        request: { params: NotificationId },
+        responses: { 200: json('The notification', Notification, ex.notification), ...tenantErrors(404, 422) },
+      }),
+      async (c) => c.json(await getNotification(deps, c.get('tenantId'), c.req.valid('param').id), 200, CONTENT_SECURITY_HEADERS),
+    )
+    .openapi(
+      createRoute({
+        method: 'patch',
+        path: '/{id}',
+        tags: ['content'],
+        operationId: 'markNotification',
+        summary: 'Mark a notification read or unread',
+        description: 'Scope messages:write. Marking it read again keeps the time it was first read.',
+        security: apiKey,
+        request: { params: NotificationId, body: jsonBody(MarkNotification, { read: true }) },
+        responses: { 200: json('The notification', Notification, ex.readNotification), ...tenantErrors(...JSON_BODY, 404) },
+      }),
+      async (c) => {
+        const row = await markNotification(deps, c.get('tenantId'), c.req.valid('param').id, c.req.valid('json').read)
+        return c.json(row, 200, CONTENT_SECURITY_HEADERS)
       },
     )
 }

@@ -32,3 +32,18 @@ export function listNotifications(q: Queryable, tenantId: string, page: { limit:
     ...page,
   })
 }
+
+export async function getNotification(q: Queryable, tenantId: string, id: string): Promise<NotificationRow | undefined> {
+  const rows = await q.query<NotificationRow>(`SELECT ${COLUMNS} FROM content.notifications WHERE tenant_id = $1 AND id = $2`, [tenantId, id])
+  return rows[0]
+}
+
+/** Marks it read (keeping the first read_at when it already was) or unread. */
+export async function setNotificationRead(q: Queryable, tenantId: string, id: string, read: boolean): Promise<NotificationRow | undefined> {
+  const rows = await q.query<NotificationRow>(
+    `UPDATE content.notifications SET read_at = CASE WHEN $3::boolean THEN COALESCE(read_at, now()) END
+      WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
+    [tenantId, id, read],
+  )
+  return rows[0]
+}

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/types.ts'
+import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.ts'
 import { keysetList } from '../../db/keyset.ts'
 import { selectList } from '../columns.ts'
 import { leads } from './schema.ts'
@@ -24,4 +25,46 @@ export async function insertLead(
 export function listLeads(q: Queryable, tenantId: string, page: { limit: number; before?: string }, email?: string) {
   const byEmail = email === undefined ? undefined : { sql: (p: string) => `lower(email) = lower(${p})`, value: email }
   return keysetList<LeadRow>(q, { from: 'oltp.leads', select: COLUMNS, tenantId, where: [byEmail], ...page })
+}
+
+export async function getLead(q: Queryable, tenantId: string, id: string): Promise<LeadRow | undefined> {
+  const rows = await q.query<LeadRow>(`SELECT ${COLUMNS} FROM oltp.leads WHERE tenant_id = $1 AND id = $2`, [tenantId, id])
+  return rows[0]
+}
+
+export interface LeadPatch {
+  email?: string
+  firstName?: string | null
+  lastName?: string | null
+  status?: string
+}
+
+/** A field left undefined keeps its value; `conflict` when another lead of the tenant has that email. */
+export async function updateLead(q: Queryable, tenantId: string, id: string, p: LeadPatch): Promise<LeadRow | undefined | 'conflict'> {
+  try {
+    const rows = await q.query<LeadRow>(
+      `UPDATE oltp.leads
+          SET email = COALESCE($3::varchar, email),
+              first_name = CASE WHEN $4::boolean THEN $5::varchar ELSE first_name END,
+              last_name = CASE WHEN $6::boolean THEN $7::varchar ELSE last_name END,
+              status = COALESCE($8::varchar, status), updated = now()
+        WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
+      [tenantId, id, p.email ?? null, p.firstName !== undefined, p.firstName ?? null, p.lastName !== undefined, p.lastName ?? null, p.status ?? null],
+    )
+    return rows[0]
+  } catch (e) {
+    if (isUniqueViolation(e)) return 'conflict'
+    throw e
+  }
+}
+
+/** `in_use` when messages name the lead: their foreign key keeps it. */
+export async function deleteLead(q: Queryable, tenantId: string, id: string): Promise<'deleted' | 'missing' | 'in_use'> {
+  try {
+    const rows = await q.query(`DELETE FROM oltp.leads WHERE tenant_id = $1 AND id = $2 RETURNING id`, [tenantId, id])
+    return rows.length ? 'deleted' : 'missing'
+  } catch (e) {
+    if (isForeignKeyViolation(e)) return 'in_use'
+    throw e
+  }
 }
