@@ -58,3 +58,10 @@ export function checkMetadata(data: unknown, field: string): void {
     throw invalid(`${field} too large: ${bytes} bytes`, field, `at most ${MAX_METADATA_BYTES} bytes as JSON`)
   }
 }
+
+/** Data rows in one lead import (POST /v1/leads/import); more is 413 with nothing written. */
+export const MAX_IMPORT_ROWS = 100_000
+/** Characters of one CSV record or NDJSON line in a lead import; a longer one is a failed row. */
+export const MAX_IMPORT_RECORD_CHARS = 8 * 1024
+/** Row errors an import report lists; `failed` still counts every failed row. */
+export const MAX_IMPORT_ERRORS = 1_000

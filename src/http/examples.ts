@@ -307,3 +307,31 @@ export const activeCampaign = { ...campaign, status: 'active', updated: '2026-03
 export const editedStep = { ...step, subject: 'Freight costs at Northwind: a 20-minute look', delay_days: 2, updated: '2026-03-02T09:18:52.660Z' }
 export const editedLead = { ...lead, last_name: 'Whitfield-Ames', updated: '2026-03-06T10:44:03.518Z' }
 export const readNotification = { ...notification, read_at: '2026-03-03T11:31:09.870Z' }
+
+/** A lead import: one row updates Dana, one is new, one has a bad address; `company` is not a lead field. */
+export const leadImportCsv = [
+  'email,first_name,last_name,company',
+  `${LEAD},Dana,Whitfield-Ames,Northwind`,
+  'li.chen@contoso.example,Li,Chen,Contoso',
+  'not-an-address,Sam,Ortiz,Fabrikam',
+  '',
+].join('\r\n')
+
+export const leadImportNdjson = [
+  JSON.stringify({ email: LEAD, first_name: 'Dana', last_name: 'Whitfield-Ames' }),
+  JSON.stringify({ email: 'li.chen@contoso.example', first_name: 'Li', last_name: 'Chen' }),
+  JSON.stringify({ email: 'not-an-address', first_name: 'Sam', last_name: 'Ortiz' }),
+  '',
+].join('\n')
+
+export const leadImportReport = {
+  rows: 3,
+  created: 1,
+  updated: 1,
+  unchanged: 0,
+  failed: 1,
+  suppressed: 1,
+  ignored_columns: ['company'],
+  errors: [{ row: 4, field: 'email', message: 'Invalid email address' }],
+  errors_truncated: false,
+}

@@ -36,6 +36,7 @@ const NEEDS: Record<string, Scope> = {
   'get /v1/leads/{id}': 'leads:read',
   'patch /v1/leads/{id}': 'leads:write',
   'delete /v1/leads/{id}': 'leads:write',
+  'post /v1/leads/import': 'leads:write',
   'get /v1/suppressions': 'leads:read',
   'get /v1/suppressions/check': 'leads:read',
   'post /v1/suppressions': 'leads:write',

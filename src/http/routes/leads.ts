@@ -4,6 +4,7 @@ import { createLead, deleteLead, getLead, LEAD_STATUSES, listLeads, updateLead }
 import { router } from '../env.ts'
 import * as ex from '../examples.ts'
 import { apiKey, Email, headerText, idParam, json, JSON_BODY, jsonBody, PageQuery, pageSchema, tenantErrors, Timestamp, Uuid } from '../schemas.ts'
+import { leadImportRoutes } from './lead-import.ts'
 
 /** A lead's names make the display name of the To header. */
 const Name = headerText(z.string().trim().min(1).max(100)).nullish()
@@ -110,4 +111,5 @@ export function leadRoutes(deps: Deps) {
         return c.body(null, 204)
       },
     )
+    .route('/', leadImportRoutes(deps))
 }

@@ -68,3 +68,37 @@ export async function deleteLead(q: Queryable, tenantId: string, id: string): Pr
     throw e
   }
 }
+
+export interface ImportedLead {
+  id: string
+  email: string
+  firstName: string | null
+  lastName: string | null
+}
+
+/**
+ * Inserts the leads whose address is new to the tenant and fills in the names of those it has:
+ * a null name keeps the stored one, and a lead whose names would not change is not written at
+ * all (no new row version, `updated` unchanged). The addresses must be distinct (case-insensitive)
+ * within one call. Returns how many were created and how many updated; the rest were unchanged.
+ */
+export async function upsertLeads(q: Queryable, tenantId: string, leads: readonly ImportedLead[]): Promise<{ created: number; updated: number }> {
+  if (leads.length === 0) return { created: 0, updated: 0 }
+  // xmax is 0 on a row version this statement inserted, and set on one it updated. Rows go in
+  // address order, so two imports overlapping in addresses lock them in the same order.
+  const rows = await q.query<{ inserted: boolean }>(
+    `INSERT INTO oltp.leads AS l (tenant_id, id, email, first_name, last_name)
+     SELECT $1, u.id, u.email, u.first_name, u.last_name
+       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[]) AS u(id, email, first_name, last_name)
+      ORDER BY lower(u.email)
+     ON CONFLICT (tenant_id, lower(email)) DO UPDATE
+        SET first_name = COALESCE(EXCLUDED.first_name, l.first_name),
+            last_name = COALESCE(EXCLUDED.last_name, l.last_name), updated = now()
+      WHERE (COALESCE(EXCLUDED.first_name, l.first_name), COALESCE(EXCLUDED.last_name, l.last_name))
+            IS DISTINCT FROM (l.first_name, l.last_name)
+     RETURNING (l.xmax = 0) AS inserted`,
+    [tenantId, leads.map((r) => r.id), leads.map((r) => r.email), leads.map((r) => r.firstName), leads.map((r) => r.lastName)],
+  )
+  const created = rows.filter((r) => r.inserted).length
+  return { created, updated: rows.length - created }
+}

@@ -55,6 +55,16 @@ export async function findSuppression(q: Queryable, tenantId: string, email: str
   return rows[0]
 }
 
+/** Which of these addresses (lowercased) the tenant has suppressed. */
+export async function suppressedAmong(q: Queryable, tenantId: string, emails: readonly string[]): Promise<Set<string>> {
+  if (emails.length === 0) return new Set()
+  const rows = await q.query<{ email: string }>(`SELECT email FROM oltp.suppressions WHERE tenant_id = $1 AND email = ANY($2::text[])`, [
+    tenantId,
+    [...emails],
+  ])
+  return new Set(rows.map((r) => r.email))
+}
+
 /** Deletes the address and its soft-bounce streak; false when it was not listed. */
 export async function deleteSuppression(q: Queryable, tenantId: string, email: string): Promise<boolean> {
   const rows = await q.query<{ id: string }>(
