@@ -6,6 +6,7 @@ import { router } from './env.ts'
 import { onError, problem } from './problem.ts'
 import { adminAuth, requireScope, tenantAuth } from './auth.ts'
 import { largeBodyGate } from './body-gate.ts'
+import { jsonEndsWithNewline } from './json-newline.ts'
 import { describeIdempotency, idempotency } from './idempotency.ts'
 import { createMetrics } from './metrics.ts'
 import { describeApi } from './openapi.ts'
@@ -51,6 +52,7 @@ export function createApp(deps: Deps) {
   // The matched pattern, not the path: ids would make one series per message.
   app.use(requestLog((c, seconds) => metrics.observe(c.req.method, c.req.routePath, c.res.status, seconds)))
   app.use(safeResponseHeaders)
+  app.use(jsonEndsWithNewline)
   app.use(largeBodyGate(deps.config))
   app.use(
     bodyLimit({
