@@ -3,9 +3,10 @@
  * bench/results/latest.json and latest.md. `-- --quick` runs each once on small data (CI keeps it
  * working; CI does not judge timings). `-- --only queue` runs one. `-- --compare FILE` sets this
  * run's ratios beside those of an earlier results file (the committed one is
- * bench/results/baseline.json).
+ * bench/results/baseline.json). `-- --cold` adds the cold-cache step, which restarts the local
+ * PostgreSQL: only when asked, since that server is shared with everything else on the machine.
  */
-import { parseArgs } from 'node:util'
+import { commandLine, runCommand, UsageError } from '../src/cli.ts'
 import { benchQueue } from './sections/queue.ts'
 import { benchAnalytics } from './sections/analytics.ts'
 import { benchInbound } from './sections/inbound.ts'
@@ -17,7 +18,7 @@ import { benchAccess } from './sections/access.ts'
 import { benchPrune } from './sections/prune.ts'
 import { compareWith, postgresVersion, writeResults, type Section } from './lib/report.ts'
 
-const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Section>> = {
+const BENCHMARKS: Record<string, (o: { quick: boolean; cold: boolean }) => Promise<Section>> = {
   queue: benchQueue,
   analytics: benchAnalytics,
   inbound: benchInbound,
@@ -29,24 +30,47 @@ const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Section>> = 
   prune: benchPrune,
 }
 
-const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, compare: { type: 'string' } },
-})
-const started = performance.now()
-const names = values.only ? values.only.split(',') : Object.keys(BENCHMARKS)
-const sections: Section[] = []
-for (const name of names) {
-  const run = BENCHMARKS[name]
-  if (!run) throw new Error(`unknown benchmark ${name}; have ${Object.keys(BENCHMARKS).join(', ')}`)
-  console.error(`running ${name}${values.quick ? ' (quick)' : ''}…`)
-  const section = await run({ quick: values.quick })
-  sections.push(section)
-  console.log(JSON.stringify(section.data))
+const cli = {
+  name: 'bench',
+  usage: `usage: npm run bench [-- --quick] [--only NAME,...] [--compare FILE] [--cold]
+
+Runs the benchmarks against the PostgreSQL at BENCH_PG_URL (default
+postgres://postgres@127.0.0.1:5432/postgres), each beside its baseline, and writes
+bench/results/latest.json and latest.md (quick.* with --quick).
+
+  --quick          small data, every benchmark once (what CI runs; it does not judge timings)
+  --only NAMES     some sections, comma-separated: ${Object.keys(BENCHMARKS).join(', ')}
+  --compare FILE   this run's ratios beside those of an earlier results file
+  --cold           add the cold-cache rows of oltp: restarts the local PostgreSQL (pg_ctlcluster)
+                   and drops the OS page cache, as root. Off unless given: the server is shared.`,
 }
-const { path, table } = await writeResults(values.quick ? 'quick' : 'latest', sections, {
-  quick: values.quick,
-  postgres: await postgresVersion(),
-  seconds: Math.round((performance.now() - started) / 1000),
+
+const { values } = commandLine(cli, {
+  quick: { type: 'boolean', default: false },
+  only: { type: 'string' },
+  compare: { type: 'string' },
+  cold: { type: 'boolean', default: false },
 })
-console.log(`\n${table}\n\nwritten to ${path}`)
-if (values.compare) console.log(`\n${await compareWith(values.compare, sections)}`)
+
+await runCommand(cli, async () => {
+  const names = values.only ? values.only.split(',') : Object.keys(BENCHMARKS)
+  const unknown = names.filter((n) => !BENCHMARKS[n])
+  if (unknown.length) throw new UsageError(`unknown benchmark ${unknown.join(', ')}; have ${Object.keys(BENCHMARKS).join(', ')}`)
+  // It was an environment switch once; one left in a shell must not restart a shared server.
+  if (process.env.BENCH_COLD !== undefined) console.error('BENCH_COLD is no longer read: pass --cold to restart PostgreSQL for the cold-cache rows')
+  const started = performance.now()
+  const sections: Section[] = []
+  for (const name of names) {
+    console.error(`running ${name}${values.quick ? ' (quick)' : ''}${values.cold && name === 'oltp' ? ' (cold)' : ''}…`)
+    const section = await BENCHMARKS[name]!({ quick: values.quick, cold: values.cold })
+    sections.push(section)
+    console.log(JSON.stringify(section.data))
+  }
+  const { path, table } = await writeResults(values.quick ? 'quick' : 'latest', sections, {
+    quick: values.quick,
+    postgres: await postgresVersion(),
+    seconds: Math.round((performance.now() - started) / 1000),
+  })
+  console.log(`\n${table}\n\nwritten to ${path}`)
+  if (values.compare) console.log(`\n${await compareWith(values.compare, sections)}`)
+})

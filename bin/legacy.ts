@@ -3,11 +3,10 @@
  * migration"). Checks come before writes: the mapping, the source and its columns are checked
  * before our tiers are even opened, so a bad one is one message and nothing is written.
  */
-import { parseArgs } from 'node:util'
 import pino from 'pino'
-import { ConfigError, loadConfig } from '../src/config.ts'
+import { commandLine, exitOnError, intOption, UsageError, type Cli } from '../src/cli.ts'
+import { loadConfig } from '../src/config.ts'
 import type { Db } from '../src/db/types.ts'
-import { errorLine } from '../src/error-summary.ts'
 import { AppError } from '../src/errors.ts'
 import { loadMapping, type Mapping } from '../src/legacy/mapping.ts'
 import { migrateText, planText, verifyText } from '../src/legacy/print.ts'
@@ -74,21 +73,14 @@ const OPTIONS = {
   rate: { type: 'string' },
   sample: { type: 'string' },
   all: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const
 
-class Usage extends Error {}
-
-const positiveInt = (name: string, value: string | undefined, fallback: number, min = 1) => {
-  if (value === undefined) return fallback
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min) throw new Usage(`--${name} must be an integer of at least ${min}, not ${JSON.stringify(value)}`)
-  return n
-}
+/** The command whose usage a mistake is shown with: the verb's, once one is named. */
+let cli: Cli = { name: 'legacy', usage: HELP['']! }
 
 const sourceUrl = (given: string | undefined) => {
   const url = given ?? process.env.LEGACY_SOURCE_URL
-  if (!url) throw new Usage('name the legacy database with --source URL (or LEGACY_SOURCE_URL)')
+  if (!url) throw new UsageError('name the legacy database with --source URL (or LEGACY_SOURCE_URL)')
   return url
 }
 
@@ -124,15 +116,17 @@ async function withSystem<T>(fn: (system: System) => Promise<T>): Promise<T> {
 
 async function run(argv: string[]): Promise<number> {
   const [verb = '', ...rest] = argv
-  if (!(verb in HELP) || verb === '') {
-    console.error(HELP[''])
-    return verb === '' || verb === '--help' || verb === '-h' ? 0 : 2
-  }
-  const { values: v } = parseArgs({ args: rest, options: OPTIONS, strict: true })
-  if (v.help) {
-    console.log(HELP[verb])
+  if (verb === '--help' || verb === '-h') {
+    console.log(HELP[''])
     return 0
   }
+  if (verb === '') {
+    console.error(HELP[''])
+    return 2
+  }
+  if (!(verb in HELP)) throw new UsageError(`unknown verb ${verb}`)
+  cli = { name: `legacy ${verb}`, usage: HELP[verb]! }
+  const { values: v } = commandLine(cli, OPTIONS, { args: rest })
   const tenant = v.tenant ?? null
 
   if (verb === 'rollback') {
@@ -148,8 +142,8 @@ async function run(argv: string[]): Promise<number> {
   let source: Db | undefined
   try {
     if (verb === 'verify') {
-      if (v.all && v.sample) throw new Usage('give --sample N or --all, not both')
-      const sample = v.sample === undefined ? undefined : positiveInt('sample', v.sample, 0)
+      if (v.all && v.sample) throw new UsageError('give --sample N or --all, not both')
+      const sample = v.sample === undefined ? undefined : intOption('sample', v.sample, 0)
       source = await openSource(url)
       const db = source
       return await withSystem(async ({ deps }) => {
@@ -163,8 +157,8 @@ async function run(argv: string[]): Promise<number> {
     }
 
     const mapping = await loadMapping(v.mapping, { table: v.table })
-    const batchSize = positiveInt('batch', v.batch, DEFAULT_BATCH)
-    const rate = positiveInt('rate', v.rate, DEFAULT_RATE, 0)
+    const batchSize = intOption('batch', v.batch, DEFAULT_BATCH)
+    const rate = intOption('rate', v.rate, DEFAULT_RATE, 0)
     source = await openSource(url)
     const info = await checkMapping(source, mapping)
     const reader = new LegacyReader(source, mapping, info, mapping.tenant_column ? tenant : null)
@@ -207,12 +201,5 @@ try {
     console.error(`legacy: ${err.detail}`)
     process.exit(err.code === 'service_unavailable' ? 3 : 2)
   }
-  if (err instanceof Usage || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    console.error(`legacy: ${(err as Error).message}`)
-    process.exit(2)
-  }
-  // Without the values a driver error echoes (src/error-summary.ts); the stack says where.
-  console.error(`legacy: failed: ${errorLine(err)}`)
-  if (err instanceof Error && err.stack) console.error(err.stack.split('\n').slice(1, 6).join('\n'))
-  process.exit(1)
+  exitOnError(cli, err)
 }

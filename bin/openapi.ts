@@ -7,14 +7,22 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { commandLine, runCommand, UsageError } from '../src/cli.ts'
 import { loadConfig } from '../src/config.ts'
 import { openPglite, pgliteDb } from '../src/db/pglite.ts'
 import { tiersFrom } from '../src/db/tiers.ts'
 import { createApp } from '../src/http/app.ts'
 import { buildDeps, createLogger } from '../src/system.ts'
 
-const USAGE = `usage: bun run bin/openapi.ts json [file]    the document (stdout without a file)
-       bun run bin/openapi.ts types <file>   the openapi-typescript types of it`
+const cli = {
+  name: 'openapi',
+  usage: `usage: bun run bin/openapi.ts json [FILE] | types FILE
+
+  json [FILE]    the OpenAPI document the app serves at /openapi.json (stdout without a FILE)
+  types FILE     the openapi-typescript types of it (npm run openapi:types)
+
+Builds the app over an empty in-memory database: touches no DATA_DIR and no *_DATABASE_URL.`,
+}
 
 export async function openApiDocument(): Promise<object> {
   const config = loadConfig({ LOG_LEVEL: 'silent' })
@@ -30,13 +38,11 @@ export async function openApiDocument(): Promise<object> {
   }
 }
 
-async function main(args: string[]) {
-  const [what, file, ...rest] = args
-  if (what === '--help' || what === '-h') return console.log(USAGE)
-  if (rest.length || !(what === 'json' || (what === 'types' && file))) {
-    console.error(USAGE)
-    process.exit(2)
-  }
+async function main() {
+  const [what, file, ...rest] = commandLine(cli, {}, { positionals: true }).positionals
+  if (what !== 'json' && what !== 'types') throw new UsageError(what ? `unknown output ${what}` : 'name an output: json or types')
+  if (what === 'types' && !file) throw new UsageError('types needs a FILE')
+  if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}`)
   const document = await openApiDocument()
   // Imported only here: it loads TypeScript 5's compiler, which `json` does not need.
   const text = what === 'json' ? `${JSON.stringify(document, null, 2)}\n` : await (await import('@edp/openapi-codegen')).generateTypes(document)
@@ -47,4 +53,4 @@ async function main(args: string[]) {
   else process.stdout.write(text)
 }
 
-if (import.meta.main) await main(process.argv.slice(2))
+if (import.meta.main) await runCommand(cli, main)

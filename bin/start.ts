@@ -2,16 +2,38 @@
  * `npm start`: the API, plus the workers in the same process in embedded mode (or when
  * WORKERS_IN_PROCESS=true). Server mode runs workers separately with `npm run workers`.
  */
+import pino from 'pino'
 import { resolveAdminToken } from '../src/admin-token.ts'
-import { ConfigError, isEmbedded, loadConfig, workersInProcess } from '../src/config.ts'
+import { commandLine, exitOnError } from '../src/cli.ts'
+import { isEmbedded, loadConfig, workersInProcess } from '../src/config.ts'
 import { createApp } from '../src/http/app.ts'
 import { createLogger, openSystem } from '../src/system.ts'
 import { startWorkers } from '../workers/start.ts'
+
+const cli = {
+  name: 'start',
+  usage: `usage: npm start
+
+Serves the API on HOST:PORT (default 127.0.0.1:3000). Embedded mode (no *_DATABASE_URL): one PGlite
+under DATA_DIR, the workers in this process, and an admin token generated on the first start (kept
+in DATA_DIR/admin-token, shown once). Server mode: the four *_DATABASE_URL and ADMIN_TOKEN;
+workers run in \`npm run workers\` unless WORKERS_IN_PROCESS=true. Settings: README, "Configuration".
+SIGTERM or SIGINT stops it cleanly.`,
+}
+
+commandLine(cli, {})
 
 async function main() {
   const config = loadConfig()
   const log = createLogger(config)
   const admin = await resolveAdminToken(config)
+  if (admin.generated) {
+    // Shown this once, on stderr: stdout is the log stream, which is shipped and kept. The file keeps it.
+    createLogger(config, pino.destination(2)).info(
+      { admin_token: admin.token, kept_in: admin.path },
+      'generated an admin token: send it as Authorization: Bearer on operator routes; it is not shown again',
+    )
+  }
   const inProcess = workersInProcess(config)
   const system = await openSystem(config, { role: 'api', log, adminToken: admin.token })
   const workers = inProcess ? await startWorkers(system.deps) : undefined
@@ -26,10 +48,6 @@ async function main() {
     maxRequestBodySize: config.MAX_BODY_BYTES + 1024,
   })
   log.info({ url: server.url.href, embedded: isEmbedded(config), workers: inProcess }, 'api listening')
-  if (admin.path) {
-    const note = admin.generated ? 'generated an admin token' : 'admin token'
-    console.log(`\n  ${note} (kept in ${admin.path}):\n  ADMIN_TOKEN=${admin.token}\n`)
-  }
 
   let stopping = false
   const shutdown = async (signal: string) => {
@@ -45,11 +63,4 @@ async function main() {
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
 }
 
-main().catch((err) => {
-  if (err instanceof ConfigError) {
-    console.error(err.message)
-    process.exit(2)
-  }
-  console.error(err)
-  process.exit(1)
-})
+main().catch((err) => exitOnError(cli, err))

@@ -1,7 +1,20 @@
 /** `npm run workers`: a worker-only process for server mode (no HTTP app); start as many as the queues need. */
-import { ConfigError, loadConfig } from '../src/config.ts'
+import { commandLine, exitOnError } from '../src/cli.ts'
+import { loadConfig } from '../src/config.ts'
 import { createLogger, openSystem } from '../src/system.ts'
 import { startWorkers } from '../workers/start.ts'
+
+const cli = {
+  name: 'workers',
+  usage: `usage: npm run workers
+
+Runs every queue's workers and the maintenance schedule against the tiers the environment names
+(server mode: the four *_DATABASE_URL), with no HTTP server. Start as many as the queues need; a
+maintenance job runs once per interval across all of them. SIGTERM or SIGINT stops reading, waits
+up to WORKER_SHUTDOWN_TIMEOUT_MS for jobs in flight, releases the rest and exits 0.`,
+}
+
+commandLine(cli, {})
 
 async function main() {
   const config = loadConfig()
@@ -18,7 +31,4 @@ async function main() {
   process.once('SIGTERM', () => void shutdown('SIGTERM'))
 }
 
-main().catch((err) => {
-  console.error(err instanceof ConfigError ? err.message : err)
-  process.exit(err instanceof ConfigError ? 2 : 1)
-})
+main().catch((err) => exitOnError(cli, err))

@@ -118,12 +118,52 @@ async function loadAnalytics(sql: postgres.Sql, messages: number) {
   await sql.unsafe(`UPDATE analytics.refresh_state SET dirty_since = NULL, scheduled_at = NULL, as_of = now(), refreshed_at = now() WHERE id = 1`)
 }
 
-/** Drops and recreates `database`, migrates every tier into it, adds the legacy schema and loads the world. */
-export async function generate(options: GenOptions, database: string): Promise<DatasetInfo> {
-  const admin = postgres(BENCH_PG_URL, { max: 1, onnotice: () => {} })
+/** What a database the benchmarks made says about itself (COMMENT ON DATABASE), so they drop only their own. */
+const MADE_BY_US = 'edp benchmark dataset (bench/gen.ts): npm run gen and npm run bench rebuild or drop it'
+
+/** The database exists and is not a benchmark dataset: dropping it needs --force. */
+export class NotOurDatabaseError extends Error {
+  override name = 'NotOurDatabaseError'
+}
+
+/**
+ * Whether `database` may be dropped without asking: it does not exist, or the benchmarks made it
+ * (our comment on it, or, for datasets loaded before that comment, a bench_meta.dataset table).
+ */
+async function ours(admin: postgres.Sql, database: string): Promise<boolean> {
+  const [row] = await admin<{ note: string | null }[]>`SELECT shobj_description(oid, 'pg_database') AS note FROM pg_database WHERE datname = ${database}`
+  if (!row) return true
+  if (row.note === MADE_BY_US) return true
+  const sql = postgres(databaseUrl(database), { max: 1, onnotice: () => {} })
+  try {
+    const [r] = await sql<{ ok: boolean }[]>`SELECT to_regclass('bench_meta.dataset') IS NOT NULL AS ok`
+    return r?.ok === true
+  } finally {
+    await sql.end()
+  }
+}
+
+async function dropIfOurs(admin: postgres.Sql, database: string, force: boolean): Promise<void> {
+  if (!force && !(await ours(admin, database))) {
+    const server = new URL(BENCH_PG_URL).host
+    throw new NotOurDatabaseError(`the database ${database} on ${server} exists and was not made by the benchmarks; pass --force to drop and rebuild it`)
+  }
   await admin.unsafe(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`)
-  await admin.unsafe(`CREATE DATABASE "${database}"`)
-  await admin.end()
+}
+
+/**
+ * Drops and recreates `database`, migrates every tier into it, adds the legacy schema and loads
+ * the world. A database the benchmarks did not make is dropped only with `force`.
+ */
+export async function generate(options: GenOptions, database: string, { force = false } = {}): Promise<DatasetInfo> {
+  const admin = postgres(BENCH_PG_URL, { max: 1, onnotice: () => {} })
+  try {
+    await dropIfOurs(admin, database, force)
+    await admin.unsafe(`CREATE DATABASE "${database}"`)
+    await admin.unsafe(`COMMENT ON DATABASE "${database}" IS '${MADE_BY_US}'`)
+  } finally {
+    await admin.end()
+  }
   const url = databaseUrl(database)
   const db: Db = postgresDb(url, { max: 2, applicationName: 'edp-gen' })
   await migrateAll(Object.fromEntries(TIER_NAMES.map((t) => [t, db])) as Record<TierName, Db>)
@@ -220,7 +260,7 @@ export async function ensureDataset(options: GenOptions, database: string): Prom
 export async function dropDataset(database: string): Promise<void> {
   const admin = postgres(BENCH_PG_URL, { max: 1, onnotice: () => {} })
   try {
-    await admin.unsafe(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`)
+    await dropIfOurs(admin, database, false)
   } finally {
     await admin.end()
   }

@@ -129,11 +129,11 @@ async function sqlLatency(ours: Db, legacy: Db, op: Op, iterations: number, seco
 
 /**
  * Restarts the local PostgreSQL and drops the OS page cache; returns why not when it may not.
- * Opt-in (BENCH_COLD=true): the server on 5432 is shared with everything else on the machine,
- * tests included, and a benchmark must not restart it unasked.
+ * Only with `npm run bench -- --cold`: the server on 5432 is shared with everything else on the
+ * machine, tests included, and a benchmark must not restart it unasked.
  */
-function coldRestart(): string | undefined {
-  if (process.env.BENCH_COLD !== 'true') return 'BENCH_COLD is not true (restarting the shared server is opt-in)'
+function coldRestart(asked: boolean): string | undefined {
+  if (!asked) return 'not asked for (npm run bench -- --cold restarts the shared server)'
   if (process.getuid?.() !== 0) return 'not root: cannot drop the page cache'
   if (!Bun.which('pg_ctlcluster')) return 'pg_ctlcluster not found: not a local Debian PostgreSQL'
   const version = execFileSync('ls', ['/etc/postgresql']).toString().trim().split('\n')[0]!
@@ -144,11 +144,11 @@ function coldRestart(): string | undefined {
 }
 
 /** First reads after a restart with the page cache dropped: legacy first, then ours over the same keys. */
-async function coldLatency(url: string, ops: Op[], keys: number, seconds: number) {
+async function coldLatency(url: string, ops: Op[], keys: number, seconds: number, asked: boolean) {
   const result: Record<string, { ours: number[]; legacy: number[] }> = {}
   let rounds = keys
   for (const design of ['legacy', 'ours'] as const) {
-    const skipped = coldRestart()
+    const skipped = coldRestart(asked)
     if (skipped) return { skipped }
     const db = postgresDb(url, { max: 1, applicationName: 'edp-bench-cold' })
     await db.query('SELECT 1')
@@ -182,7 +182,7 @@ async function sizes(db: Db) {
   return Object.fromEntries(Object.entries(r!).map(([k, v]) => [k, Number(v)])) as Record<string, number>
 }
 
-export async function benchOltp({ quick = false } = {}): Promise<Section> {
+export async function benchOltp({ quick = false, cold: coldAsked = false } = {}): Promise<Section> {
   const { options, database } = quick ? DATASETS.quick : DATASETS.full
   const info: DatasetInfo = await ensureDataset(options, database)
   const url = databaseUrl(database)
@@ -249,7 +249,7 @@ export async function benchOltp({ quick = false } = {}): Promise<Section> {
     }
     await Promise.all([ours.close(), legacy.close(), db.close()])
 
-    const cold = await coldLatency(url, ops, quick ? 10 : 200, quick ? 2 : 30)
+    const cold = await coldLatency(url, ops, quick ? 10 : 200, quick ? 2 : 30, coldAsked)
     data.cold = cold
     if ('skipped' in cold) {
       rows.push({ benchmark: 'SQL, cold cache', case: 'after a restart with the page cache dropped', ours: '–', baseline: '–', ratio: null, note: `skipped: ${cold.skipped}` })

@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts'
 import { pgliteDataDir } from '../data-dir.ts'
+import { errorLine } from '../error-summary.ts'
 import { openPglite, pgliteDb } from './pglite.ts'
 import { postgresDb } from './postgres.ts'
 import { TIER_NAMES, type TierName } from './tier-names.ts'
@@ -29,7 +30,51 @@ export function tiersFrom(dbs: Record<TierName, Db>): Tiers {
   return { ...dbs, close: async () => void (await Promise.all(distinct.map((db) => db.close()))) }
 }
 
-/** Opens every tier the config names; unset URLs share one embedded PGlite under DATA_DIR. */
+/** A tier's database cannot be reached: the message names the tiers and where (never a password). */
+export class TierUnavailableError extends Error {
+  override name = 'TierUnavailableError'
+}
+
+/** Why a first connection failed, in words an operator acts on; other errors as errorLine writes them. */
+function connectFailure(err: unknown): string {
+  const code = (err as { code?: unknown }).code
+  const known: Record<string, string> = {
+    ECONNREFUSED: 'connection refused (is PostgreSQL listening there?)',
+    ENOTFOUND: 'host not found',
+    EAI_AGAIN: 'host not found (DNS did not answer)',
+    CONNECT_TIMEOUT: 'timed out connecting',
+    '3D000': 'the database does not exist (create it, then migrate)',
+    '28P01': 'password authentication failed',
+    '28000': 'the role may not connect (no such role, or pg_hba.conf refuses it)',
+  }
+  return typeof code === 'string' && known[code] ? `${known[code]} (${code})` : errorLine(err)
+}
+
+/**
+ * One query on each PostgreSQL database, all at once, so a wrong or unreachable URL is one clear
+ * error at start naming every tier it affects, instead of a driver error at the first migration.
+ */
+async function checkReachable(dbs: Record<TierName, Db>): Promise<void> {
+  const byDb = Map.groupBy(TIER_NAMES.filter((t) => dbs[t].engine === 'postgres'), (t) => dbs[t])
+  const failures = await Promise.all(
+    [...byDb].map(async ([db, tiers]) => {
+      try {
+        await db.query('SELECT 1')
+        return undefined
+      } catch (err) {
+        const which = tiers.length > 1 ? `${tiers.join(' and ')} tiers` : `${tiers[0]} tier`
+        return `cannot reach the database of the ${which} (${db.label}): ${connectFailure(err)}`
+      }
+    }),
+  )
+  const problems = failures.filter((f) => f !== undefined)
+  if (problems.length) throw new TierUnavailableError(problems.join('\n'))
+}
+
+/**
+ * Opens every tier the config names; unset URLs share one embedded PGlite under DATA_DIR. Every
+ * PostgreSQL database is reached once before this returns (TierUnavailableError otherwise).
+ */
 export async function openTiers(config: Config, applicationName = 'edp'): Promise<Tiers> {
   const byUrl = new Map<string, Db>()
   let embedded: Db | undefined
@@ -51,5 +96,12 @@ export async function openTiers(config: Config, applicationName = 'edp'): Promis
     }
     dbs[tier] = db
   }
-  return tiersFrom(dbs)
+  const tiers = tiersFrom(dbs)
+  try {
+    await checkReachable(dbs)
+  } catch (err) {
+    await tiers.close()
+    throw err
+  }
+  return tiers
 }

@@ -1,10 +1,11 @@
 /**
  * `npm start` as a user runs it: a real process on embedded PGlite. A write that got its 201
- * survives SIGKILL; SIGTERM shuts down cleanly; the admin token persists across restarts; DATA_DIR
- * is private to the user.
+ * survives SIGKILL; SIGTERM shuts down cleanly; the admin token persists across restarts and is
+ * shown once, on stderr, when it is generated (never on stdout, the shipped log stream, and never
+ * again); DATA_DIR is private to the user.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { engine } from '../support/databases.ts'
@@ -22,8 +23,8 @@ async function start(dataDir: string): Promise<Server> {
   try {
     // A cold start (initdb, every migration, pgmq) took 43 s on a loaded 2-core machine.
     const listening = await child.waitFor((l) => l.includes('"api listening"'), 180_000)
-    const token = await child.waitFor((l) => l.includes('ADMIN_TOKEN='), 10_000)
-    return { ...child, url: JSON.parse(listening).url.replace(/\/$/, ''), adminToken: token.split('=')[1]!.trim() }
+    const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim()
+    return { ...child, url: JSON.parse(listening).url.replace(/\/$/, ''), adminToken: token }
   } catch (err) {
     child.proc.kill('SIGKILL')
     throw new Error(`server did not start: ${(err as Error).message}\n${await child.stderr()}`)
@@ -43,7 +44,7 @@ afterAll(async () => {
 
 // The process always runs embedded; running it once per CI run is enough.
 describe('embedded mode process', () => {
-  test.skipIf(engine !== 'pglite')('a 201 survives kill -9; SIGTERM exits 0; the admin token is kept', async () => {
+  test.skipIf(engine !== 'pglite')('a 201 survives kill -9; SIGTERM exits 0; the admin token is kept and shown once', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'edp-e2e-'))
     dirs.push(dataDir)
     const first = await start(dataDir)
@@ -70,6 +71,11 @@ describe('embedded mode process', () => {
     expect(await modesOpenToOthers(dataDir)).toEqual([])
     first.proc.kill('SIGKILL')
     await first.proc.exited
+    // Shown once as it was generated: one line on stderr, through the logger, with where it is kept.
+    const shown = (await first.stderr()).split('\n').filter((l) => l.includes(first.adminToken))
+    expect(shown).toHaveLength(1)
+    expect(JSON.parse(shown[0]!)).toMatchObject({ admin_token: first.adminToken, kept_in: join(dataDir, 'admin-token') })
+    expect(first.lines.join('\n')).not.toContain(first.adminToken)
 
     const second = await start(dataDir)
     expect(second.adminToken).toBe(first.adminToken)
@@ -80,5 +86,8 @@ describe('embedded mode process', () => {
 
     second.proc.kill('SIGTERM')
     expect(await second.proc.exited).toBe(0)
+    // Never again: the second start kept the token and printed it nowhere.
+    expect(second.lines.join('\n')).not.toContain(second.adminToken)
+    expect(await second.stderr()).not.toContain(second.adminToken)
   }, 400_000)
 })
