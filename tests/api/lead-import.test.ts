@@ -165,6 +165,19 @@ describe('limits, isolation and faults', () => {
     expect(await allLeads(t)).toEqual([])
   }, 60_000)
 
+  test('with an Idempotency-Key, a retry answers the first report again and writes nothing', async () => {
+    const t = await createTenant(sys)
+    const headers = { ...CSV, 'idempotency-key': 'import-2026-03-02' }
+    const text = 'email,first_name\nana@example.com,Ana\nbo@example.com,Bo\n'
+    const first = await call(sys, 'POST', '/v1/leads/import', { token: t.key, rawBody: text, headers })
+    expect(first.body).toMatchObject({ rows: 2, created: 2 })
+    const leads = await allLeads(t)
+    const again = await call(sys, 'POST', '/v1/leads/import', { token: t.key, rawBody: text, headers })
+    expect([again.status, again.headers.get('idempotent-replayed')]).toEqual([200, 'true'])
+    expect(again.body).toEqual(first.body)
+    expect(await allLeads(t)).toEqual(leads)
+  })
+
   test('another Content-Type is 415', async () => {
     const t = await createTenant(sys)
     const r = await call(sys, 'POST', '/v1/leads/import', { token: t.key, body: [{ email: 'a@example.com' }] })

@@ -58,7 +58,9 @@ export function leadImportRoutes(deps: Deps) {
     }),
     async (c) => {
       const format = importFormat(c.req.header('content-type'))
-      return c.json(await importLeads(deps, c.get('tenantId'), leadRows(format, c.req.raw.body)), 200)
+      // With an Idempotency-Key the body was read already (to compare retries); else it streams from the client.
+      const body = c.req.raw.bodyUsed ? new Response(await c.req.arrayBuffer()).body : c.req.raw.body
+      return c.json(await importLeads(deps, c.get('tenantId'), leadRows(format, body)), 200)
     },
   )
 }
