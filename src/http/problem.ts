@@ -63,9 +63,7 @@ export function problemBody(err: AppError, requestId: string): Problem {
 }
 
 export function problem(c: Context<AppEnv>, err: AppError) {
-  return c.body(JSON.stringify(problemBody(err, c.get('requestId') ?? '')), STATUS[err.code], {
-    'content-type': 'application/problem+json',
-  })
+  return c.json(problemBody(err, c.get('requestId') ?? ''), STATUS[err.code], { 'content-type': 'application/problem+json' })
 }
 
 /** Hono's own exceptions (malformed JSON, wrong content type, body limit) in our vocabulary. */
