@@ -61,7 +61,11 @@ async function* csvRows(chunks: AsyncIterable<string>, ignored: string[]): Async
       columns = r.fields.map(columnName)
       const twice = columns.find((c, i) => c !== '' && columns!.indexOf(c) !== i)
       if (twice) throw invalid(`the CSV header row names ${twice} twice`, twice, 'is named twice in the header row')
-      if (!columns.includes('email')) throw invalid('the CSV header row has no email column', 'email', 'no such column in the header row')
+      if (!columns.includes('email')) {
+        // A spreadsheet saved with semicolons or tabs reads as one column here: say so.
+        const hint = r.fields.length === 1 && /[;\t]/.test(r.fields[0]!) ? '; columns must be separated by commas' : ''
+        throw invalid(`the CSV header row has no email column${hint}`, 'email', `no such column in the header row${hint}`)
+      }
       for (const c of columns) noteIgnored(ignored, c)
       continue
     }

@@ -103,6 +103,8 @@ describe('CSV', () => {
       expect({ field, status: r.status, named: r.body.errors?.[0]?.field }).toEqual({ field, status: 422, named: field })
     }
     expect(await allLeads(t)).toEqual([])
+    const semicolons = await importCsv(t, 'email;first_name\na@example.com;Ann\n')
+    expect([semicolons.status, semicolons.body.errors]).toEqual([422, [{ field: 'email', message: 'no such column in the header row; columns must be separated by commas' }]])
   })
 })
 
