@@ -37,6 +37,9 @@ const COMMANDS = [
   { script: 'bin/workers.ts', usage: 'usage: npm run workers' },
   { script: 'bench/gen.ts', usage: 'usage: npm run gen -- --messages N' },
   { script: 'bench/run.ts', usage: 'usage: npm run bench' },
+  { script: 'bin/doctor.ts', usage: 'usage: npm run doctor' },
+  { script: 'bin/backup.ts', usage: 'usage: npm run backup' },
+  { script: 'bin/restore.ts', usage: 'usage: npm run restore' },
 ]
 
 describe('every command line', () => {
