@@ -77,6 +77,8 @@ export const configSchema = z.object({
   ANALYTICS_REFRESH_DEBOUNCE_S: z.coerce.number().int().min(0).max(300).default(1),
   /** Seconds between reads of the queue and analytics figures /metrics shows: scrapes render the last read, never query. */
   METRICS_REFRESH_S: z.coerce.number().int().min(1).max(3600).default(5),
+  /** Database sizes, the largest tables and content bytes: full-table figures, read for /metrics at most this often. */
+  METRICS_SLOW_REFRESH_S: z.coerce.number().min(1).max(86_400).default(60),
   /**
    * Workers count as gone when none recorded a heartbeat (every 5 s) for this long while a work
    * queue's oldest message is older than this; /ready says so.

@@ -1,6 +1,7 @@
 import { PGlite, types, type Transaction } from '@electric-sql/pglite'
 import { pgmq } from '@electric-sql/pglite-pgmq'
 import { heldListen, heldPool } from '../open-handles.ts'
+import { poolStats } from './stats.ts'
 import type { Db, Queryable } from './types.ts'
 
 export interface PgliteOptions {
@@ -54,14 +55,16 @@ function queryable(target: PGlite | Transaction): Queryable {
 
 export function pgliteDb(pg: PGlite, label = 'pglite'): Db {
   const base = queryable(pg)
+  const pool = poolStats(label, 1)
   return {
     engine: 'pglite',
     label,
-    query: base.query,
-    exec: base.exec,
+    query: (text, params) => pool.timed(() => base.query(text, params)),
+    exec: (text) => pool.timed(() => base.exec(text)),
     // PGlite has one connection: a failed statement inside a transaction poisons it until
     // ROLLBACK, which pg.transaction() issues before rethrowing.
-    transaction: (fn) => pg.transaction((tx) => fn(queryable(tx))),
+    transaction: (fn) => pool.timed(() => pg.transaction((tx) => fn(queryable(tx)))),
+    pool: pool.stats,
     async listen(channel, onNotify) {
       // PGlite folds an unquoted channel name to lower case (pgmq's are mixed case); postgres.js
       // quotes for us, so quote here to give both the same meaning.

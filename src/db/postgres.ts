@@ -1,5 +1,6 @@
 import postgres from 'postgres'
 import { heldListen, heldPool } from '../open-handles.ts'
+import { poolStats } from './stats.ts'
 import type { Db, Queryable } from './types.ts'
 
 export interface PostgresOptions {
@@ -53,12 +54,14 @@ export function postgresDb(url: string, options: PostgresOptions = {}): Db {
   })
   const base = queryable(sql)
   const label = redactUrl(url)
+  const pool = poolStats(label, options.max ?? 10)
   return {
     engine: 'postgres',
     label,
-    query: base.query,
-    exec: base.exec,
-    transaction: (fn) => sql.begin((tx) => fn(queryable(tx))) as Promise<never>,
+    query: (text, params) => pool.timed(() => base.query(text, params)),
+    exec: (text) => pool.timed(() => base.exec(text)),
+    transaction: (fn) => pool.timed(() => sql.begin((tx) => fn(queryable(tx))) as Promise<never>),
+    pool: pool.stats,
     async listen(channel, onNotify) {
       const sub = await sql.listen(channel, onNotify)
       return heldListen(`${label} ${channel}`, () => sub.unlisten())

@@ -5,6 +5,8 @@
  * Normalised across drivers: int8 arrives as a decimal string (never a lossy number),
  * bytea as a Uint8Array (postgres.js hands a Buffer, which is one), timestamptz as a Date.
  */
+import type { PoolStats } from './stats.ts'
+
 export interface Queryable {
   /** One parameterised statement; prepared where the driver supports it. */
   query<T extends object = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>
@@ -21,6 +23,8 @@ export interface Db extends Queryable {
   /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>
   close(): Promise<void>
+  /** Calls in flight against the pool size (src/db/stats.ts). */
+  pool?(): PoolStats
   /** PGlite only: a tarball of the whole data directory, consistent (backups). */
   dumpDataDir?(): Promise<Blob>
 }

@@ -3,11 +3,15 @@
  * reports the same truth whatever it runs; they are the monitor's last read (services/monitor.ts),
  * so scrapes never query. The text itself is rendered at most once a second: rendering costs about
  * 4 ms of the one event loop (the process collectors mostly), and 32 connections scraping in a
- * loop left tenant requests 4 per second when every scrape rendered.
+ * loop left tenant requests 4 per second when every scrape rendered. Per tier: reachability, the
+ * pool's calls in flight and waiting, call durations; database and table sizes, dead tuples,
+ * content bytes and prune lag come from the monitor's slower capacity read.
  */
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { Cached } from '../cached.ts'
+import { TIER_NAMES } from '../db/tier-names.ts'
 import type { Deps } from '../deps.ts'
+import { observeQueries } from '../services/monitor.ts'
 
 const RENDER_TTL_MS = 1_000
 
@@ -47,6 +51,34 @@ export function createMetrics(deps: Deps) {
   const refreshMs = gauge('edp_analytics_refresh_duration_ms', 'Duration of the last refresh of the three views')
   const heartbeat = optionalGauge('edp_worker_heartbeat_age_seconds', 'Seconds since any worker process last recorded a heartbeat (absent before the first)')
 
+  // Per tier: its database's pool and calls (tiers sharing a database show the same figures).
+  const tierUp = gauge('edp_tier_up', 'Whether a tier is reachable with its migrations applied (1) or not (0), as /ready says', ['tier'])
+  const poolInUse = gauge('edp_db_connections_in_use', 'Calls holding a connection of the tier’s pool', ['tier'])
+  const poolWaiting = gauge('edp_db_connections_waiting', 'Calls waiting for a connection of the tier’s pool', ['tier'])
+  const poolMax = gauge('edp_db_connections_max', 'Connections the tier’s pool may open', ['tier'])
+  const queries = new Histogram({
+    name: 'edp_db_query_duration_seconds',
+    help: 'Calls to a database (a statement, or a whole transaction), by the tiers it holds',
+    labelNames: ['db'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [registry],
+  })
+  const dbOf = new Map<string, string>()
+  for (const tier of TIER_NAMES) {
+    const label = deps.tiers[tier].label
+    dbOf.set(label, dbOf.has(label) ? `${dbOf.get(label)}+${tier}` : tier)
+  }
+  observeQueries((label, seconds) => {
+    const db = dbOf.get(label)
+    if (db) queries.observe({ db }, seconds)
+  })
+  // Full-table figures, read every METRICS_SLOW_REFRESH_S.
+  const dbBytes = gauge('edp_db_size_bytes', 'Size of a database, by the tiers it holds', ['db'])
+  const tableBytes = gauge('edp_db_table_size_bytes', 'The largest tables of each database, indexes and TOAST included', ['db', 'table'])
+  const deadTuples = gauge('edp_db_table_dead_tuples', 'Dead tuples of those tables, as the statistics collector counts them', ['db', 'table'])
+  const contentBytes = gauge('edp_content_bytes', 'Bodies in the content tier: raw and stored in all, stored of archived ones, raw of expired ones', ['kind'])
+  const pruneOverdue = gauge('edp_prune_overdue_seconds', 'How far a table’s oldest row is past its retention: 0 while the prune keeps up', ['table'])
+
   const backupAge = optionalGauge('edp_backup_newest_age_seconds', 'Seconds since the newest complete backup set in BACKUP_DIR finished (absent without one)')
 
   const text = new Cached(async () => {
@@ -63,6 +95,29 @@ export function createMetrics(deps: Deps) {
     refreshMs.set(analytics.duration_ms ?? 0)
     heartbeat(heartbeat_age_seconds)
     backupAge(backup_age_seconds)
+
+    const ready = await deps.monitor.readiness()
+    for (const tier of TIER_NAMES) {
+      tierUp.set({ tier }, ready.tiers[tier].ok ? 1 : 0)
+      const pool = deps.tiers[tier].pool?.()
+      if (!pool) continue
+      poolMax.set({ tier }, pool.max)
+      poolInUse.set({ tier }, Math.min(pool.inFlight, pool.max))
+      poolWaiting.set({ tier }, Math.max(0, pool.inFlight - pool.max))
+    }
+    const capacity = await deps.monitor.capacity()
+    dbBytes.reset()
+    tableBytes.reset()
+    deadTuples.reset()
+    for (const d of capacity.databases) {
+      dbBytes.set({ db: d.tiers }, d.bytes)
+      for (const t of d.tables) {
+        tableBytes.set({ db: d.tiers, table: t.table }, t.bytes)
+        deadTuples.set({ db: d.tiers, table: t.table }, t.dead_tuples)
+      }
+    }
+    for (const [kind, n] of Object.entries(capacity.content)) contentBytes.set({ kind }, n)
+    for (const [table, s] of Object.entries(capacity.prune_overdue_seconds)) pruneOverdue.set({ table }, s)
     return registry.metrics()
   }, () => deps.clock.now())
 

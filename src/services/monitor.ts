@@ -7,18 +7,24 @@
  *   a scrape renders the last one. Without the timer (a process or test that never started it) a
  *   scrape reads it at most once per interval.
  * - Readiness is checked at most once a second.
+ * - Capacity figures (database and table sizes, dead tuples, content bytes, prune lag) scan whole
+ *   tables, so a scrape reads them at most every METRICS_SLOW_REFRESH_S.
  * Either way, concurrent callers share one read (single flight).
  */
 import type { Deps } from '../deps.ts'
 import { Cached } from '../cached.ts'
 import { holdHandle } from '../open-handles.ts'
-import { monitoringSnapshot, readiness, type MonitoringSnapshot, type Readiness } from './operations.ts'
+import { capacitySnapshot, monitoringSnapshot, readiness, type CapacitySnapshot, type MonitoringSnapshot, type Readiness } from './operations.ts'
+
+/** Every database call's duration, for the /metrics histogram (the data layer times them). */
+export { observeQueries } from '../db/stats.ts'
 
 const READY_TTL_MS = 1_000
 
 export class Monitor {
   readonly #snapshot: Cached<MonitoringSnapshot>
   readonly #ready: Cached<Readiness>
+  readonly #capacity: Cached<CapacitySnapshot>
   readonly #intervalMs: number
   #timer: ReturnType<typeof setInterval> | undefined
   #released: (() => void) | undefined
@@ -27,6 +33,7 @@ export class Monitor {
     const now = () => deps.clock.now()
     this.#snapshot = new Cached(() => monitoringSnapshot(deps), now)
     this.#ready = new Cached(() => readiness(deps), now)
+    this.#capacity = new Cached(() => capacitySnapshot(deps), now)
     this.#intervalMs = deps.config.METRICS_REFRESH_S * 1000
   }
 
@@ -34,6 +41,11 @@ export class Monitor {
   snapshot(): Promise<MonitoringSnapshot> {
     // The timer keeps it younger than one interval; past two, the timer is not running (or stuck).
     return this.#snapshot.get(this.#timer ? 2 * this.#intervalMs : this.#intervalMs)
+  }
+
+  /** Sizes, dead tuples, content bytes, prune lag: full-table figures, read at most every METRICS_SLOW_REFRESH_S. */
+  capacity(): Promise<CapacitySnapshot> {
+    return this.#capacity.get(this.deps.config.METRICS_SLOW_REFRESH_S * 1000)
   }
 
   readiness(): Promise<Readiness> {
@@ -56,6 +68,6 @@ export class Monitor {
     clearInterval(this.#timer)
     this.#timer = undefined
     this.#released?.()
-    await Promise.all([this.#snapshot.idle(), this.#ready.idle()])
+    await Promise.all([this.#snapshot.idle(), this.#ready.idle(), this.#capacity.idle()])
   }
 }

@@ -6,9 +6,11 @@
 import { workersInProcess } from '../config.ts'
 import type { Deps } from '../deps.ts'
 import { newestBackupAge } from './backup.ts'
+import { pruneOverdue } from './prune.ts'
+import type { Db } from '../db/types.ts'
 import { pendingMigrations } from '../db/migrate.ts'
 import { TIER_NAMES, type TierName } from '../db/tier-names.ts'
-import { storageReport as contentReport, type StorageReport } from '../tiers/content/storage.ts'
+import { contentBytes, storageReport as contentReport, type StorageReport } from '../tiers/content/storage.ts'
 import {
   countDeadLetters,
   getDeadLetter as deadLetterRow,
@@ -137,3 +139,46 @@ export const getDeadLetter = (deps: Deps, msgId: string) => deadLetterRow(deps.t
 
 /** Puts dead letters back on their queues as fresh messages (attempts start again). */
 export const requeueDeadLetters = (deps: Deps, msgIds: readonly string[]) => requeue(deps.tiers.queue, msgIds)
+
+/** The largest tables of each database shown on /metrics. */
+const LARGEST_TABLES = 10
+
+export interface DatabaseFigures {
+  /** The tiers this database holds ("oltp+queue" when they share one). */
+  tiers: string
+  bytes: number
+  tables: { table: string; bytes: number; dead_tuples: number }[]
+}
+
+/**
+ * The full-table figures /metrics shows, read at most every METRICS_SLOW_REFRESH_S (monitor.ts):
+ * each database's size and largest tables with their dead tuples, the content tier's bytes, and
+ * how far behind each prune is.
+ */
+export async function capacitySnapshot(deps: Deps) {
+  const distinct: { db: Db; tiers: TierName[] }[] = []
+  for (const tier of TIER_NAMES) {
+    const found = distinct.find((d) => d.db === deps.tiers[tier])
+    if (found) found.tiers.push(tier)
+    else distinct.push({ db: deps.tiers[tier], tiers: [tier] })
+  }
+  const databases: DatabaseFigures[] = await Promise.all(
+    distinct.map(async ({ db, tiers }) => {
+      const [[size], tables] = await Promise.all([
+        db.query<{ bytes: string }>(`SELECT pg_database_size(current_database())::text AS bytes`),
+        db.query<{ table: string; bytes: string; dead_tuples: string }>(
+          `SELECT schemaname || '.' || relname AS table, pg_total_relation_size(relid)::text AS bytes, n_dead_tup::text AS dead_tuples
+             FROM pg_stat_user_tables ORDER BY pg_total_relation_size(relid) DESC LIMIT ${LARGEST_TABLES}`,
+        ),
+      ])
+      return {
+        tiers: tiers.join('+'),
+        bytes: Number(size?.bytes ?? 0),
+        tables: tables.map((t) => ({ table: t.table, bytes: Number(t.bytes), dead_tuples: Number(t.dead_tuples) })),
+      }
+    }),
+  )
+  const [content, overdue] = await Promise.all([contentBytes(deps.tiers.content), pruneOverdue(deps)])
+  return { databases, content, prune_overdue_seconds: overdue }
+}
+export type CapacitySnapshot = Awaited<ReturnType<typeof capacitySnapshot>>

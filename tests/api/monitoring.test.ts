@@ -10,7 +10,7 @@ import { tiersFrom, type Tiers } from '../../src/db/tiers.ts'
 import { TIER_NAMES, type TierName } from '../../src/db/tier-names.ts'
 import { createApp } from '../../src/http/app.ts'
 import { call, createTenant } from '../support/api.ts'
-import { TestClock } from '../support/clock.ts'
+import { StoppedClock, TestClock } from '../support/clock.ts'
 import { eventually } from '../support/eventually.ts'
 import { ADMIN_TOKEN, makeDeps, testConfig, useSystem } from '../support/system.ts'
 
@@ -32,8 +32,8 @@ function counting(tiers: Tiers, match: RegExp): { tiers: Tiers; count: () => num
   return { tiers: tiersFrom(dbs), count: () => n }
 }
 
-// One statement per metrics snapshot reads the job logs; every readiness check reads each tier's migration ledger.
-const SNAPSHOT = /FROM queue\.job_logs/
+// One statement per metrics snapshot counts recent job outcomes; every readiness check reads each tier's migration ledger.
+const SNAPSHOT = /count\(\*\) AS n FROM queue\.job_logs/
 const READINESS = /edp_meta\.migrations/
 
 describe('/metrics', () => {
@@ -96,7 +96,7 @@ describe('/metrics', () => {
 describe('/ready', () => {
   test('20 concurrent probes share one check; the next check is a second later', async () => {
     const { tiers, count } = counting(sys.tiers, READINESS)
-    const clock = new TestClock()
+    const clock = new StoppedClock()
     const app = createApp(makeDeps(tiers, { clock }))
     const probe = () => call({ ...sys, app }, 'GET', '/ready')
     expect((await probe()).status).toBe(200)

@@ -10,6 +10,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { engine } from '../support/databases.ts'
+import { useLeakCheck } from '../support/leaks.ts'
 import { asPostgres, giveToPostgres, startPgInstance, type PgInstance } from '../support/pg-instance.ts'
 import { makeDeps, testConfig } from '../support/system.ts'
 import { createApp } from '../../src/http/app.ts'
@@ -18,6 +19,8 @@ import { openTiers, type Tiers } from '../../src/db/tiers.ts'
 import { postgresDb } from '../../src/db/postgres.ts'
 import { runDoctor } from '../../src/services/doctor.ts'
 import { ADMIN_TOKEN } from '../support/system.ts'
+
+useLeakCheck()
 
 const STANZA = 'edp'
 let pg: PgInstance | undefined

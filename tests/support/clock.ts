@@ -10,3 +10,14 @@ export class TestClock implements Clock {
     this.#offset += ms
   }
 }
+
+/** Time that moves only when the test moves it: for checks of "at most once per interval" that a slow machine must not break. */
+export class StoppedClock implements Clock {
+  #now = Date.now()
+  now(): number {
+    return this.#now
+  }
+  advance(ms: number): void {
+    this.#now += ms
+  }
+}

@@ -46,3 +46,14 @@ export async function storageReport(q: Queryable, tenantId: string | null): Prom
     attachments: { count: n(a, 'count'), unique_blobs: n(a, 'unique_blobs'), raw_bytes: n(a, 'raw_bytes'), stored_bytes: n(a, 'stored_bytes') },
   }
 }
+
+/** Message and transactional bodies by state, as written and as stored (/metrics; a full scan, so read rarely). */
+export async function contentBytes(q: Queryable) {
+  const [row] = await q.query<Record<string, string>>(
+    `SELECT coalesce(sum(raw_size_bytes), 0)::text AS raw, coalesce(sum(stored_size_bytes), 0)::text AS stored,
+            coalesce(sum(stored_size_bytes) FILTER (WHERE archived), 0)::text AS archived,
+            coalesce(sum(raw_size_bytes) FILTER (WHERE content_state = 'expired'), 0)::text AS expired
+       FROM content.content_objects`,
+  )
+  return { raw: Number(row?.raw ?? 0), stored: Number(row?.stored ?? 0), archived: Number(row?.archived ?? 0), expired: Number(row?.expired ?? 0) }
+}
