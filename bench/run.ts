@@ -16,6 +16,7 @@ import { benchOltp } from './sections/oltp.ts'
 import { benchWrite } from './sections/write.ts'
 import { benchAccess } from './sections/access.ts'
 import { benchPrune } from './sections/prune.ts'
+import { benchBackup } from './sections/backup.ts'
 import { compareWith, postgresVersion, writeResults, type Section } from './lib/report.ts'
 
 const BENCHMARKS: Record<string, (o: { quick: boolean; cold: boolean }) => Promise<Section>> = {
@@ -28,6 +29,7 @@ const BENCHMARKS: Record<string, (o: { quick: boolean; cold: boolean }) => Promi
   write: benchWrite,
   access: benchAccess,
   prune: benchPrune,
+  backup: benchBackup,
 }
 
 const cli = {
