@@ -2,12 +2,13 @@
  * `npm start`: the API, plus the workers in the same process in embedded mode (or when
  * WORKERS_IN_PROCESS=true). Server mode runs workers separately with `npm run workers`.
  */
-import pino from 'pino'
+import pino, { type Logger } from 'pino'
 import { resolveAdminToken } from '../src/admin-token.ts'
 import { commandLine, exitOnError } from '../src/cli.ts'
 import { isEmbedded, loadConfig, workersInProcess } from '../src/config.ts'
 import { createApp } from '../src/http/app.ts'
-import { createLogger, openSystem } from '../src/system.ts'
+import { assertMigrated, MigrationError } from '../src/db/migrate.ts'
+import { createLogger, openSystem, type System } from '../src/system.ts'
 import { startWorkers } from '../workers/start.ts'
 
 const cli = {
@@ -17,11 +18,29 @@ const cli = {
 Serves the API on HOST:PORT (default 127.0.0.1:3000). Embedded mode (no *_DATABASE_URL): one PGlite
 under DATA_DIR, the workers in this process, and an admin token generated on the first start (kept
 in DATA_DIR/admin-token, shown once). Server mode: the four *_DATABASE_URL and ADMIN_TOKEN;
-workers run in \`npm run workers\` unless WORKERS_IN_PROCESS=true. Settings: README, "Configuration".
-SIGTERM or SIGINT stops it cleanly.`,
+workers run in \`npm run workers\` unless WORKERS_IN_PROCESS=true. Pending migrations are applied
+first unless MIGRATE_ON_START=false (then \`npm run migrate\` does it, and /ready answers 503 until
+it has). Settings: README, "Configuration". SIGTERM or SIGINT stops it cleanly.`,
 }
 
 commandLine(cli, {})
+
+/**
+ * MIGRATE_ON_START=false: migrating is the release step's job. Workers must not run on a schema
+ * older than their code, so a process with workers refuses to start; the API alone starts, says
+ * so, and answers /ready 503 until `npm run migrate` has run.
+ */
+async function refuseOlderSchema(system: System, withWorkers: boolean, log: Logger) {
+  try {
+    await assertMigrated(system.deps.tiers)
+  } catch (err) {
+    if (withWorkers || !(err instanceof MigrationError)) {
+      await system.close()
+      throw err
+    }
+    log.warn({ detail: err.message }, 'not ready until migrated')
+  }
+}
 
 async function main() {
   const config = loadConfig()
@@ -35,7 +54,8 @@ async function main() {
     )
   }
   const inProcess = workersInProcess(config)
-  const system = await openSystem(config, { role: 'api', log, adminToken: admin.token })
+  const system = await openSystem(config, { role: 'api', log, adminToken: admin.token, migrate: config.MIGRATE_ON_START })
+  if (!config.MIGRATE_ON_START) await refuseOlderSchema(system, inProcess, log)
   const workers = inProcess ? await startWorkers(system.deps) : undefined
   system.deps.monitor.start() // /metrics renders what this reads every METRICS_REFRESH_S
 

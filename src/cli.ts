@@ -2,10 +2,12 @@
  * What every command line (bin/, bench/) does the same way: `--help` prints its usage and exits 0;
  * an unknown option, a stray argument or a bad value prints what is wrong and the usage line and
  * exits 2; a bad environment or an unreachable database is one message without a stack trace.
- * Exit codes: 0 done, 1 failed (or found a problem), 2 usage or configuration, 3 a database unreachable.
+ * Exit codes: 0 done, 1 failed (or found a problem; a schema behind the code), 2 usage or
+ * configuration, 3 a database unreachable.
  */
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util'
 import { ConfigError } from './config.ts'
+import { MigrationError } from './db/migrate.ts'
 import { TierUnavailableError } from './db/tiers.ts'
 import { errorLine } from './error-summary.ts'
 
@@ -83,6 +85,10 @@ export function exitOnError(cli: Cli, err: unknown): never {
   if (err instanceof TierUnavailableError) {
     console.error(`${cli.name}: ${err.message}`)
     process.exit(3)
+  }
+  if (err instanceof MigrationError) {
+    console.error(`${cli.name}: ${err.message}`)
+    process.exit(1)
   }
   console.error(`${cli.name}: failed: ${errorLine(err)}`)
   if (err instanceof Error && err.stack) console.error(err.stack.split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 5).join('\n'))

@@ -62,6 +62,15 @@ export const configSchema = z.object({
   WORKERS_IN_PROCESS: z
     .enum(['true', 'false', 'auto'])
     .default('auto'),
+  /**
+   * Apply pending migrations when a process starts. false makes migrating a step of its own
+   * (`npm run migrate`, the Procfile's release): the API then starts and answers /ready 503 until
+   * the schema is current, and a process that runs workers refuses to start on an older schema.
+   */
+  MIGRATE_ON_START: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   /** Readers per queue: the runtime scales between these with depth and oldest-message age. */
   WORKER_MIN_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),

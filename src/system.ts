@@ -65,12 +65,20 @@ export interface System {
   close(): Promise<void>
 }
 
-/** Opens every tier the config names, applies pending migrations, and builds the Deps. */
-export async function openSystem(config: Config, opts: { role: string; log: Logger; adminToken?: string }): Promise<System> {
+/**
+ * Opens every tier the config names, applies pending migrations (unless `migrate` is false:
+ * `npm run migrate` does, and /ready names what is pending), and builds the Deps.
+ */
+export async function openSystem(
+  config: Config,
+  opts: { role: string; log: Logger; adminToken?: string; migrate?: boolean },
+): Promise<System> {
   const tiers = await openTiers(config, `edp-${opts.role}`)
   try {
-    const applied = await migrateAll(tiers)
-    if (Object.values(applied).some((a) => a.length)) opts.log.info({ applied }, 'migrations applied')
+    if (opts.migrate !== false) {
+      const applied = await migrateAll(tiers)
+      if (Object.values(applied).some((a) => a.length)) opts.log.info({ applied }, 'migrations applied')
+    }
   } catch (err) {
     await tiers.close()
     throw err
