@@ -19,6 +19,8 @@ import { campaignRoutes } from './routes/campaigns.ts'
 import { leadRoutes } from './routes/leads.ts'
 import { messageRoutes } from './routes/messages.ts'
 import { adminRoutes } from './routes/admin.ts'
+import { overviewRoutes } from './routes/overview.ts'
+import { dashboardRoutes } from './routes/dashboard.ts'
 import { eventRoutes } from './routes/events.ts'
 import { inboundRoutes } from './routes/inbound.ts'
 import { storageRoutes } from './routes/storage.ts'
@@ -78,6 +80,9 @@ export function createApp(deps: Deps) {
   app.route('/v1/webhooks', webhookRoutes(deps))
   app.use('/v1/admin/*', admin, idempotent.operator)
   app.route('/v1/admin', adminRoutes(deps))
+  app.route('/v1/admin', overviewRoutes(deps))
+  // The page is public: it holds no data, and asks for the admin token to read the overview.
+  app.route('/dashboard', dashboardRoutes())
 
   // Each tenant route group and the scopes it needs: `read` for GET, `write` for the rest.
   const tenantScoped = [

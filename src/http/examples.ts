@@ -335,3 +335,50 @@ export const leadImportReport = {
   errors: [{ row: 4, field: 'email', message: 'Invalid email address' }],
   errors_truncated: false,
 }
+
+/** What /dashboard polls: a small platform with one job that failed for good. */
+export const operatorOverview = {
+  generated_at: '2026-03-04T11:30:05.120Z',
+  poll_interval_seconds: 5,
+  ready: true,
+  tiers: ready.tiers,
+  workers: ready.workers,
+  queues: queueStats,
+  analytics: { as_of: '2026-03-04T11:30:03.870Z', freshness_seconds: 1.25, state: 'fresh', refresh_duration_ms: 4 },
+  storage: {
+    read_at: '2026-03-04T11:29:41.002Z',
+    tier_bytes: { oltp: 48_513_024, content: 97_124_352, analytics: 12_951_552, queue: 30_670_848 },
+    content: storage,
+  },
+  backups: {
+    configured: true,
+    newest_age_seconds: 412.5,
+    sets: [{ name: 'set-2026-03-04T11-23-00.000Z', finished_at: '2026-03-04T11:23:12.604Z' }],
+  },
+  recent_failures: [
+    {
+      id: '5521874',
+      queue: 'jobs',
+      msg_id: '88213',
+      job: 'content.expire',
+      attempt: 5,
+      outcome: 'dead',
+      error: 'canceling statement due to statement timeout (SQLSTATE 57014, table content_objects)',
+      finished_at: '2026-03-04T11:12:40.311Z',
+    },
+  ],
+  dead_letters: {
+    total: 2,
+    newest: [
+      {
+        msg_id: '412',
+        queue: 'jobs',
+        job: 'content.expire',
+        error: 'canceling statement due to statement timeout (SQLSTATE 57014, table content_objects)',
+        failed_at: '2026-03-04T11:12:40.309Z',
+        enqueued_at: '2026-03-04T11:12:40.318Z',
+      },
+    ],
+  },
+  unavailable: [],
+}

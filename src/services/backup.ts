@@ -224,9 +224,9 @@ export async function restoreBackup(dir: string, { config, force = false }: Rest
 
 const SET_PREFIX = 'set-'
 
-/** Complete sets in a backup directory, newest first, with when each finished. */
-export async function backupSets(root: string): Promise<{ dir: string; finished_at: string | null }[]> {
-  const names = (await readdir(root).catch(() => [] as string[])).filter((n) => n.startsWith(SET_PREFIX)).sort().reverse()
+/** The sets in a backup directory, newest first (the first `limit`), with when each finished: null while incomplete. */
+export async function backupSets(root: string, limit = Number.POSITIVE_INFINITY): Promise<{ dir: string; finished_at: string | null }[]> {
+  const names = (await readdir(root).catch(() => [] as string[])).filter((n) => n.startsWith(SET_PREFIX)).sort().reverse().slice(0, limit)
   return Promise.all(
     names.map(async (n) => {
       const text = await readFile(join(root, n, MANIFEST), 'utf8').catch(() => null)

@@ -70,7 +70,7 @@ const NEEDS: Record<string, Scope> = {
 }
 
 /** Operator routes take an admin token and no tenant key. */
-const ADMIN_ROUTES = ['post /v1/tenants', 'patch /v1/tenants/{id}', 'get /v1/admin/queues', 'get /v1/admin/storage', 'get /v1/admin/doctor']
+const ADMIN_ROUTES = ['post /v1/tenants', 'patch /v1/tenants/{id}', 'get /v1/admin/queues', 'get /v1/admin/storage', 'get /v1/admin/doctor', 'get /v1/admin/overview']
 
 /** Called by email providers, verified by their signatures (tests/webhooks/receive.test.ts), not by a key. */
 const PROVIDER_ROUTES = ['post /v1/webhooks/{provider}']

@@ -164,6 +164,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything the operator dashboard shows, in one answer
+         * @description Operator route (admin token), polled by /dashboard. Tier readiness and worker heartbeat (as /ready), queue depth, oldest age, rates and dead letters, analytics freshness and backup age (the /metrics snapshot, read every METRICS_REFRESH_S), storage per tier and the content report (read at most once a minute), and the newest 20 failed job attempts and dead letters. Cheap to poll: no part counts a whole table per request. A part that cannot be read is null and named in `unavailable`; the rest still answers.
+         */
+        get: operations["getOperatorOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/email-accounts": {
         parameters: {
             query?: never;
@@ -976,6 +996,90 @@ export interface components {
                 /** @description Up to five offending keys */
                 examples: string[];
             }[];
+        };
+        OperatorOverview: {
+            /** Format: date-time */
+            generated_at: string;
+            /** @description METRICS_REFRESH_S: the queue and analytics figures change no faster */
+            poll_interval_seconds: number;
+            /** @description What /ready answers */
+            ready: boolean;
+            tiers: {
+                [key: string]: {
+                    ok: boolean;
+                    detail?: string;
+                };
+            } | null;
+            workers: {
+                ok: boolean;
+                detail?: string;
+                heartbeat_age_seconds: number | null;
+                oldest_message_age_seconds: number | null;
+            } | null;
+            queues: components["schemas"]["QueueStats"][] | null;
+            analytics: {
+                /** Format: date-time */
+                as_of: string | null;
+                freshness_seconds: number | null;
+                /**
+                 * @description fresh ≤ 5 s, lagging ≤ 30 s, stale beyond; unknown before the first refresh
+                 * @enum {string}
+                 */
+                state: "fresh" | "lagging" | "stale" | "unknown";
+                refresh_duration_ms: number | null;
+            } | null;
+            storage: {
+                /**
+                 * Format: date-time
+                 * @description Storage is read at most once a minute
+                 */
+                read_at: string;
+                /** @description Bytes on disk of each tier’s tables, indexes and TOAST */
+                tier_bytes: {
+                    oltp: number;
+                    content: number;
+                    analytics: number;
+                    queue: number;
+                };
+                content: components["schemas"]["StorageReport"];
+            } | null;
+            backups: {
+                /** @description Whether BACKUP_DIR is set */
+                configured: boolean;
+                newest_age_seconds: number | null;
+                sets: {
+                    name: string;
+                    /** @description null: incomplete, or still being written */
+                    finished_at: string | null;
+                }[];
+            } | null;
+            recent_failures: {
+                id: string;
+                queue: string;
+                msg_id: string;
+                job: string;
+                attempt: number;
+                /** @enum {string} */
+                outcome: "retrying" | "dead";
+                error: string | null;
+                /** Format: date-time */
+                finished_at: string;
+            }[] | null;
+            dead_letters: {
+                /** @description Across every queue, as of the last snapshot */
+                total: number | null;
+                newest: {
+                    msg_id: string;
+                    queue: string | null;
+                    job: string | null;
+                    error: string | null;
+                    failed_at: string | null;
+                    /** Format: date-time */
+                    enqueued_at: string;
+                }[];
+            } | null;
+            /** @description Parts that could not be read this time (their fields are null); the cause is logged */
+            unavailable: string[];
         };
         EmailAccount: {
             /** Format: uuid */
@@ -2142,6 +2246,138 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getOperatorOverview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The overview */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "generated_at": "2026-03-04T11:30:05.120Z",
+                     *       "poll_interval_seconds": 5,
+                     *       "ready": true,
+                     *       "tiers": {
+                     *         "oltp": {
+                     *           "ok": true
+                     *         },
+                     *         "content": {
+                     *           "ok": true
+                     *         },
+                     *         "analytics": {
+                     *           "ok": true
+                     *         },
+                     *         "queue": {
+                     *           "ok": true
+                     *         }
+                     *       },
+                     *       "workers": {
+                     *         "ok": true,
+                     *         "heartbeat_age_seconds": 2.1,
+                     *         "oldest_message_age_seconds": 0.4
+                     *       },
+                     *       "queues": [
+                     *         {
+                     *           "queue": "jobs",
+                     *           "depth": 3,
+                     *           "oldest_age_seconds": 0.8,
+                     *           "total_messages": 184220,
+                     *           "processed_per_second": 41.5,
+                     *           "failed_per_second": 0,
+                     *           "dead_letters": 0
+                     *         },
+                     *         {
+                     *           "queue": "events",
+                     *           "depth": 120,
+                     *           "oldest_age_seconds": 1.4,
+                     *           "total_messages": 2310455,
+                     *           "processed_per_second": 498.2,
+                     *           "failed_per_second": 0.1,
+                     *           "dead_letters": 2
+                     *         }
+                     *       ],
+                     *       "analytics": {
+                     *         "as_of": "2026-03-04T11:30:03.870Z",
+                     *         "freshness_seconds": 1.25,
+                     *         "state": "fresh",
+                     *         "refresh_duration_ms": 4
+                     *       },
+                     *       "storage": {
+                     *         "read_at": "2026-03-04T11:29:41.002Z",
+                     *         "tier_bytes": {
+                     *           "oltp": 48513024,
+                     *           "content": 97124352,
+                     *           "analytics": 12951552,
+                     *           "queue": 30670848
+                     *         },
+                     *         "content": {
+                     *           "objects": 18342,
+                     *           "raw_bytes": 512733120,
+                     *           "stored_bytes": 61290411,
+                     *           "archived_objects": 9120,
+                     *           "expired_objects": 310,
+                     *           "attachments": {
+                     *             "count": 2210,
+                     *             "unique_blobs": 140,
+                     *             "raw_bytes": 331776000,
+                     *             "stored_bytes": 15232000
+                     *           }
+                     *         }
+                     *       },
+                     *       "backups": {
+                     *         "configured": true,
+                     *         "newest_age_seconds": 412.5,
+                     *         "sets": [
+                     *           {
+                     *             "name": "set-2026-03-04T11-23-00.000Z",
+                     *             "finished_at": "2026-03-04T11:23:12.604Z"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "recent_failures": [
+                     *         {
+                     *           "id": "5521874",
+                     *           "queue": "jobs",
+                     *           "msg_id": "88213",
+                     *           "job": "content.expire",
+                     *           "attempt": 5,
+                     *           "outcome": "dead",
+                     *           "error": "canceling statement due to statement timeout (SQLSTATE 57014, table content_objects)",
+                     *           "finished_at": "2026-03-04T11:12:40.311Z"
+                     *         }
+                     *       ],
+                     *       "dead_letters": {
+                     *         "total": 2,
+                     *         "newest": [
+                     *           {
+                     *             "msg_id": "412",
+                     *             "queue": "jobs",
+                     *             "job": "content.expire",
+                     *             "error": "canceling statement due to statement timeout (SQLSTATE 57014, table content_objects)",
+                     *             "failed_at": "2026-03-04T11:12:40.309Z",
+                     *             "enqueued_at": "2026-03-04T11:12:40.318Z"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "unavailable": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OperatorOverview"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             500: components["responses"]["Internal"];
         };
     };

@@ -21,7 +21,7 @@ const DoctorReport = z
   })
   .openapi('DoctorReport')
 
-const QueueStats = z
+export const QueueStats = z
   .object({
     queue: z.string(),
     depth: z.number().int(),

@@ -33,6 +33,11 @@ export function listDeadLetters(q: Queryable, opts: { queue?: string; limit: num
   )
 }
 
+/** The newest dead letters, newest first (by the queue's primary key), for the operator's overview. */
+export function newestDeadLetters(q: Queryable, limit: number): Promise<DeadLetter[]> {
+  return q.query<DeadLetter>(`SELECT msg_id, enqueued_at, message FROM pgmq.q_${QUEUES.deadLetters} ORDER BY msg_id DESC LIMIT $1`, [limit])
+}
+
 export async function getDeadLetter(q: Queryable, msgId: string): Promise<DeadLetter | undefined> {
   const rows = await q.query<DeadLetter>(`SELECT msg_id, enqueued_at, message FROM pgmq.q_${QUEUES.deadLetters} WHERE msg_id = $1`, [msgId])
   return rows[0]

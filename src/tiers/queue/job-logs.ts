@@ -39,6 +39,22 @@ export async function outcomeCountsSince(q: Queryable, since: Date) {
   return rows.map((r) => ({ ...r, n: Number(r.n) }))
 }
 
+/** A failed attempt (retried or dead), as the operator's overview lists it. */
+export type JobFailure = Pick<JobLogRow, 'queue' | 'job' | 'attempt' | 'error' | 'finished_at'> & {
+  id: string
+  msg_id: string
+  outcome: Exclude<JobOutcome, 'succeeded'>
+}
+
+/** The newest failed attempts, newest first: a backward scan of job_logs_failures, never of the whole log. */
+export function recentFailures(q: Queryable, limit: number): Promise<JobFailure[]> {
+  return q.query<JobFailure>(
+    `SELECT id::text AS id, queue, msg_id::text AS msg_id, job, attempt, outcome, error, finished_at
+       FROM queue.job_logs WHERE outcome <> 'succeeded' ORDER BY job_logs.id DESC LIMIT $1`,
+    [limit],
+  )
+}
+
 /**
  * Job logs finished before `cutoff`, a bounded batch by primary key rather than through the BRIN
  * on finished_at: once deleted space is reused, a block range's summary keeps its oldest time, so
