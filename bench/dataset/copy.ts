@@ -56,7 +56,7 @@ export async function copyIn(sql: postgres.Sql, { table, columns }: CopyTarget<s
 /** Every table the loader fills. */
 export const T = {
   tenants: target('oltp', tenants, ['id', 'name', 'created']),
-  apiKeys: target('oltp', apiKeys, ['id', 'tenant_id', 'key_hash', 'prefix', 'name']),
+  apiKeys: target('oltp', apiKeys, ['id', 'tenant_id', 'key_hash', 'prefix', 'name', 'scopes']),
   emailAccounts: target('oltp', emailAccounts, ['tenant_id', 'id', 'email_address']),
   campaigns: target('oltp', campaigns, ['tenant_id', 'id', 'name', 'status']),
   steps: target('oltp', sequenceSteps, ['tenant_id', 'id', 'campaign_id', 'step_number']),

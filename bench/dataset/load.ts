@@ -5,6 +5,7 @@
  * inline. Rows stream in with COPY, a chunk of messages at a time, every table's COPY of a chunk
  * running while the next chunk is generated. Indexes are in place throughout, as in production.
  */
+import { SCOPES } from '../../src/scopes.ts'
 import postgres from 'postgres'
 import { migrateAll } from '../../src/db/migrate.ts'
 import { postgresDb } from '../../src/db/postgres.ts'
@@ -17,6 +18,9 @@ import { buildPools } from '../../datagen/bodies.ts'
 import { ChunkBuilder } from './chunk.ts'
 import { copyIn, copySeconds, iso, row, T } from './copy.ts'
 import { World, type GenMessage, type GenOptions, type Tenant } from '../../datagen/world.ts'
+
+/** The benchmark tenants' keys hold every scope, as the key made with a tenant does (src/services/tenants.ts). */
+const EVERY_SCOPE = `{${SCOPES.join(',')}}`
 
 /** Bump when the generated data changes, so a cached dataset of an older shape is rebuilt. */
 export const GENERATOR_VERSION = 1
@@ -68,7 +72,7 @@ async function entities(sql: postgres.Sql, world: Tenant[]) {
   const lines = { tenants: [] as string[], apiKeys: [] as string[], emailAccounts: [] as string[], campaigns: [] as string[], steps: [] as string[], leads: [] as string[] }
   for (const t of world) {
     lines.tenants.push(row(T.tenants, { id: t.id, name: t.name, created: iso(new Date(Number.parseInt(t.id.replace(/-/g, '').slice(0, 12), 16))) }))
-    lines.apiKeys.push(row(T.apiKeys, { id: t.id, tenant_id: t.id, key_hash: t.keyHash, prefix: t.apiKey.slice(0, 12), name: 'bench' }))
+    lines.apiKeys.push(row(T.apiKeys, { id: t.id, tenant_id: t.id, key_hash: t.keyHash, prefix: t.apiKey.slice(0, 12), name: 'bench', scopes: EVERY_SCOPE }))
     for (const m of t.mailboxes) lines.emailAccounts.push(row(T.emailAccounts, { tenant_id: t.id, id: m.id, email_address: m.address }))
     for (const c of t.campaigns) {
       lines.campaigns.push(row(T.campaigns, { tenant_id: t.id, id: c.id, name: c.name, status: 'active' }))
@@ -251,6 +255,13 @@ export async function ensureDataset(options: GenOptions, database: string): Prom
   const info = await readDatasetInfo(database)
   if (matches(info, options)) {
     console.error(`dataset ${database}: reusing ${options.messages.toLocaleString('en')} messages loaded ${info.loaded_at}`)
+    // Datasets loaded before keys had scopes in the COPY hold keys with none: every request got 403.
+    const sql = postgres(info.url, { max: 1, onnotice: () => {} })
+    try {
+      await sql`UPDATE oltp.api_keys SET scopes = ${EVERY_SCOPE}::text[] WHERE scopes = '{}'`
+    } finally {
+      await sql.end()
+    }
     return info
   }
   return generate(options, database)
