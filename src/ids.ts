@@ -1,7 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { uuidv7 } from './runtime.ts'
 
-/** Time-ordered ids: index-friendly inserts and "newest first" is "highest id first". */
-export const newId = (): string => Bun.randomUUIDv7()
+/**
+ * Time-ordered ids: index-friendly inserts and "newest first" is "highest id first" (strictly
+ * increasing within a process, even within one millisecond: src/runtime.ts).
+ */
+export const newId = (): string => uuidv7()
 
 export const sha256Hex = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex')
 

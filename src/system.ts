@@ -66,14 +66,15 @@ export interface System {
 }
 
 /**
- * Opens every tier the config names, applies pending migrations (unless `migrate` is false:
- * `npm run migrate` does, and /ready names what is pending), and builds the Deps.
+ * Opens every tier the config names, reaching each database once (unless `checkReachable` is
+ * false: then a pool connects on first use), applies pending migrations (unless `migrate` is
+ * false: `npm run migrate` does, and /ready names what is pending), and builds the Deps.
  */
 export async function openSystem(
   config: Config,
-  opts: { role: string; log: Logger; adminToken?: string; migrate?: boolean },
+  opts: { role: string; log: Logger; adminToken?: string; migrate?: boolean; checkReachable?: boolean },
 ): Promise<System> {
-  const tiers = await openTiers(config, `edp-${opts.role}`)
+  const tiers = await openTiers(config, `edp-${opts.role}`, { checkReachable: opts.checkReachable !== false })
   try {
     if (opts.migrate !== false) {
       const applied = await migrateAll(tiers)

@@ -73,9 +73,10 @@ async function checkReachable(dbs: Record<TierName, Db>): Promise<void> {
 
 /**
  * Opens every tier the config names; unset URLs share one embedded PGlite under DATA_DIR. Every
- * PostgreSQL database is reached once before this returns (TierUnavailableError otherwise).
+ * PostgreSQL database is reached once before this returns (TierUnavailableError otherwise), unless
+ * checkReachable is false: then its pool connects on first use.
  */
-export async function openTiers(config: Config, applicationName = 'edp'): Promise<Tiers> {
+export async function openTiers(config: Config, applicationName = 'edp', { checkReachable: check = true } = {}): Promise<Tiers> {
   const byUrl = new Map<string, Db>()
   let embedded: Db | undefined
   const dbs = {} as Record<TierName, Db>
@@ -97,6 +98,7 @@ export async function openTiers(config: Config, applicationName = 'edp'): Promis
     dbs[tier] = db
   }
   const tiers = tiersFrom(dbs)
+  if (!check) return tiers
   try {
     await checkReachable(dbs)
   } catch (err) {

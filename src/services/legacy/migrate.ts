@@ -12,6 +12,7 @@ import { newId, sha256Hex } from '../../ids.ts'
 import { transformRow, type MigratedMessage } from '../../legacy/transform.ts'
 import { mappingKey, type Mapping } from '../../legacy/mapping.ts'
 import type { LegacyReader, LegacyRow } from '../../legacy/source.ts'
+import { sleep } from '../../runtime.ts'
 import { messageKey } from '../../storage-keys.ts'
 import { insertAttachment } from '../../tiers/content/attachments.ts'
 import { packBody } from '../../tiers/content/codec.ts'
@@ -257,7 +258,7 @@ export async function migrateLegacy(deps: Deps, o: MigrateOptions): Promise<Migr
     o.onBatch?.({ batch, done: rows, total, expired })
     // The throttle: never ahead of `rate` messages a second since the start, so the live API keeps its share.
     const ahead = o.rate > 0 ? (rows / o.rate) * 1000 - (performance.now() - started) : 0
-    if (ahead > 0) await Bun.sleep(ahead)
+    if (ahead > 0) await sleep(ahead)
   }
   const batches = await listLegacyBatches(deps.tiers.oltp, o.run)
   return {

@@ -3,6 +3,7 @@
  * *_packed columns with the codec compression_type names. Rows written by any earlier codec read back.
  */
 import { gunzipSync, gzipSync } from 'node:zlib'
+import { zstd } from '../../runtime.ts'
 import type { contentObjects } from './schema.ts'
 
 export type CompressionType = (typeof contentObjects.$inferSelect)['compression_type']
@@ -26,7 +27,7 @@ const COMPRESS: Record<Exclude<CompressionType, 'none'>, (b: Uint8Array, level?:
   gzip: (b) => gzipSync(b, { level: 6 }),
   // Level 3: measured on a realistic corpus (npm run bench -- --only compression) it stores
   // slightly smaller than gzip-6 while compressing 2.6x and decompressing 4x faster.
-  zstd: (b, level = 3) => Bun.zstdCompressSync(b, { level }),
+  zstd: (b, level = 3) => zstd.compress(b, level),
 }
 
 /** The warm archive's level: 12% smaller than level 3 on the corpus, at a speed only a background job can afford. */
@@ -67,7 +68,7 @@ function inflate(type: CompressionType, bytes: Uint8Array): string {
     case 'gzip':
       return decoder.decode(gunzipSync(bytes))
     case 'zstd':
-      return decoder.decode(Bun.zstdDecompressSync(bytes))
+      return decoder.decode(zstd.decompress(bytes))
     case 'none':
       return decoder.decode(bytes)
   }
