@@ -31,6 +31,7 @@ import { analyticsRoutes } from './routes/analytics.ts'
 import { apiKeyRoutes } from './routes/api-keys.ts'
 import { suppressionRoutes } from './routes/suppressions.ts'
 import { webhookRoutes, webhookSettingsRoutes } from './routes/webhooks.ts'
+import { erasureRequestRoutes } from './routes/erasure-requests.ts'
 
 /**
  * Every answer forbids MIME sniffing, and JSON is not cached by browsers or proxies (it carries
@@ -100,6 +101,7 @@ export function createApp(deps: Deps) {
     { path: '/v1/analytics', routes: analyticsRoutes(deps), read: 'analytics:read', write: 'analytics:read' },
     { path: '/v1/api-keys', routes: apiKeyRoutes(deps), read: 'admin', write: 'admin' },
     { path: '/v1/webhook-settings', routes: webhookSettingsRoutes(deps), read: 'admin', write: 'admin' },
+    { path: '/v1/erasure-requests', routes: erasureRequestRoutes(deps), read: 'admin', write: 'admin' },
   ] as const
   const auth = tenantAuth(deps)
   for (const { path, routes, read, write } of tenantScoped) {

@@ -382,3 +382,34 @@ export const operatorOverview = {
   },
   unavailable: [],
 }
+
+const erasureCounts = {
+  oltp: { messages: 6, leads: 1, users: 0, suppressions: 1, soft_bounce_streaks: 0, webhook_receipts: 0, outbox: 0, idempotency_answers: 3, audit_log: 0 },
+  content: { bodies: 6, attachments: 2, attachment_blobs: 1, transactional_emails: 0, notifications: 0 },
+  analytics: { events: 2 },
+  queue: { queued: 0, archived: 4, dead_letters: 1, job_logs: 1 },
+}
+const noCounts = Object.fromEntries(Object.entries(erasureCounts).map(([tier, c]) => [tier, Object.fromEntries(Object.keys(c).map((k) => [k, 0]))]))
+
+/** A person's erasure, as accepted and as completed. */
+export const erasureRequest = {
+  id: '019cb52a-0d6e-7b4f-a1c9-3e8f2d7b6a10',
+  status: 'pending',
+  requested_at: '2026-03-07T08:40:12.004Z',
+  completed_at: null,
+  email_sha256: 'c0a2f6f1d5b7e8a94c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b',
+  lead_id: ID.lead,
+  tiers: noCounts,
+}
+export const erasureCompleted = { ...erasureRequest, status: 'completed', completed_at: '2026-03-07T08:40:15.918Z', tiers: erasureCounts }
+
+/** A tenant's deletion under way. */
+export const tenantDeletion = {
+  id: '019cb5f3-77a2-7c18-b0e4-5d2c9a8f1e37',
+  tenant_id: ID.tenant,
+  status: 'running',
+  requested_at: '2026-03-09T17:02:44.126Z',
+  completed_at: null,
+  tiers: { oltp: {}, content: {}, analytics: { events: 18240, rollup_daily: 1312 }, queue: { archived: 96 } },
+}
+export const suspendedTenant = { ...tenant, status: 'suspended' }

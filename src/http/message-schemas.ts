@@ -5,6 +5,7 @@ import type { HeaderField } from '../services/messages.ts'
 import { isMimeType, MAX_MIME_TYPE_LENGTH } from '../content-safety.ts'
 import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_HEADERS } from '../limits.ts'
 import { base64Problem } from './base64.ts'
+import { CONTENT_STATES } from '../tiers/oltp/schema.ts'
 
 const HeaderName = z.string().regex(/^[!-9;-~]{1,100}$/, 'a header name is 1-100 printable characters without ":"')
 const HeaderValue = headerText(z.string().max(16_384))
@@ -80,7 +81,7 @@ export const MessageRef = z
     status: z.string(),
     processed: NullableTimestamp,
     content_storage_key: z.string(),
-    content_state: z.enum(['present', 'expired']),
+    content_state: z.enum(CONTENT_STATES).openapi({ description: 'present; expired under the retention policy, or erased at the request of the person it named (its content answers 410)' }),
     rfc822_message_id: z.string().nullable(),
     created: Timestamp,
     updated: Timestamp,

@@ -38,7 +38,8 @@ export const DOCUMENT = {
     { name: 'analytics', description: 'Events in, counts and rates out, fresh within seconds' },
     { name: 'content', description: 'Transactional email, notifications, retention and storage' },
     { name: 'api keys', description: 'The tenant’s keys and their scopes' },
-    { name: 'tenants', description: 'Operator routes: tenants and their limits' },
+    { name: 'privacy', description: 'Erasing a person from every tier: requests and what each one erased' },
+    { name: 'tenants', description: 'Operator routes: tenants, their limits, suspension and deletion' },
     { name: 'operations', description: 'Health, readiness, queues, storage and metrics' },
   ],
 }

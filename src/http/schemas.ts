@@ -40,7 +40,7 @@ export const ProblemSchema = z
     request_id: z.string(),
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
     scope: z.string().optional().openapi({ description: '403: the scope the API key lacks' }),
-    content_state: z.literal('expired').optional().openapi({ description: '410 on a message: its content expired' }),
+    content_state: z.enum(['expired', 'erased']).optional().openapi({ description: '410 on a message: its content expired, or was erased' }),
     expired_at: z.string().nullable().optional().openapi({ description: '410 on a message: when its content expired' }),
   })
   .openapi('Problem', { description: 'RFC 9457 problem details; every error answer has this body' })
@@ -60,7 +60,7 @@ const PROBLEMS = {
   },
   403: {
     code: 'forbidden',
-    says: 'The API key lacks the scope this route needs (`scope` names it)',
+    says: 'The API key lacks the scope this route needs (`scope` names it), or its tenant is suspended',
     detail: 'this API key lacks the messages:write scope',
     errors: [{ field: 'scope', message: 'needs messages:write' }],
     extra: { scope: 'messages:write' },
@@ -81,7 +81,7 @@ const PROBLEMS = {
   },
   410: {
     code: 'gone',
-    says: 'The content expired under the retention policy (the record stays and says so)',
+    says: 'The content expired under the retention policy, or was erased at the request of the person it named (the record stays and says so)',
     detail: 'the content of this message expired under the retention policy',
     extra: { content_state: 'expired', expired_at: '2028-03-02T08:00:12.348Z' },
   },

@@ -87,6 +87,8 @@ export const JOB_SPECS = {
     schema: z.object({ batch_size: z.number().int().min(1).max(5_000).default(200) }),
   }),
   'content.recompute_expiry': spec({ queue: QUEUES.jobs, maxAttempts: 5, schema: z.object({ tenant_id: z.uuid() }) }),
+  /** A few steps of an erasure request (src/services/erasure); only its id, so a tenant's deletion never finds its own job. */
+  'erasure.run': spec({ queue: QUEUES.jobs, maxAttempts: 10, schema: z.object({ request_id: z.uuid() }) }),
   /** A backup set into BACKUP_DIR; one retry (a set is minutes of work on a big system, and the next slot comes anyway). */
   'maintenance.backup': spec({ queue: QUEUES.jobs, maxAttempts: 2, schema: z.object({}) }),
   'maintenance.prune': spec({

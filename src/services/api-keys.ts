@@ -3,7 +3,7 @@
  * listed and revoked through the API, and resolved on every request.
  */
 import type { Deps } from '../deps.ts'
-import { invalid, notFound } from '../errors.ts'
+import { AppError, invalid, notFound } from '../errors.ts'
 import { newApiKey, newId, sha256Hex } from '../ids.ts'
 import { paged, type PageRequest } from '../pagination.ts'
 import type { Scope } from '../scopes.ts'
@@ -43,10 +43,17 @@ export async function revokeKey(deps: Deps, tenantId: string, id: string) {
   return row
 }
 
-/** The key's principal, unless it is unknown, revoked, expired, or its tenant is not active. */
+/**
+ * The key's principal, unless it is unknown, revoked or expired. A key of a tenant that is not
+ * active (suspended, or being deleted) is refused as forbidden: the key is good, its tenant may
+ * not use it. Read on every request, so a suspension holds from the next one.
+ */
 export async function authenticate(deps: Deps, apiKey: string): Promise<KeyPrincipal | undefined> {
   const p = await findKeyByHash(deps.tiers.oltp, sha256Hex(apiKey))
   if (!p || (p.expires_at && p.expires_at.getTime() <= deps.clock.now())) return undefined
+  if (p.tenant_status !== 'active') {
+    throw new AppError('forbidden', `this API key's tenant is ${p.tenant_status}`, [{ field: 'tenant', message: p.tenant_status }])
+  }
   return p
 }
 

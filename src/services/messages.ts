@@ -110,8 +110,12 @@ async function requireMessage(deps: Deps, tenantId: string, id: string): Promise
   return ref
 }
 
+/** Content an erasure request removed: the ref stays and says so, like expired content. */
+const erased = () => gone('the content of this message was erased at the request of the person it named', { content_state: 'erased' })
+
 /** The body and headers; gone, with its expiry date, when retention expired it (the ref stays and says so). */
 async function readContent(deps: Deps, ref: MessageRefRow) {
+  if (ref.content_state === 'erased') throw erased()
   const row = await getContentObject(deps.tiers.content, ref.tenant_id, ref.content_storage_key)
   if (ref.content_state === 'expired' || row?.content_state === 'expired') {
     throw gone('the content of this message expired under the retention policy', {
@@ -143,6 +147,7 @@ export async function getMessageContent(deps: Deps, tenantId: string, id: string
 /** One attachment with its bytes; gone once its message's content or its own bytes expired. */
 export async function getMessageAttachment(deps: Deps, tenantId: string, id: string, attachmentId: string) {
   const ref = await requireMessage(deps, tenantId, id)
+  if (ref.content_state === 'erased') throw erased()
   if (ref.content_state === 'expired') throw gone('the content of this message expired')
   const row = await getAttachment(deps.tiers.content, ref.tenant_id, ref.content_storage_key, attachmentId)
   if (!row) throw notFound('attachment')

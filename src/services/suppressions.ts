@@ -18,6 +18,7 @@ import { invalid, notFound } from '../errors.ts'
 import { newId } from '../ids.ts'
 import type { BounceReason } from '../inbound/reasons.ts'
 import { paged, type PageRequest } from '../pagination.ts'
+import { normalizeAddress } from '../redaction.ts'
 import {
   countSoftBounces,
   deleteSuppression,
@@ -43,7 +44,7 @@ const COUNTS_TOWARD_SUPPRESSION: ReadonlySet<BounceReason> = new Set([
 ])
 
 /** Addresses compare without case and surrounding space; the list stores them so. */
-export const normalizeAddress = (email: string) => email.trim().toLowerCase()
+export { normalizeAddress }
 
 /** What one received message or provider event says about the addresses it names. */
 export type DeliverySignal =

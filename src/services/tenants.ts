@@ -1,9 +1,14 @@
-/** Tenants: created by the operator with a first key that holds every scope; limits set per tenant. */
+/**
+ * Tenants: created by the operator with a first key that holds every scope; limits set per tenant;
+ * suspended (its keys answer 403 at once) and made active again; listed. Deleting one is an
+ * erasure request (src/services/erasure/requests.ts).
+ */
 import type { Deps } from '../deps.ts'
-import { notFound } from '../errors.ts'
+import { conflictWith, notFound } from '../errors.ts'
 import { newId } from '../ids.ts'
+import { paged, type PageRequest } from '../pagination.ts'
 import { SCOPES } from '../scopes.ts'
-import { insertTenant, setTenantLimits, type TenantLimits } from '../tiers/oltp/tenants.ts'
+import { insertTenant, listTenants as listRows, lockTenant, setTenantLimits, setTenantStatus, type TenantLimits } from '../tiers/oltp/tenants.ts'
 import { createApiKey } from './api-keys.ts'
 
 /** A tenant and its first API key, in one transaction; the key is returned once and only its hash is kept. */
@@ -15,9 +20,26 @@ export async function createTenant(deps: Deps, name: string) {
   })
 }
 
-/** A tenant's own request rate and burst per key; null puts the default back, undefined keeps it. */
-export async function setLimits(deps: Deps, tenantId: string, limits: TenantLimits) {
-  const row = await setTenantLimits(deps.tiers.oltp, tenantId, limits)
-  if (!row) throw notFound('tenant', 'id')
-  return row
+export interface TenantChange extends TenantLimits {
+  /** What the operator may set; `deleting` comes only from a deletion, and never goes back. */
+  status?: 'active' | 'suspended'
+}
+
+/**
+ * A tenant's own request rate and burst per key (null puts the default back, undefined keeps it),
+ * and its status. A tenant being deleted cannot change: 409 naming status.
+ */
+export async function updateTenant(deps: Deps, tenantId: string, change: TenantChange) {
+  const { status, ...limits } = change
+  return deps.tiers.oltp.transaction(async (tx) => {
+    const tenant = await lockTenant(tx, tenantId)
+    if (!tenant) throw notFound('tenant', 'id')
+    if (tenant.status === 'deleting') throw conflictWith('this tenant is being deleted', 'status', 'is deleting')
+    if (status !== undefined && status !== tenant.status) await setTenantStatus(tx, tenantId, status)
+    return (await setTenantLimits(tx, tenantId, limits))!
+  })
+}
+
+export async function listTenants(deps: Deps, page: PageRequest) {
+  return paged(page, (keyset) => listRows(deps.tiers.oltp, keyset))
 }

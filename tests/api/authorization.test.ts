@@ -67,10 +67,24 @@ const NEEDS: Record<string, Scope> = {
   'post /v1/api-keys': 'admin',
   'get /v1/api-keys': 'admin',
   'delete /v1/api-keys/{id}': 'admin',
+  'post /v1/erasure-requests': 'admin',
+  'get /v1/erasure-requests': 'admin',
+  'get /v1/erasure-requests/{id}': 'admin',
 }
 
 /** Operator routes take an admin token and no tenant key. */
-const ADMIN_ROUTES = ['post /v1/tenants', 'patch /v1/tenants/{id}', 'get /v1/admin/queues', 'get /v1/admin/storage', 'get /v1/admin/doctor', 'get /v1/admin/overview']
+const ADMIN_ROUTES = [
+  'post /v1/tenants',
+  'get /v1/tenants',
+  'patch /v1/tenants/{id}',
+  // Called with tenant a's id and an admin token: a tenant still active is refused (409), so the matrix deletes nothing.
+  'delete /v1/tenants/{id}',
+  'get /v1/tenants/{id}/deletion',
+  'get /v1/admin/queues',
+  'get /v1/admin/storage',
+  'get /v1/admin/doctor',
+  'get /v1/admin/overview',
+]
 
 /** Called by email providers, verified by their signatures (tests/webhooks/receive.test.ts), not by a key. */
 const PROVIDER_ROUTES = ['post /v1/webhooks/{provider}']

@@ -51,7 +51,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List tenants, newest first
+         * @description Operator route (admin token). Keyset pagination: pass next_cursor back as cursor.
+         */
+        get: operations["listTenants"];
         put?: never;
         /**
          * Create a tenant and its first API key
@@ -74,14 +78,38 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a suspended tenant from every tier
+         * @description Operator route (admin token). Accepted at once (202): the tenant moves to deleting and a job removes every row of it in the four tiers (content, blobs, analytics, queue messages, audit entries), in batches, resuming after a crash; the tenant row goes last. What stays is this request and the audit entries about it. A tenant still active is refused (409): suspend it first. Asking again answers the deletion already under way.
+         */
+        delete: operations["deleteTenant"];
         options?: never;
         head?: never;
         /**
-         * Set a tenant’s own rate limits
-         * @description Operator route (admin token). A field left out keeps its value; null puts the server default back.
+         * Suspend or reactivate a tenant, or set its own rate limits
+         * @description Operator route (admin token). A field left out keeps its value; a null limit puts the server default back. A suspended tenant’s keys answer 403 from the next request, and its provider webhooks 401. A tenant being deleted cannot change (409).
          */
-        patch: operations["updateTenantLimits"];
+        patch: operations["updateTenant"];
+        trace?: never;
+    };
+    "/v1/tenants/{id}/deletion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A tenant’s deletion: its status and what it removed in each tier
+         * @description Operator route (admin token). Answers also once the tenant is gone; 404 when it was never asked.
+         */
+        get: operations["getTenantDeletion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/webhooks/{provider}": {
@@ -900,6 +928,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/erasure-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List erasure requests, newest first
+         * @description Scope admin. Keyset pagination: pass next_cursor back as cursor.
+         */
+        get: operations["listErasureRequests"];
+        put?: never;
+        /**
+         * Erase a person from every tier, by address or lead
+         * @description Scope admin. Accepted at once (202) and run by a job; poll the request. An unfinished request for the same address is answered instead of a second one. The tenant's own mailbox addresses are refused (422). Refs to or from the address keep ids, dates, links and status (aggregates and threads stay whole) with the address and subject replaced by "[erased]"; their bodies, headers and attachments, and those of any message whose body or headers name the address, are deleted (reads answer 410 with content_state erased); the lead is deleted; a suppression keeps working on the hash of the address; analytics keep every count without the address; queued, archived and dead jobs and job logs lose it. See the README, Privacy.
+         */
+        post: operations["createErasureRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/erasure-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An erasure request: its status and what it erased in each tier
+         * @description Scope admin.
+         */
+        get: operations["getErasureRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -939,12 +1011,56 @@ export interface components {
             /** @description 403: the scope the API key lacks */
             scope?: string;
             /**
-             * @description 410 on a message: its content expired
+             * @description 410 on a message: its content expired, or was erased
              * @enum {string}
              */
-            content_state?: "expired";
+            content_state?: "expired" | "erased";
             /** @description 410 on a message: when its content expired */
             expired_at?: string | null;
+        };
+        Tenant: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /**
+             * @description active; suspended (keys answer 403); deleting (a deletion is under way)
+             * @enum {string}
+             */
+            status: "active" | "suspended" | "deleting";
+            /** Format: date-time */
+            created: string;
+            /** @description Requests per second per key; null: the server default */
+            rate_limit_per_s: number | null;
+            /** @description Requests at once after idling; null: the server default */
+            rate_limit_burst: number | null;
+        };
+        TenantDeletion: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            tenant_id: string;
+            /** @enum {string} */
+            status: "pending" | "running" | "completed";
+            /** Format: date-time */
+            requested_at: string;
+            /** Format: date-time */
+            completed_at: string | null;
+            tiers: components["schemas"]["ErasureCounts"];
+        };
+        /** @description What was erased so far, per tier and per kind of row; final once status is completed */
+        ErasureCounts: {
+            oltp: {
+                [key: string]: number;
+            };
+            content: {
+                [key: string]: number;
+            };
+            analytics: {
+                [key: string]: number;
+            };
+            queue: {
+                [key: string]: number;
+            };
         };
         WebhookResult: {
             /** @description Events in the delivery the platform counts or acts on */
@@ -1211,8 +1327,11 @@ export interface components {
             /** Format: date-time */
             processed: string | null;
             content_storage_key: string;
-            /** @enum {string} */
-            content_state: "present" | "expired";
+            /**
+             * @description present; expired under the retention policy, or erased at the request of the person it named (its content answers 410)
+             * @enum {string}
+             */
+            content_state: "present" | "expired" | "erased";
             rfc822_message_id: string | null;
             /** Format: date-time */
             created: string;
@@ -1485,6 +1604,24 @@ export interface components {
             topic_arns?: string[];
             username?: string;
         };
+        ErasureRequest: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "pending" | "running" | "completed";
+            /** Format: date-time */
+            requested_at: string;
+            /** Format: date-time */
+            completed_at: string | null;
+            /** @description sha256 of the lowercased address, hex: all the request keeps of it */
+            email_sha256: string | null;
+            /**
+             * Format: uuid
+             * @description The person’s lead when there was one (deleted by the erasure)
+             */
+            lead_id: string | null;
+            tiers: components["schemas"]["ErasureCounts"];
+        };
     };
     responses: {
         /** @description The body is not well-formed JSON */
@@ -1523,7 +1660,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The API key lacks the scope this route needs (`scope` names it) */
+        /** @description The API key lacks the scope this route needs (`scope` names it), or its tenant is suspended */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -1592,7 +1729,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The content expired under the retention policy (the record stays and says so) */
+        /** @description The content expired under the retention policy, or was erased at the request of the person it named (the record stays and says so) */
         Gone: {
             headers: {
                 [name: string]: unknown;
@@ -1880,6 +2017,52 @@ export interface operations {
             };
         };
     };
+    listTenants: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of tenants */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *           "name": "Acme Outreach",
+                     *           "status": "active",
+                     *           "created": "2026-03-02T09:12:41.503Z",
+                     *           "rate_limit_per_s": null,
+                     *           "rate_limit_burst": null
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Tenant"][];
+                        /** @description null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+        };
+    };
     createTenant: {
         parameters: {
             query?: never;
@@ -1931,18 +2114,7 @@ export interface operations {
                     "application/json": {
                         /** Format: uuid */
                         id: string;
-                        tenant: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            status: string;
-                            /** Format: date-time */
-                            created: string;
-                            /** @description Requests per second per key; null: the server default */
-                            rate_limit_per_s: number | null;
-                            /** @description Requests at once after idling; null: the server default */
-                            rate_limit_burst: number | null;
-                        };
+                        tenant: components["schemas"]["Tenant"];
                         api_key: string;
                     };
                 };
@@ -1957,7 +2129,49 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    updateTenantLimits: {
+    deleteTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deletion, under way */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cb5f3-77a2-7c18-b0e4-5d2c9a8f1e37",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "status": "pending",
+                     *       "requested_at": "2026-03-09T17:02:44.126Z",
+                     *       "completed_at": null,
+                     *       "tiers": {
+                     *         "oltp": {},
+                     *         "content": {},
+                     *         "analytics": {},
+                     *         "queue": {}
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TenantDeletion"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    updateTenant: {
         parameters: {
             query?: never;
             header?: never;
@@ -1970,8 +2184,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "rate_limit_per_s": 50,
-                 *       "rate_limit_burst": null
+                 *       "status": "suspended"
                  *     }
                  */
                 "application/json": {
@@ -1979,6 +2192,11 @@ export interface operations {
                     rate_limit_per_s?: number | null;
                     /** @description Requests at once after idling; null: the server default */
                     rate_limit_burst?: number | null;
+                    /**
+                     * @description suspended: the tenant’s keys answer 403 from the next request; active again undoes it
+                     * @enum {string}
+                     */
+                    status?: "active" | "suspended";
                 };
             };
         };
@@ -1993,34 +2211,70 @@ export interface operations {
                      * @example {
                      *       "id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
                      *       "name": "Acme Outreach",
-                     *       "status": "active",
+                     *       "status": "suspended",
                      *       "created": "2026-03-02T09:12:41.503Z",
-                     *       "rate_limit_per_s": 50,
+                     *       "rate_limit_per_s": null,
                      *       "rate_limit_burst": null
                      *     }
                      */
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        status: string;
-                        /** Format: date-time */
-                        created: string;
-                        /** @description Requests per second per key; null: the server default */
-                        rate_limit_per_s: number | null;
-                        /** @description Requests at once after idling; null: the server default */
-                        rate_limit_burst: number | null;
-                    };
+                    "application/json": components["schemas"]["Tenant"];
                 };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["Internal"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getTenantDeletion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deletion */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cb5f3-77a2-7c18-b0e4-5d2c9a8f1e37",
+                     *       "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *       "status": "running",
+                     *       "requested_at": "2026-03-09T17:02:44.126Z",
+                     *       "completed_at": null,
+                     *       "tiers": {
+                     *         "oltp": {},
+                     *         "content": {},
+                     *         "analytics": {
+                     *           "events": 18240,
+                     *           "rollup_daily": 1312
+                     *         },
+                     *         "queue": {
+                     *           "archived": 96
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TenantDeletion"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
         };
     };
     receiveProviderWebhook: {
@@ -5266,6 +5520,248 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    listErasureRequests: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of requests */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "019cb52a-0d6e-7b4f-a1c9-3e8f2d7b6a10",
+                     *           "status": "completed",
+                     *           "requested_at": "2026-03-07T08:40:12.004Z",
+                     *           "completed_at": "2026-03-07T08:40:15.918Z",
+                     *           "email_sha256": "c0a2f6f1d5b7e8a94c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b",
+                     *           "lead_id": "019cadd3-e476-73f8-86e5-5426eae0d2c1",
+                     *           "tiers": {
+                     *             "oltp": {
+                     *               "messages": 6,
+                     *               "leads": 1,
+                     *               "users": 0,
+                     *               "suppressions": 1,
+                     *               "soft_bounce_streaks": 0,
+                     *               "webhook_receipts": 0,
+                     *               "outbox": 0,
+                     *               "idempotency_answers": 3,
+                     *               "audit_log": 0
+                     *             },
+                     *             "content": {
+                     *               "bodies": 6,
+                     *               "attachments": 2,
+                     *               "attachment_blobs": 1,
+                     *               "transactional_emails": 0,
+                     *               "notifications": 0
+                     *             },
+                     *             "analytics": {
+                     *               "events": 2
+                     *             },
+                     *             "queue": {
+                     *               "queued": 0,
+                     *               "archived": 4,
+                     *               "dead_letters": 1,
+                     *               "job_logs": 1
+                     *             }
+                     *           }
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["ErasureRequest"][];
+                        /** @description null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    createErasureRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry. The same key with the same request (method, path and query, Content-Type, body) within 24 h answers the first success again, with `Idempotent-Replayed: true`, and writes nothing; a copy sent while the first runs waits for its answer (up to IDEMPOTENCY_WAIT_S, then 409 with Retry-After). The key with another request is 422. A 4xx or 5xx answer frees the key. Keys are per tenant (the operator’s apart); use a random one, such as a UUID.
+                 * @example 0b7d2c4e-5f61-4a8e-9c3d-7e2f1a6b9d40
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "dana.whitfield@northwind.example"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: email
+                     * @description The address to erase, compared without case
+                     */
+                    email?: string;
+                    /**
+                     * Format: uuid
+                     * @description Or the lead whose address it is
+                     */
+                    lead_id?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The request, pending */
+            202: {
+                headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cb52a-0d6e-7b4f-a1c9-3e8f2d7b6a10",
+                     *       "status": "pending",
+                     *       "requested_at": "2026-03-07T08:40:12.004Z",
+                     *       "completed_at": null,
+                     *       "email_sha256": "c0a2f6f1d5b7e8a94c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b",
+                     *       "lead_id": "019cadd3-e476-73f8-86e5-5426eae0d2c1",
+                     *       "tiers": {
+                     *         "oltp": {
+                     *           "messages": 0,
+                     *           "leads": 0,
+                     *           "users": 0,
+                     *           "suppressions": 0,
+                     *           "soft_bounce_streaks": 0,
+                     *           "webhook_receipts": 0,
+                     *           "outbox": 0,
+                     *           "idempotency_answers": 0,
+                     *           "audit_log": 0
+                     *         },
+                     *         "content": {
+                     *           "bodies": 0,
+                     *           "attachments": 0,
+                     *           "attachment_blobs": 0,
+                     *           "transactional_emails": 0,
+                     *           "notifications": 0
+                     *         },
+                     *         "analytics": {
+                     *           "events": 0
+                     *         },
+                     *         "queue": {
+                     *           "queued": 0,
+                     *           "archived": 0,
+                     *           "dead_letters": 0,
+                     *           "job_logs": 0
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErasureRequest"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getErasureRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "019cb52a-0d6e-7b4f-a1c9-3e8f2d7b6a10",
+                     *       "status": "completed",
+                     *       "requested_at": "2026-03-07T08:40:12.004Z",
+                     *       "completed_at": "2026-03-07T08:40:15.918Z",
+                     *       "email_sha256": "c0a2f6f1d5b7e8a94c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b",
+                     *       "lead_id": "019cadd3-e476-73f8-86e5-5426eae0d2c1",
+                     *       "tiers": {
+                     *         "oltp": {
+                     *           "messages": 6,
+                     *           "leads": 1,
+                     *           "users": 0,
+                     *           "suppressions": 1,
+                     *           "soft_bounce_streaks": 0,
+                     *           "webhook_receipts": 0,
+                     *           "outbox": 0,
+                     *           "idempotency_answers": 3,
+                     *           "audit_log": 0
+                     *         },
+                     *         "content": {
+                     *           "bodies": 6,
+                     *           "attachments": 2,
+                     *           "attachment_blobs": 1,
+                     *           "transactional_emails": 0,
+                     *           "notifications": 0
+                     *         },
+                     *         "analytics": {
+                     *           "events": 2
+                     *         },
+                     *         "queue": {
+                     *           "queued": 0,
+                     *           "archived": 4,
+                     *           "dead_letters": 1,
+                     *           "job_logs": 1
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErasureRequest"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];

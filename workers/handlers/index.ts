@@ -4,6 +4,7 @@ import { archiveContent } from './content.archive.ts'
 import { collectOrphans } from './content.collect_orphans.ts'
 import { expireContent } from './content.expire.ts'
 import { recomputeExpiryJob } from './content.recompute_expiry.ts'
+import { erasureRun } from './erasure.run.ts'
 import { eventsApply } from './events.apply.ts'
 import { backup } from './maintenance.backup.ts'
 import { prune } from './maintenance.prune.ts'
@@ -20,6 +21,7 @@ export const HANDLERS: JobMap = jobMap([
   recomputeExpiryJob,
   prune,
   backup,
+  erasureRun,
 ])
 
 export const queuesOf = (jobs: JobMap) => [...new Set([...jobs.values()].map((j) => j.queue))]

@@ -27,22 +27,23 @@ export async function insertApiKey(q: Queryable, k: NewApiKey): Promise<ApiKeyRo
   return rows[0]!
 }
 
-/** What a request authenticates as: the key, its tenant, its scopes, and the tenant's limits. */
+/** What a request authenticates as: the key, its tenant (and whether it is active), its scopes, and the tenant's limits. */
 export interface KeyPrincipal {
   key_id: string
   tenant_id: string
+  tenant_status: string
   scopes: string[]
   expires_at: Date | null
   rate_limit_per_s: number | null
   rate_limit_burst: number | null
 }
 
-/** The unrevoked key with this hash, if its tenant is active; runs on every authenticated request. */
+/** The unrevoked key with this hash and its tenant's status; runs on every authenticated request. */
 export async function findKeyByHash(q: Queryable, keyHash: string): Promise<KeyPrincipal | undefined> {
   const rows = await q.query<KeyPrincipal>(
-    `SELECT k.id AS key_id, k.tenant_id, k.scopes, k.expires_at, t.rate_limit_per_s, t.rate_limit_burst
+    `SELECT k.id AS key_id, k.tenant_id, t.status AS tenant_status, k.scopes, k.expires_at, t.rate_limit_per_s, t.rate_limit_burst
        FROM oltp.api_keys k JOIN oltp.tenants t ON t.id = k.tenant_id
-      WHERE k.key_hash = $1 AND k.revoked IS NULL AND t.status = 'active'`,
+      WHERE k.key_hash = $1 AND k.revoked IS NULL`,
     [keyHash],
   )
   return rows[0]

@@ -2,6 +2,7 @@ import type { Queryable } from '../../db/types.ts'
 import { equals, keysetList } from '../../db/keyset.ts'
 import { messageKey, messageKeySql } from '../../storage-keys.ts'
 import { selectList } from '../columns.ts'
+import { listedAs } from './suppressions.ts'
 import { inboxMessageRefs } from './schema.ts'
 
 type StoredRef = typeof inboxMessageRefs.$inferSelect
@@ -168,7 +169,7 @@ export async function checkMessageReferences(
        ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM oltp.leads WHERE tenant_id = $1 AND id = $5)) AS lead,
        ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM oltp.inbox_message_refs WHERE tenant_id = $1 AND id = $6)) AS parent,
        (SELECT jsonb_build_object('reason', reason, 'bounce_reason', bounce_reason)
-          FROM oltp.suppressions WHERE tenant_id = $1 AND email = $7::text) AS suppressed`,
+          FROM oltp.suppressions WHERE tenant_id = $1 AND ${listedAs('$7::text')} LIMIT 1) AS suppressed`,
     [tenantId, ids.emailAccountId, ids.campaignId, ids.stepId, ids.leadId, ids.parentId, ids.suppressionOf],
   )
   return rows[0]!
@@ -219,11 +220,12 @@ export async function messageDimensions(q: Queryable, tenantId: string, ids: rea
   return new Map(rows.map((r) => [r.id, r]))
 }
 
-/** Says, on the refs, that their content expired under the retention policy. */
+/** Says, on the refs, that their content expired under the retention policy (an erased ref keeps saying erased). */
 export async function markContentExpired(q: Queryable, tenantId: string, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return
   await q.query(
-    `UPDATE oltp.inbox_message_refs SET content_state = 'expired', updated = now() WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
+    `UPDATE oltp.inbox_message_refs SET content_state = 'expired', updated = now()
+      WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND content_state <> 'erased'`,
     [tenantId, ids],
   )
 }

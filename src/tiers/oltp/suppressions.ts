@@ -1,9 +1,18 @@
-/** The suppression list, soft-bounce streaks and webhook receipts (src/services/suppressions.ts decides). */
+/**
+ * The suppression list, soft-bounce streaks and webhook receipts (src/services/suppressions.ts
+ * decides). An erased person's suppression holds the hash of the address instead of the address
+ * (src/redaction.ts), so every lookup by address matches either form: erasure never lets the
+ * platform mail the person again.
+ */
 import { keysetList } from '../../db/keyset.ts'
 import { byTime, isoMicros, type PrunedBatch } from '../../db/prune-batch.ts'
 import type { Queryable } from '../../db/types.ts'
+import { erasedAddressSql } from '../../redaction.ts'
 import { selectList } from '../columns.ts'
 import { suppressions } from './schema.ts'
+
+/** SQL: the row of the tenant for an address (a normalized text expression), as listed or as erased. */
+export const listedAs = (expr: string) => `email IN (${expr}, ${erasedAddressSql(expr)})`
 
 export type SuppressionRow = typeof suppressions.$inferSelect
 
@@ -28,6 +37,7 @@ export async function insertSuppressions(q: Queryable, rows: readonly NewSuppres
     `INSERT INTO oltp.suppressions (tenant_id, id, email, reason, bounce_reason, source, source_message_id, note)
      SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(tenant_id uuid, id uuid, email text, reason text, bounce_reason text,
                                                       source text, source_message_id uuid, note text)
+      WHERE NOT EXISTS (SELECT 1 FROM oltp.suppressions s WHERE s.tenant_id = x.tenant_id AND s.email = ${erasedAddressSql('x.email')})
      ORDER BY tenant_id, email
      ON CONFLICT (tenant_id, email) DO NOTHING RETURNING ${COLUMNS}`,
     [
@@ -48,20 +58,21 @@ export async function insertSuppressions(q: Queryable, rows: readonly NewSuppres
 }
 
 export async function findSuppression(q: Queryable, tenantId: string, email: string): Promise<SuppressionRow | undefined> {
-  const rows = await q.query<SuppressionRow>(`SELECT ${COLUMNS} FROM oltp.suppressions WHERE tenant_id = $1 AND email = $2`, [
-    tenantId,
-    email,
-  ])
+  const rows = await q.query<SuppressionRow>(
+    `SELECT ${COLUMNS} FROM oltp.suppressions WHERE tenant_id = $1 AND ${listedAs('$2::text')} ORDER BY email = $2 DESC LIMIT 1`,
+    [tenantId, email],
+  )
   return rows[0]
 }
 
 /** Which of these addresses (lowercased) the tenant has suppressed. */
 export async function suppressedAmong(q: Queryable, tenantId: string, emails: readonly string[]): Promise<Set<string>> {
   if (emails.length === 0) return new Set()
-  const rows = await q.query<{ email: string }>(`SELECT email FROM oltp.suppressions WHERE tenant_id = $1 AND email = ANY($2::text[])`, [
-    tenantId,
-    [...emails],
-  ])
+  const rows = await q.query<{ email: string }>(
+    `SELECT e AS email FROM unnest($2::text[]) AS e
+      WHERE EXISTS (SELECT 1 FROM oltp.suppressions WHERE tenant_id = $1 AND ${listedAs('e')})`,
+    [tenantId, [...emails]],
+  )
   return new Set(rows.map((r) => r.email))
 }
 
@@ -69,7 +80,7 @@ export async function suppressedAmong(q: Queryable, tenantId: string, emails: re
 export async function deleteSuppression(q: Queryable, tenantId: string, email: string): Promise<boolean> {
   const rows = await q.query<{ id: string }>(
     `WITH streak AS (DELETE FROM oltp.soft_bounce_streaks WHERE tenant_id = $1 AND email = $2)
-     DELETE FROM oltp.suppressions WHERE tenant_id = $1 AND email = $2 RETURNING id`,
+     DELETE FROM oltp.suppressions WHERE tenant_id = $1 AND ${listedAs('$2::text')} RETURNING id`,
     [tenantId, email],
   )
   return rows.length > 0
@@ -130,9 +141,11 @@ export async function pruneWebhookReceipts(q: Queryable, cutoff: Date, after: st
   return byTime(rows[0], limit)
 }
 
+/** A provider's settings, only while the tenant is active: a suspended or deleting tenant takes no deliveries. */
 export async function getWebhookSettings(q: Queryable, tenantId: string, provider: string): Promise<unknown | undefined> {
   const rows = await q.query<{ settings: unknown }>(
-    `SELECT settings FROM oltp.webhook_settings WHERE tenant_id = $1 AND provider = $2`,
+    `SELECT w.settings FROM oltp.webhook_settings w JOIN oltp.tenants t ON t.id = w.tenant_id AND t.status = 'active'
+      WHERE w.tenant_id = $1 AND w.provider = $2`,
     [tenantId, provider],
   )
   return rows[0]?.settings

@@ -30,3 +30,26 @@ export async function setTenantLimits(q: Queryable, id: string, limits: TenantLi
   )
   return rows[0]
 }
+
+export async function getTenant(q: Queryable, id: string): Promise<TenantRow | undefined> {
+  const rows = await q.query<TenantRow>(`SELECT ${COLUMNS} FROM oltp.tenants WHERE id = $1`, [id])
+  return rows[0]
+}
+
+/** The tenant row locked for the caller's transaction: a status change and what it starts commit together. */
+export async function lockTenant(tx: Queryable, id: string): Promise<TenantRow | undefined> {
+  const rows = await tx.query<TenantRow>(`SELECT ${COLUMNS} FROM oltp.tenants WHERE id = $1 FOR UPDATE`, [id])
+  return rows[0]
+}
+
+export async function setTenantStatus(q: Queryable, id: string, status: TenantRow['status']): Promise<TenantRow | undefined> {
+  const rows = await q.query<TenantRow>(`UPDATE oltp.tenants SET status = $2, updated = now() WHERE id = $1 RETURNING ${COLUMNS}`, [id, status])
+  return rows[0]
+}
+
+/** Every tenant, newest first (ids are UUIDv7), keyset-paginated like the tenant listings. */
+export function listTenants(q: Queryable, page: { limit: number; before?: string }): Promise<TenantRow[]> {
+  const params: unknown[] = [page.limit + 1]
+  const older = page.before === undefined ? '' : `WHERE id < $${params.push(page.before)}::uuid`
+  return q.query<TenantRow>(`SELECT ${COLUMNS} FROM oltp.tenants ${older} ORDER BY id DESC LIMIT $1`, params)
+}
