@@ -6,25 +6,22 @@
  */
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
-import { ConfigError, isEmbedded, loadConfig } from '../src/config.ts'
+import { commandLine, runCommand } from '../src/cli.ts'
+import { isEmbedded, loadConfig } from '../src/config.ts'
 import { openTiers } from '../src/db/tiers.ts'
 import { takeBackup } from '../src/services/backup.ts'
 
-const USAGE = 'usage: npm run backup -- [--to DIR]'
+const cli = {
+  name: 'backup',
+  usage: `usage: npm run backup -- [--to DIR]
 
-async function main(): Promise<number> {
-  let values
-  try {
-    values = parseArgs({ strict: true, options: { to: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } }).values
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`)
-    return 2
-  }
-  if (values.help) {
-    console.log(`${USAGE}\n\nWrites one file per database (pg_dump, or the PGlite data directory) and manifest.json\n(tiers, times, sizes, sha256, migrations, tool versions). Restore with npm run restore -- --from DIR.`)
-    return 0
-  }
+Writes one file per database (pg_dump, or the PGlite data directory) and manifest.json (tiers,
+times, sizes, sha256, migrations, tool versions). Restore with npm run restore -- --from DIR.`,
+}
+
+const { values } = commandLine(cli, { to: { type: 'string' } })
+
+await runCommand(cli, async () => {
   const config = loadConfig()
   if (isEmbedded(config) && existsSync(join(config.DATA_DIR, 'pglite', 'postmaster.pid'))) {
     console.error(
@@ -40,16 +37,7 @@ async function main(): Promise<number> {
     const manifest = await takeBackup(config, tiers, dir)
     for (const f of manifest.files) console.log(`${f.tiers.join('+').padEnd(32)} ${f.file.padEnd(36)} ${f.bytes} bytes  sha256 ${f.sha256.slice(0, 16)}…`)
     console.log(`backup set written to ${dir} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
-    return 0
   } finally {
     await tiers.close()
   }
-}
-
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err instanceof ConfigError ? err.message : `backup failed: ${(err as Error).message}`)
-    process.exit(1)
-  },
-)
+})

@@ -213,3 +213,14 @@ async function staleQueueMessages(deps: Deps, maxAgeS: number): Promise<Check> {
   }
   return { name: 'stale_queue_messages', checked, violations: stale, examples: bad.slice(0, 5) }
 }
+
+/** The report as the CLIs print it: a line per check, its first offending keys under it, a verdict. */
+export function reportLines(report: DoctorReport): string[] {
+  const lines: string[] = []
+  for (const c of report.checks) {
+    lines.push(`${c.violations === 0 ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(26)} ${String(c.violations).padStart(6)} of ${c.checked}`)
+    for (const e of c.examples) lines.push(`        ${e}`)
+  }
+  lines.push(report.ok ? 'all invariants hold' : 'violations found')
+  return lines
+}
