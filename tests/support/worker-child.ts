@@ -22,12 +22,12 @@ const worker = new Worker(deps, {
   maxConcurrency: Number(process.env.CONCURRENCY ?? 1),
   pollIntervalMs: 100,
 })
-await worker.start()
-console.log('ready')
-
+// Installed before "ready": a SIGTERM sent the moment the test sees that line must find it.
 process.once('SIGTERM', async () => {
   const released = await worker.stop({ timeoutMs: Number(process.env.SHUTDOWN_MS ?? 5_000) })
   console.log(`stopped released=${released}`)
   await tiers.close()
   process.exit(0)
 })
+await worker.start()
+console.log('ready')

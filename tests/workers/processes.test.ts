@@ -92,6 +92,15 @@ describe(`worker processes on ${engine}`, () => {
     await child.waitForCount(ran, 5, 120_000) // inside the first batch, long before its slow job is done
     child.proc.kill('SIGKILL')
     await child.proc.exited
+    // A COMMIT the child sent just before it died may still be running on its server backend:
+    // read what it ran only once those backends are gone.
+    if (engine === 'postgres') {
+      await eventually(
+        async () =>
+          (await sys.tiers.queue.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE 'edp-test-worker%' AND datname = current_database()`))[0]!.n === '0',
+        'the killed worker’s connections to close',
+      )
+    }
 
     if (reopen) tiers = await reopen()
     try {
