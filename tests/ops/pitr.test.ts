@@ -73,7 +73,9 @@ describe('point-in-time recovery with pgBackRest', () => {
         await mkdir(join(pg.root, dir), { recursive: true })
         await giveToPostgres(join(pg.root, dir))
       }
-      await writeFile(conf, pgbackrestConf(pg), { mode: 0o644 })
+      await writeFile(conf, pgbackrestConf(pg))
+      // The postgres user reads it (archive_command runs as the server); a test before this one may have set umask 077.
+      await giveToPostgres(conf)
       const admin = postgresDb(pg.url('postgres'), { max: 1 })
       for (const t of TIERS) await admin.exec(`CREATE DATABASE edp_${t}`)
       await admin.close()
