@@ -16,8 +16,10 @@ import { maintenance, Scheduler } from '../../workers/schedule.ts'
 
 const sys = useSystem()
 const INTERVAL_S = 600
+/** Scheduled backups on too, at the same interval: a set must also be taken once per slot across processes. */
+const SCHEDULED = { MAINTENANCE_INTERVAL_S: String(INTERVAL_S), BACKUP_DIR: '/nonexistent/edp-backups', BACKUP_INTERVAL_MIN: String(INTERVAL_S / 60) }
 /** Every maintenance job, in name order. */
-const JOBS = maintenance(testConfig()).map((s) => s.job).sort()
+const JOBS = maintenance(testConfig(SCHEDULED)).map((s) => s.job).sort()
 
 /** Every maintenance message ever enqueued (waiting or already run), as job + slot, with how often each was enqueued. */
 async function enqueuedPerSlot(tiers: Tiers) {
@@ -39,7 +41,7 @@ beforeEach(async () => {
 describe('maintenance scheduling', () => {
   test('three schedulers ticking through two intervals enqueue each job once per interval', async () => {
     const clock = new TestClock()
-    const config = testConfig({ MAINTENANCE_INTERVAL_S: String(INTERVAL_S) })
+    const config = testConfig(SCHEDULED)
     const schedulers = Array.from({ length: 3 }, () => new Scheduler(makeDeps(sys.tiers, { config, clock }), maintenance(config)))
     const tickAll = async () => (await Promise.all(schedulers.map((s) => s.tick()))).flat()
 
@@ -56,7 +58,7 @@ describe('maintenance scheduling', () => {
   })
 
   test('a scheduler whose clock lags does not run an interval already claimed', async () => {
-    const config = testConfig({ MAINTENANCE_INTERVAL_S: String(INTERVAL_S) })
+    const config = testConfig(SCHEDULED)
     const ahead = new TestClock()
     ahead.advance(INTERVAL_S * 1000)
     const leader = new Scheduler(makeDeps(sys.tiers, { config, clock: ahead }), maintenance(config))
@@ -67,7 +69,7 @@ describe('maintenance scheduling', () => {
   })
 
   test('a slot whose claim failed is asked for again on the next tick', async () => {
-    const config = testConfig({ MAINTENANCE_INTERVAL_S: String(INTERVAL_S) })
+    const config = testConfig(SCHEDULED)
     let down = true
     const queue = faultyDb(sys.tiers.queue, (text) => down && text.includes('queue.schedules'), 'queue database unreachable')
     const scheduler = new Scheduler(makeDeps(tiersFrom({ ...sys.tiers, queue }), { config }), maintenance(config))
