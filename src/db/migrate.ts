@@ -154,7 +154,9 @@ async function applyOutsideTransaction(db: Db, m: Migration): Promise<boolean> {
     }
     await db.exec(statement)
   }
+  // Under the lock: a process checking the claim must see the ledger row and the claim's removal together.
   await db.transaction(async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock($1)`, [MIGRATION_LOCK])
     await tx.query(`INSERT INTO edp_meta.migrations (tier, tag, hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [m.tier, m.tag, m.hash])
     await tx.query(`DELETE FROM edp_meta.migration_claims WHERE tier = $1 AND tag = $2`, [m.tier, m.tag])
   })
