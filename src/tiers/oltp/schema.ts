@@ -220,6 +220,9 @@ export const inboxMessageRefs = oltp.table(
     index('inbox_message_refs_campaign').on(t.tenant_id, t.campaign_id, t.id.desc().nullsFirst()).where(sql`${t.campaign_id} is not null`),
     index('inbox_message_refs_lead').on(t.tenant_id, t.lead_id, t.id.desc().nullsFirst()).where(sql`${t.lead_id} is not null`),
     index('inbox_message_refs_parent').on(t.tenant_id, t.parent_message_id).where(sql`${t.parent_message_id} is not null`),
+    // Deleting a step checks that no message names it (the composite foreign key): without this,
+    // each step deleted scanned the tenant's refs. Built CONCURRENTLY (sql/oltp/0013).
+    index('inbox_message_refs_step').on(t.tenant_id, t.sequence_step_id).where(sql`${t.sequence_step_id} is not null`),
     // A hash index: 4-byte hashes instead of copies of 40-100 byte Message-IDs; lookups are by equality only.
     index('inbox_message_refs_rfc822').using('hash', t.rfc822_message_id).where(sql`${t.rfc822_message_id} is not null`),
     // An inbound Message-ID is stored once per tenant, even when redeliveries race each other.
