@@ -19,6 +19,7 @@
  */
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -103,7 +104,12 @@ async function run(cmd: string[], env: Record<string, string | undefined> = {}):
   }
 }
 
-const sha256File = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex')
+/** Streamed: a dump is gigabytes at a million messages, more than a process should hold at once. */
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
 
 export async function toolVersions(): Promise<Record<string, string>> {
   const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
