@@ -25,8 +25,8 @@ function queryable(sql: Sql): Queryable {
   }
 }
 
-/** The URL without its password, for logs and /ready. */
-function redactUrl(url: string): string {
+/** The URL without its password, for logs, /ready and backup manifests. */
+export function redactUrl(url: string): string {
   try {
     const u = new URL(url)
     if (u.password) u.password = '***'

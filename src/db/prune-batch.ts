@@ -60,3 +60,28 @@ export async function pruneOldestById(
   const more = r!.scanned === limit && r!.last_old === true
   return { deleted: r!.deleted, more, cursor: more ? r!.last : null }
 }
+
+/**
+ * Deletes rows older than `cutoff` by an index on the time column, oldest first: at most `limit`
+ * rows from `after` (a time, inclusive, so rows sharing the last batch's time are not skipped).
+ * `key` is the primary key, to delete exactly the rows read. Table and column names are the
+ * callers' constants, never input.
+ */
+export async function pruneOldestByTime(
+  q: Queryable,
+  target: { table: string; timeColumn: string; key: readonly string[] },
+  cutoff: Date,
+  after: string,
+  limit: number,
+): Promise<PrunedBatch> {
+  const { table, timeColumn: at } = target
+  const key = target.key.join(', ')
+  const rows = await q.query<{ deleted: number; last: string | null }>(
+    `WITH doomed AS (SELECT ${key} FROM ${table} WHERE ${at} < $1 AND ${at} >= $2::text::timestamptz ORDER BY ${at} LIMIT $3),
+          gone AS (DELETE FROM ${table} t USING doomed d
+                    WHERE (${target.key.map((k) => `t.${k}`).join(', ')}) = (${target.key.map((k) => `d.${k}`).join(', ')}) RETURNING t.${at})
+     SELECT count(*)::int AS deleted, ${isoMicros(`max(${at})`)} AS last FROM gone`,
+    [cutoff, after, limit],
+  )
+  return byTime(rows[0], limit)
+}

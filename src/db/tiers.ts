@@ -16,7 +16,8 @@ export function sameDatabase(a: Db, b: Db): boolean {
   return a === b
 }
 
-const urlOf = (config: Config, tier: TierName) =>
+/** The URL the config names for a tier; undefined means embedded PGlite. */
+export const tierUrl = (config: Config, tier: TierName): string | undefined =>
   ({
     oltp: config.OLTP_DATABASE_URL,
     content: config.CONTENT_DATABASE_URL,
@@ -24,9 +25,20 @@ const urlOf = (config: Config, tier: TierName) =>
     queue: config.QUEUE_DATABASE_URL,
   })[tier]
 
+/** The distinct databases behind the tiers, in tier order, each with the tiers it holds. */
+export function databasesOf(dbs: Readonly<Record<TierName, Db>>): { db: Db; tiers: TierName[] }[] {
+  const out: { db: Db; tiers: TierName[] }[] = []
+  for (const tier of TIER_NAMES) {
+    const found = out.find((d) => d.db === dbs[tier])
+    if (found) found.tiers.push(tier)
+    else out.push({ db: dbs[tier], tiers: [tier] })
+  }
+  return out
+}
+
 /** Wraps already-open Dbs (tests build tiers this way); close() closes each distinct Db once. */
 export function tiersFrom(dbs: Record<TierName, Db>): Tiers {
-  const distinct = [...new Set(Object.values(dbs))]
+  const distinct = databasesOf(dbs).map((d) => d.db)
   return { ...dbs, close: async () => void (await Promise.all(distinct.map((db) => db.close()))) }
 }
 
@@ -81,7 +93,7 @@ export async function openTiers(config: Config, applicationName = 'edp', { check
   let embedded: Db | undefined
   const dbs = {} as Record<TierName, Db>
   for (const tier of TIER_NAMES) {
-    const url = urlOf(config, tier)
+    const url = tierUrl(config, tier)
     if (!url) {
       if (!embedded) {
         const dataDir = await pgliteDataDir(config.DATA_DIR)

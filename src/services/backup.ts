@@ -26,8 +26,9 @@ import { promisify } from 'node:util'
 import type { Config } from '../config.ts'
 import type { Deps } from '../deps.ts'
 import { openPglite } from '../db/pglite.ts'
-import { TIER_NAMES, type TierName } from '../db/tier-names.ts'
-import type { Tiers } from '../db/tiers.ts'
+import { redactUrl } from '../db/postgres.ts'
+import type { TierName } from '../db/tier-names.ts'
+import { databasesOf, tierUrl, type Tiers } from '../db/tiers.ts'
 import type { Db } from '../db/types.ts'
 import { pgliteDataDir } from '../data-dir.ts'
 
@@ -38,7 +39,7 @@ export interface BackupFile {
   tiers: TierName[]
   file: string
   engine: 'pglite' | 'postgres'
-  /** host:port/database, or the PGlite label: never a password. */
+  /** The database's label (its URL without the password, or PGlite's directory): never a password. */
   source: string
   bytes: number
   sha256: string
@@ -56,32 +57,12 @@ export interface Manifest {
   tools: Record<string, string>
 }
 
-const urlOf = (config: Config, tier: TierName): string | undefined =>
-  ({ oltp: config.OLTP_DATABASE_URL, content: config.CONTENT_DATABASE_URL, analytics: config.ANALYTICS_DATABASE_URL, queue: config.QUEUE_DATABASE_URL })[tier]
-
-/** host:port/database of a URL, for the manifest and messages. */
-export function describeUrl(url: string): string {
-  const u = new URL(url)
-  return `${u.hostname}:${u.port || '5432'}${u.pathname}`
-}
-
 /** The URL without its password, and the password for PGPASSWORD. */
 function splitPassword(url: string): { url: string; password: string | undefined } {
   const u = new URL(url)
   const password = u.password ? decodeURIComponent(u.password) : undefined
   u.password = ''
   return { url: u.toString(), password }
-}
-
-/** The distinct databases behind the tiers, in tier order: each is one file of the set. */
-function groups(tiers: Tiers): { db: Db; tiers: TierName[] }[] {
-  const out: { db: Db; tiers: TierName[] }[] = []
-  for (const tier of TIER_NAMES) {
-    const g = out.find((x) => x.db === tiers[tier])
-    if (g) g.tiers.push(tier)
-    else out.push({ db: tiers[tier], tiers: [tier] })
-  }
-  return out
 }
 
 async function migrationsOf(db: Db, tiers: TierName[]): Promise<Record<string, string[]>> {
@@ -127,26 +108,23 @@ export async function takeBackup(config: Config, tiers: Tiers, dir: string, now:
   if ((await readdir(dir)).length > 0) throw new Error(`${dir} is not empty; a backup set goes into a new directory`)
   const created = iso()
   const files: BackupFile[] = []
-  for (const g of groups(tiers)) {
+  for (const g of databasesOf(tiers)) {
     const started = iso()
     const migrations = await migrationsOf(g.db, g.tiers)
     let file: string
-    let source: string
     if (g.db.engine === 'pglite') {
       if (!g.db.dumpDataDir) throw new Error(`${g.db.label} cannot dump its data directory`)
       file = 'embedded.tar.gz'
-      source = g.db.label
       await writeFile(join(dir, file), new Uint8Array(await (await g.db.dumpDataDir()).arrayBuffer()), { mode: 0o600 })
     } else {
-      const url = urlOf(config, g.tiers[0]!)
+      const url = tierUrl(config, g.tiers[0]!)
       if (!url) throw new Error(`no URL for the ${g.tiers[0]} tier`)
       file = `${g.tiers.join('+')}.dump`
-      source = describeUrl(url)
       const { url: bare, password } = splitPassword(url)
       await run(['pg_dump', '--format=custom', '--no-owner', '--no-privileges', `--file=${join(dir, file)}`, `--dbname=${bare}`], { PGPASSWORD: password })
     }
     const path = join(dir, file)
-    files.push({ tiers: g.tiers, file, engine: g.db.engine, source, bytes: (await stat(path)).size, sha256: await sha256File(path), migrations, started_at: started, finished_at: iso() })
+    files.push({ tiers: g.tiers, file, engine: g.db.engine, source: g.db.label, bytes: (await stat(path)).size, sha256: await sha256File(path), migrations, started_at: started, finished_at: iso() })
   }
   const manifest: Manifest = { format: 1, created_at: created, finished_at: iso(), files, tools: await toolVersions() }
   // Written last, through a rename: a set is complete exactly when its manifest exists.
@@ -197,21 +175,21 @@ export async function restoreBackup(dir: string, { config, force = false }: Rest
   // Check every target before touching any.
   for (const f of manifest.files) {
     for (const tier of f.tiers) {
-      const url = urlOf(config, tier)
+      const url = tierUrl(config, tier)
       if ((f.engine === 'postgres') !== Boolean(url)) {
         throw new Error(`the set holds the ${tier} tier as ${f.engine}, but the configuration ${url ? 'names a URL' : 'names no URL'} for it`)
       }
     }
-    const url = urlOf(config, f.tiers[0]!)
+    const url = tierUrl(config, f.tiers[0]!)
     if (url && !force && (await tablesIn(url)) > 0) {
-      throw new Error(`${describeUrl(url)} (${f.tiers.join(', ')}) is not empty; restore into an empty database, or pass --force`)
+      throw new Error(`${redactUrl(url)} (${f.tiers.join(', ')}) is not empty; restore into an empty database, or pass --force`)
     }
     if (!url && !force && (await readdir(join(config.DATA_DIR, 'pglite')).catch(() => [])).length > 0) {
       throw new Error(`${join(config.DATA_DIR, 'pglite')} is not empty; restore into a fresh DATA_DIR, or pass --force`)
     }
   }
   for (const f of manifest.files) {
-    const url = urlOf(config, f.tiers[0]!)
+    const url = tierUrl(config, f.tiers[0]!)
     if (url) {
       const { url: bare, password } = splitPassword(url)
       await run(

@@ -7,7 +7,7 @@ import { workersInProcess } from '../config.ts'
 import type { Deps } from '../deps.ts'
 import { newestBackupAge } from './backup.ts'
 import { pruneOverdue } from './prune.ts'
-import type { Db } from '../db/types.ts'
+import { databasesOf } from '../db/tiers.ts'
 import { pendingMigrations } from '../db/migrate.ts'
 import { TIER_NAMES, type TierName } from '../db/tier-names.ts'
 import { contentBytes, storageReport as contentReport, type StorageReport } from '../tiers/content/storage.ts'
@@ -156,14 +156,8 @@ export interface DatabaseFigures {
  * how far behind each prune is.
  */
 export async function capacitySnapshot(deps: Deps) {
-  const distinct: { db: Db; tiers: TierName[] }[] = []
-  for (const tier of TIER_NAMES) {
-    const found = distinct.find((d) => d.db === deps.tiers[tier])
-    if (found) found.tiers.push(tier)
-    else distinct.push({ db: deps.tiers[tier], tiers: [tier] })
-  }
   const databases: DatabaseFigures[] = await Promise.all(
-    distinct.map(async ({ db, tiers }) => {
+    databasesOf(deps.tiers).map(async ({ db, tiers }) => {
       const [[size], tables] = await Promise.all([
         db.query<{ bytes: string }>(`SELECT pg_database_size(current_database())::text AS bytes`),
         db.query<{ table: string; bytes: string; dead_tuples: string }>(

@@ -4,7 +4,7 @@
  * the claim names its claim_id, so a process whose lapsed claim was taken over cannot overwrite
  * the answer of the request that took it.
  */
-import { byTime, isoMicros, type PrunedBatch } from '../../db/prune-batch.ts'
+import { pruneOldestByTime, type PrunedBatch } from '../../db/prune-batch.ts'
 import type { Queryable } from '../../db/types.ts'
 import { selectList } from '../columns.ts'
 import { idempotencyKeys } from './schema.ts'
@@ -91,14 +91,5 @@ export async function releaseClaim(q: Queryable, k: KeyRef, claimId: string): Pr
 }
 
 /** Keys created before the cutoff, oldest first, a bounded batch (src/services/prune.ts). */
-export async function pruneIdempotencyKeys(q: Queryable, cutoff: Date, after: string, limit: number): Promise<PrunedBatch> {
-  const rows = await q.query<{ deleted: number; last: string | null }>(
-    `WITH doomed AS (SELECT tenant_id, key_hash FROM oltp.idempotency_keys
-                      WHERE created < $1 AND created >= $2::text::timestamptz ORDER BY created LIMIT $3),
-          gone AS (DELETE FROM oltp.idempotency_keys k USING doomed d
-                    WHERE (k.tenant_id, k.key_hash) = (d.tenant_id, d.key_hash) RETURNING k.created)
-     SELECT count(*)::int AS deleted, ${isoMicros('max(created)')} AS last FROM gone`,
-    [cutoff, after, limit],
-  )
-  return byTime(rows[0], limit)
-}
+export const pruneIdempotencyKeys = (q: Queryable, cutoff: Date, after: string, limit: number): Promise<PrunedBatch> =>
+  pruneOldestByTime(q, { table: 'oltp.idempotency_keys', timeColumn: 'created', key: ['tenant_id', 'key_hash'] }, cutoff, after, limit)

@@ -5,7 +5,7 @@
  * platform mail the person again.
  */
 import { keysetList } from '../../db/keyset.ts'
-import { byTime, isoMicros, type PrunedBatch } from '../../db/prune-batch.ts'
+import { pruneOldestByTime, type PrunedBatch } from '../../db/prune-batch.ts'
 import type { Queryable } from '../../db/types.ts'
 import { erasedAddressSql } from '../../redaction.ts'
 import { selectList } from '../columns.ts'
@@ -129,17 +129,8 @@ export async function firstReceipts(q: Queryable, tenantId: string, provider: st
 }
 
 /** Forgets receipts received before the cutoff, oldest first, at most `limit` (src/services/prune.ts). */
-export async function pruneWebhookReceipts(q: Queryable, cutoff: Date, after: string, limit: number): Promise<PrunedBatch> {
-  const rows = await q.query<{ deleted: number; last: string | null }>(
-    `WITH doomed AS (SELECT tenant_id, provider, event_id FROM oltp.webhook_receipts
-                      WHERE created < $1 AND created >= $2::text::timestamptz ORDER BY created LIMIT $3),
-          gone AS (DELETE FROM oltp.webhook_receipts r USING doomed d
-                    WHERE (r.tenant_id, r.provider, r.event_id) = (d.tenant_id, d.provider, d.event_id) RETURNING r.created)
-     SELECT count(*)::int AS deleted, ${isoMicros('max(created)')} AS last FROM gone`,
-    [cutoff, after, limit],
-  )
-  return byTime(rows[0], limit)
-}
+export const pruneWebhookReceipts = (q: Queryable, cutoff: Date, after: string, limit: number): Promise<PrunedBatch> =>
+  pruneOldestByTime(q, { table: 'oltp.webhook_receipts', timeColumn: 'created', key: ['tenant_id', 'provider', 'event_id'] }, cutoff, after, limit)
 
 /** A provider's settings, only while the tenant is active: a suspended or deleting tenant takes no deliveries. */
 export async function getWebhookSettings(q: Queryable, tenantId: string, provider: string): Promise<unknown | undefined> {
