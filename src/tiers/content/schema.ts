@@ -1,7 +1,10 @@
 /**
  * Content tier: bodies, headers and attachment bytes, kept away from the hot OLTP rows.
  * A compressed body lives in the *_packed bytea columns (content_text/content_html are then
- * NULL); compression_type says which codec wrote it.
+ * NULL); compression_type says which codec wrote it. A sealed row (key_id set) holds AES-256-GCM
+ * ciphertext of the packed (or plain UTF-8) body in the *_packed columns and of its headers in
+ * headers_sealed, under its tenant's data key (src/tiers/content/sealing.ts); a row without key_id
+ * was written before encryption and is plaintext until content.encrypt_existing seals it.
  */
 import { sql } from 'drizzle-orm'
 import { boolean, char, check, foreignKey, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uuid, varchar } from 'drizzle-orm/pg-core'
@@ -21,6 +24,11 @@ export const contentObjects = content.table(
     content_text_packed: bytea(),
     content_html_packed: bytea(),
     headers: jsonb(),
+    /** The tenant data key that sealed the row; NULL: plaintext (written before encryption). */
+    key_id: uuid(),
+    /** The row's random 96-bit base nonce; each field derives its own from it. */
+    nonce: bytea(),
+    headers_sealed: bytea(),
     raw_size_bytes: integer().notNull(),
     stored_size_bytes: integer().notNull(),
     compression_type: varchar({ length: 20, enum: ['none', 'gzip', 'zstd'] }).notNull().default('none'),
@@ -65,6 +73,8 @@ export const attachmentBlobs = content.table(
     sha256: char({ length: 64 }).notNull(),
     size_bytes: integer().notNull(),
     content: bytea().notNull(),
+    key_id: uuid(),
+    nonce: bytea(),
     created: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.tenant_id, t.sha256] })],
@@ -83,6 +93,9 @@ export const attachments = content.table(
     size_bytes: integer().notNull(),
     /** Bytes of attachments written before blobs existed; new rows keep theirs in attachment_blobs. */
     content: bytea(),
+    /** Set when `content` (the inline bytes) is sealed. */
+    key_id: uuid(),
+    nonce: bytea(),
     sha256: varchar({ length: 64 }).notNull(),
     /** The blob holding the bytes; NULL once they expired. */
     blob_sha256: char({ length: 64 }),
@@ -136,3 +149,19 @@ export const notifications = content.table(
   },
   (t) => [index('notifications_tenant').on(t.tenant_id, t.id.desc().nullsFirst())],
 )
+
+/**
+ * One data key per tenant, stored wrapped (AES-GCM) by the master key whose fingerprint sits
+ * beside it. Destroying the key (wrapped_key NULL, destroyed_at set) is the first step of a
+ * tenant's deletion: from then on its content cannot be read anywhere, backups included.
+ */
+export const tenantKeys = content.table('tenant_keys', {
+  tenant_id: uuid().primaryKey(),
+  key_id: uuid().notNull().unique(),
+  wrapped_key: bytea(),
+  /** The first 8 bytes of sha256(master key), hex: names the master a key needs, never the master itself. */
+  master_fingerprint: varchar({ length: 16 }),
+  created: createdAt(),
+  rewrapped: timestamp({ withTimezone: true }),
+  destroyed_at: timestamp({ withTimezone: true }),
+})
