@@ -10,7 +10,7 @@
  */
 import type { Deps } from '../deps.ts'
 import type { TierName } from '../db/tier-names.ts'
-import type { Queryable } from '../db/types.ts'
+import type { Db, Queryable } from '../db/types.ts'
 import { FIRST_ID, FIRST_TIME, type PrunedBatch } from '../db/prune-batch.ts'
 import type { JobPayload, PruneTarget } from '../jobs/specs.ts'
 import { pruneEvents } from '../tiers/analytics/events.ts'
@@ -38,7 +38,8 @@ const OUTBOX_COUNT_CAP = 10_000
 interface Target {
   tier: TierName
   cutoff: (deps: Deps) => Date
-  prune: (q: Queryable, cutoff: Date, after: string | undefined, limit: number) => Promise<PrunedBatch>
+  /** The tier's database: a target may need its own transaction (the audit log's prune declares itself maintenance). */
+  prune: (db: Db, cutoff: Date, after: string | undefined, limit: number) => Promise<PrunedBatch>
   /** SQL: one row, one column `at`, the time of the table's oldest row (null when empty). */
   oldest: string
 }

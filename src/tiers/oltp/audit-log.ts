@@ -1,9 +1,27 @@
+/**
+ * oltp.audit_log: who changed what, when, through which request, and how it ended. Append-only:
+ * a trigger (sql/oltp/0014_audit_trail.sql) refuses UPDATE and DELETE unless the transaction is
+ * one of the three maintenance paths, which say so with allowAuditMaintenance: retention pruning
+ * (pruneAuditLog), tenant deletion (tenant-purge.ts) and person-erasure redaction
+ * (person-erasure.ts). Nothing else in the code changes a row once written.
+ */
 import { pruneOldestById, type PrunedBatch } from '../../db/prune-batch.ts'
-import type { Queryable } from '../../db/types.ts'
+import type { Db, Queryable } from '../../db/types.ts'
 
-/** Audit rows created before `cutoff`, a bounded batch by primary key (the other index leads with the tenant). */
-export const pruneAuditLog = (q: Queryable, cutoff: Date, after: string, limit: number): Promise<PrunedBatch> =>
-  pruneOldestById(q, { table: 'oltp.audit_log', timeColumn: 'created' }, cutoff, after, limit)
+/** Declares the caller's transaction one of the three paths allowed to change audit rows; ends with it. */
+export async function allowAuditMaintenance(tx: Queryable): Promise<void> {
+  await tx.query(`SELECT set_config('edp.audit_maintenance', 'on', true)`)
+}
+
+/** Audit rows created before `cutoff`, a bounded batch by primary key, in a transaction of its own that may delete them. */
+export const pruneAuditLog = (db: Db, cutoff: Date, after: string, limit: number): Promise<PrunedBatch> =>
+  db.transaction(async (tx) => {
+    await allowAuditMaintenance(tx)
+    return pruneOldestById(tx, { table: 'oltp.audit_log', timeColumn: 'created' }, cutoff, after, limit)
+  })
+
+export const OUTCOMES = ['succeeded', 'started', 'rejected', 'failed'] as const
+export type Outcome = (typeof OUTCOMES)[number]
 
 export interface AuditEntry {
   tenantId: string | null
@@ -12,16 +30,43 @@ export interface AuditEntry {
   targetType: string | null
   targetId: string | null
   detail: unknown
+  /** The request that made the change; null for workers and the CLI. */
+  requestId?: string | null
+  outcome?: Outcome
 }
 
 /** Records who did what, in the caller's transaction (so the change and its record commit together). */
 export async function insertAudit(q: Queryable, e: AuditEntry): Promise<void> {
-  await q.query(`INSERT INTO oltp.audit_log (tenant_id, actor, action, target_type, target_id, detail) VALUES ($1, $2, $3, $4, $5, $6::jsonb)`, [
-    e.tenantId,
-    e.actor,
-    e.action,
-    e.targetType,
-    e.targetId,
-    e.detail === null ? null : JSON.stringify(e.detail),
-  ])
+  await insertAudits(q, [e])
 }
+
+/** Several entries in one statement (a batch of messages, of events): one round trip however many. */
+export async function insertAudits(q: Queryable, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return
+  if (entries.length === 1) {
+    const e = entries[0]!
+    await q.query(
+      `INSERT INTO oltp.audit_log (tenant_id, actor, action, target_type, target_id, detail, request_id, outcome)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)`,
+      [e.tenantId, e.actor, e.action, e.targetType, e.targetId, json(e.detail), e.requestId ?? null, e.outcome ?? 'succeeded'],
+    )
+    return
+  }
+  const col = <T>(f: (e: AuditEntry) => T) => entries.map(f)
+  await q.query(
+    `INSERT INTO oltp.audit_log (tenant_id, actor, action, target_type, target_id, detail, request_id, outcome)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::text[])`,
+    [
+      col((e) => e.tenantId),
+      col((e) => e.actor),
+      col((e) => e.action),
+      col((e) => e.targetType),
+      col((e) => e.targetId),
+      col((e) => json(e.detail)),
+      col((e) => e.requestId ?? null),
+      col((e) => e.outcome ?? 'succeeded'),
+    ],
+  )
+}
+
+const json = (detail: unknown) => (detail === null || detail === undefined ? null : JSON.stringify(detail))

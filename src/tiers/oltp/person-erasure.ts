@@ -5,6 +5,7 @@
  */
 import { scanWindow } from '../../db/scan-window.ts'
 import type { Queryable } from '../../db/types.ts'
+import { allowAuditMaintenance } from './audit-log.ts'
 import { ERASED, erasedAddressSql, type Matcher } from '../../redaction.ts'
 import { messageKeySql } from '../../storage-keys.ts'
 
@@ -161,6 +162,8 @@ export async function dropKeptAnswers(tx: Queryable, tenantId: string, keyHashes
 
 /** The tenant's audit entries whose detail or target names the person, redacted (through the tenant's index). */
 export async function redactAudit(tx: Queryable, tenantId: string, m: Matcher): Promise<number> {
+  // Person erasure is one of the three paths allowed past audit_log's append-only trigger.
+  await allowAuditMaintenance(tx)
   const rows = await tx.query(
     `UPDATE oltp.audit_log SET detail = regexp_replace(detail::text, $2, $3, 'gi')::jsonb,
             target_id = CASE WHEN target_id ~* $2 THEN $3 ELSE target_id END

@@ -248,8 +248,19 @@ export const auditLog = oltp.table(
     target_id: varchar({ length: 100 }),
     detail: jsonb(),
     created: createdAt(),
+    /** The request that made the change (X-Request-Id); null for workers and the CLI. */
+    request_id: varchar({ length: 100 }),
+    /** succeeded | started (an intent, before a change outside OLTP) | rejected (4xx) | failed (5xx or a failed change elsewhere). */
+    outcome: varchar({ length: 20 }).notNull().default('succeeded'),
   },
-  (t) => [index('audit_log_tenant').on(t.tenant_id, t.created)],
+  (t) => [
+    index('audit_log_tenant').on(t.tenant_id, t.created),
+    // GET /v1/audit-log: a tenant's entries newest first by id (the cursor), with or without an action.
+    index('audit_log_tenant_id').on(t.tenant_id, t.id.desc().nullsFirst()),
+    index('audit_log_tenant_action').on(t.tenant_id, t.action, t.id.desc().nullsFirst()),
+    // GET /v1/admin/audit-log?action=: across tenants (without a filter the primary key serves it).
+    index('audit_log_action').on(t.action, t.id.desc().nullsFirst()),
+  ],
 )
 
 /**

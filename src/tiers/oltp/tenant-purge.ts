@@ -5,6 +5,7 @@
  * the audit entries about that request. The tenant row goes last (src/services/erasure/tenant.ts).
  */
 import type { Queryable } from '../../db/types.ts'
+import { allowAuditMaintenance } from './audit-log.ts'
 
 /** Tables deleted by tenant_id, in order (inbox_message_refs and the two with exceptions have their own functions). */
 export const OLTP_TABLES = [
@@ -31,6 +32,8 @@ export type OltpTable = (typeof OLTP_TABLES)[number]
 export async function deleteTenantRows(tx: Queryable, table: OltpTable, tenantId: string, keep: string, limit: number): Promise<number> {
   if (table === 'inbox_message_refs') return deleteRefs(tx, tenantId, limit)
   if (table === 'api_keys') return deleteKeys(tx, tenantId, limit)
+  // Tenant deletion is one of the three paths allowed past audit_log's append-only trigger.
+  if (table === 'audit_log') await allowAuditMaintenance(tx)
   const params: unknown[] = [tenantId, limit]
   const except =
     table === 'erasure_requests'
