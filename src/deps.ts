@@ -3,6 +3,7 @@ import type { Clock } from './clock.ts'
 import type { Config } from './config.ts'
 import type { Tiers } from './db/tiers.ts'
 import type { Monitor } from './services/monitor.ts'
+import type { GroupCommit } from './services/group-commit.ts'
 import type { OutboxRelay } from './services/outbox.ts'
 
 /** Everything a route, service or job needs, built once at start by buildDeps (tests and benchmarks too). */
@@ -13,6 +14,8 @@ export interface Deps {
   /** The token for operator routes; empty in a process that serves no HTTP. */
   adminToken: string
   outbox: OutboxRelay
+  /** Writes messages together: concurrent creates share their commits (src/services/group-commit.ts). */
+  writes: GroupCommit
   /** The cached figures /metrics and /ready show; the API process starts its refresh timer. */
   monitor: Monitor
   clock: Clock

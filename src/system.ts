@@ -11,6 +11,7 @@ import { serializeErr } from './error-summary.ts'
 import { openTiers, type Tiers } from './db/tiers.ts'
 import type { Deps } from './deps.ts'
 import { requestIdsForLog } from './request-context.ts'
+import { GroupCommit } from './services/group-commit.ts'
 import { Monitor } from './services/monitor.ts'
 import { OutboxRelay } from './services/outbox.ts'
 
@@ -56,6 +57,7 @@ export function buildDeps(tiers: Tiers, { config, log = createLogger(config), ad
   const deps = { config, tiers, log, adminToken, clock, outbox: new OutboxRelay(tiers, log), fetchText: cachedFetchText() } as Deps
   // The monitor reads through the Deps it belongs to, so it is made once they exist.
   deps.monitor = new Monitor(deps)
+  deps.writes = new GroupCommit(deps)
   return deps
 }
 

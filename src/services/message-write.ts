@@ -10,13 +10,18 @@ import { newId, sha256Hex } from '../ids.ts'
 import { checkAttachments, checkHeaders } from '../limits.ts'
 import { messageKey } from '../storage-keys.ts'
 import type { BounceType } from '../tiers/analytics/events.ts'
+import type { Queryable } from '../db/types.ts'
 import { insertAttachment, type NewAttachment } from '../tiers/content/attachments.ts'
-import { packBody } from '../tiers/content/codec.ts'
+import { packBody, type PackedBody } from '../tiers/content/codec.ts'
 import { deleteContentObject, insertContentObject } from '../tiers/content/objects.ts'
+import { sealWrite, type SealedWrite } from './content-seal.ts'
 import { findInboundByRfc822Id, insertMessageRef, markBounced, type MessageRefRow } from '../tiers/oltp/messages.ts'
 import type { MessageType } from '../tiers/oltp/schema.ts'
 import type { JobPayload } from '../jobs/specs.ts'
-import { enqueueWithinOltp } from './outbox.ts'
+import { envelopeFor } from '../jobs/enqueue.ts'
+import type { Envelope } from '../jobs/envelope.ts'
+import { currentRequestIds, withRequestIds, type RequestIds } from '../request-context.ts'
+import { enqueueEnvelopesWithinOltp } from './outbox.ts'
 import { applySignals, type DeliverySignal } from './suppressions.ts'
 
 export interface HeaderField {
@@ -99,18 +104,23 @@ function signalsOf(m: CheckedMessage, a: Answer | undefined): DeliverySignal[] {
   }
 }
 
-export async function writeMessage(
-  deps: Deps,
-  tenantId: string,
-  m: CheckedMessage,
-  { answers, faults = {} }: { answers?: Answer; faults?: WriteFaults } = {},
-): Promise<Written> {
-  const { tiers, config, clock } = deps
+/** One message made ready to store: checked against the caps, its body packed, its attachments hashed. */
+export interface PreparedWrite {
+  tenantId: string
+  m: CheckedMessage
+  storageKey: string
+  body: PackedBody
+  attachments: NewAttachment[]
+  answers?: Answer
+  /** The request it came with: a group commits it in another request's flush, but its job and log lines name its own. */
+  requestIds: RequestIds | undefined
+}
+
+/** Everything that can refuse a message without the database, before it joins a write. */
+export function prepareWrite(deps: Deps, tenantId: string, m: CheckedMessage, answers?: Answer): PreparedWrite {
   // The same caps for the API and inbound mail, before anything is written.
   checkHeaders(m.headers)
   checkAttachments(m.attachments)
-  const storageKey = messageKey(tenantId, m.id)
-  const body = packBody(m.content_text, m.content_html, config.COMPRESS_MIN_BYTES)
   const attachments: NewAttachment[] = m.attachments.map((a) => ({
     id: newId(),
     filename: safeFilename(a.filename),
@@ -119,75 +129,129 @@ export async function writeMessage(
     sha256: sha256Hex(a.bytes),
     storageDisposition: a.storage_disposition,
   }))
+  const body = packBody(m.content_text, m.content_html, deps.config.COMPRESS_MIN_BYTES)
+  return { tenantId, m, storageKey: messageKey(tenantId, m.id), body, attachments, answers, requestIds: currentRequestIds() }
+}
 
-  await tiers.content.transaction(async (tx) => {
-    await insertContentObject(tx, { storageKey, tenantId, kind: m.direction, body, headers: m.headers })
-    for (const a of attachments) await insertAttachment(tx, tenantId, storageKey, a)
+/** The content rows of one message, sealed under its tenant's key, inside the caller's content transaction. */
+async function insertContent(tx: Queryable, p: PreparedWrite, sealed: SealedWrite): Promise<void> {
+  await insertContentObject(tx, { storageKey: p.storageKey, tenantId: p.tenantId, kind: p.m.direction, body: sealed.body })
+  for (const a of sealed.attachments) await insertAttachment(tx, p.tenantId, p.storageKey, a)
+}
+
+/** Writes the content of every message in one transaction (one commit however many). */
+export async function commitContent(deps: Deps, writes: readonly PreparedWrite[]): Promise<number> {
+  // Sealed before the transaction: a tenant's first write makes its key, which must not wait on the transaction's connection.
+  const sealed = await Promise.all(writes.map((p) => sealWrite(deps, p.tenantId, p.storageKey, p.body, p.m.headers, p.attachments)))
+  await deps.tiers.content.transaction(async (tx) => {
+    for (const [i, p] of writes.entries()) await insertContent(tx, p, sealed[i]!)
   })
-  const contentWritten = clock.now()
-  await faults.afterContentWrite?.()
+  return deps.clock.now()
+}
 
+function createdPayload(row: MessageRefRow, answers: Answer | undefined): JobPayload<'message.created'> {
+  return {
+    tenant_id: row.tenant_id,
+    message_id: row.id,
+    email_account_id: row.email_account_id,
+    campaign_id: row.campaign_id,
+    sequence_step_id: row.sequence_step_id,
+    lead_id: row.lead_id,
+    direction: row.direction,
+    message_type: row.message_type,
+    occurred_at: row.created.toISOString(),
+    event: answers && {
+      type: answers.type,
+      message_id: answers.original.id,
+      email_account_id: answers.original.email_account_id,
+      campaign_id: answers.original.campaign_id,
+      sequence_step_id: answers.original.sequence_step_id,
+      bounce_type: answers.bounce_type,
+      ...answers.detail,
+    },
+  }
+}
+
+/** The ref of one message, and what its answer changes; the created row, or the stored copy of a redelivery. */
+async function insertRef(deps: Deps, tx: Queryable, p: PreparedWrite): Promise<Written> {
+  const { m, tenantId, answers } = p
+  const row = await insertMessageRef(tx, {
+    id: m.id,
+    tenant_id: tenantId,
+    email_account_id: m.email_account_id,
+    campaign_id: m.campaign_id,
+    sequence_step_id: m.sequence_step_id,
+    lead_id: m.lead_id,
+    parent_message_id: m.parent_message_id,
+    direction: m.direction,
+    message_type: m.message_type,
+    from_email: m.from_email,
+    to_email: m.to_email,
+    subject: m.subject,
+    status: m.status,
+    content_storage_key: p.storageKey,
+    rfc822_message_id: m.rfc822_message_id,
+  })
+  if (!row) {
+    // Read in the same transaction: the insert waited for the copy that won, so it is committed.
+    const stored = await findInboundByRfc822Id(tx, tenantId, m.rfc822_message_id!)
+    if (!stored) throw new Error(`message ${m.id}: its Message-ID conflicted, but no stored copy was found`)
+    return { ref: stored, created: false }
+  }
+  if (answers?.type === 'bounced') await markBounced(tx, tenantId, answers.original.id)
+  await applySignals(tx, deps.config, tenantId, signalsOf(m, answers))
+  return { ref: row, created: true }
+}
+
+/**
+ * The refs of messages whose content committed at `contentWritten`, with their message.created
+ * jobs, in one OLTP transaction: every ref commits with its job, or none does.
+ */
+export async function commitRefs(deps: Deps, writes: readonly PreparedWrite[], contentWritten: number): Promise<Written[]> {
+  const { tiers, config, clock } = deps
   let viaOutbox = false
-  const written = await tiers.oltp.transaction(async (tx): Promise<Written> => {
+  const written = await tiers.oltp.transaction(async (tx): Promise<Written[]> => {
     // Past half the orphan grace period the content may be collected before this commits:
     // refuse (a server-side stall, answered 500) rather than leave a ref without content.
     if (clock.now() - contentWritten > (config.CONTENT_ORPHAN_GRACE_S * 1000) / 2) {
-      throw new Error(`message ${m.id}: the ref came too late after its content; not committed`)
+      throw new Error(`messages ${writes.map((p) => p.m.id).join(', ')}: the refs came too late after their content; not committed`)
     }
-    const row = await insertMessageRef(tx, {
-      id: m.id,
-      tenant_id: tenantId,
-      email_account_id: m.email_account_id,
-      campaign_id: m.campaign_id,
-      sequence_step_id: m.sequence_step_id,
-      lead_id: m.lead_id,
-      parent_message_id: m.parent_message_id,
-      direction: m.direction,
-      message_type: m.message_type,
-      from_email: m.from_email,
-      to_email: m.to_email,
-      subject: m.subject,
-      status: m.status,
-      content_storage_key: storageKey,
-      rfc822_message_id: m.rfc822_message_id,
-    })
-    if (!row) {
-      // Read in the same transaction: the insert waited for the copy that won, so it is committed.
-      const stored = await findInboundByRfc822Id(tx, tenantId, m.rfc822_message_id!)
-      if (!stored) throw new Error(`message ${m.id}: its Message-ID conflicted, but no stored copy was found`)
-      return { ref: stored, created: false }
+    const out: Written[] = []
+    const jobs: Envelope[] = []
+    let queue = ''
+    for (const p of writes) {
+      const w = await withRequestIds(p.requestIds, () => insertRef(deps, tx, p))
+      out.push(w)
+      if (!w.created) continue
+      const job = withRequestIds(p.requestIds, () => envelopeFor('message.created', createdPayload(w.ref, p.answers)))
+      queue = job.queue
+      jobs.push(job.envelope)
     }
-    if (answers?.type === 'bounced') await markBounced(tx, tenantId, answers.original.id)
-    await applySignals(tx, config, tenantId, signalsOf(m, answers))
-    viaOutbox = await enqueueWithinOltp(tiers, tx, 'message.created', {
-      tenant_id: tenantId,
-      message_id: row.id,
-      email_account_id: row.email_account_id,
-      campaign_id: row.campaign_id,
-      sequence_step_id: row.sequence_step_id,
-      lead_id: row.lead_id,
-      direction: row.direction,
-      message_type: row.message_type,
-      occurred_at: row.created.toISOString(),
-      event: answers && {
-        type: answers.type,
-        message_id: answers.original.id,
-        email_account_id: answers.original.email_account_id,
-        campaign_id: answers.original.campaign_id,
-        sequence_step_id: answers.original.sequence_step_id,
-        bounce_type: answers.bounce_type,
-        ...answers.detail,
-      },
-    })
-    return { ref: row, created: true }
+    viaOutbox = await enqueueEnvelopesWithinOltp(tiers, tx, queue, jobs)
+    return out
   })
   if (viaOutbox) void deps.outbox.kick()
   // The content just written is under this write's own new id, which no ref will ever name:
   // delete it now rather than keep it for an hour. Should that fail, the orphan collector will.
-  if (!written.created) {
-    await deleteContentObject(tiers.content, tenantId, storageKey).catch((err) =>
-      deps.log.warn({ err, message_id: m.id }, 'could not delete the content of a redelivered message; left to the orphan collector'),
+  for (const [i, w] of written.entries()) {
+    if (w.created) continue
+    const p = writes[i]!
+    await deleteContentObject(tiers.content, p.tenantId, p.storageKey).catch((err) =>
+      deps.log.warn({ err, message_id: p.m.id }, 'could not delete the content of a redelivered message; left to the orphan collector'),
     )
   }
   return written
+}
+
+/** One message on its own: its content transaction, then its OLTP transaction. */
+export async function writeMessage(
+  deps: Deps,
+  tenantId: string,
+  m: CheckedMessage,
+  { answers, faults = {} }: { answers?: Answer; faults?: WriteFaults } = {},
+): Promise<Written> {
+  const p = prepareWrite(deps, tenantId, m, answers)
+  const contentWritten = await commitContent(deps, [p])
+  await faults.afterContentWrite?.()
+  return (await commitRefs(deps, [p], contentWritten))[0]!
 }

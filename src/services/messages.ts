@@ -12,7 +12,7 @@ import { unpackBody } from '../tiers/content/codec.ts'
 import { getContentObject } from '../tiers/content/objects.ts'
 import { checkMessageReferences, getMessageRef, getThread, listMessageRefs, type MessageFilter, type MessageRefRow } from '../tiers/oltp/messages.ts'
 import { normalizeAddress, suppressedRecipient } from './suppressions.ts'
-import { writeMessage, type AttachmentInput, type CheckedMessage, type HeaderField, type WriteFaults } from './message-write.ts'
+import { prepareWrite, type AttachmentInput, type CheckedMessage, type HeaderField, type WriteFaults } from './message-write.ts'
 
 export type { HeaderField } from './message-write.ts'
 
@@ -93,7 +93,7 @@ export async function createMessage(deps: Deps, tenantId: string, input: CreateM
     rfc822_message_id: rfc822IdFor(input, id),
     attachments: input.attachments ?? [],
   }
-  const { ref, created } = await writeMessage(deps, tenantId, message, { faults })
+  const { ref, created } = await deps.writes.write(prepareWrite(deps, tenantId, message), faults)
   // Only an inbound message can collide (one per tenant and Message-ID): the API answers 409
   // rather than hand back a different message as if it had just been created.
   if (!created) throw conflict('an inbound message with this Message-ID is already stored', 'rfc822_message_id')

@@ -7,10 +7,11 @@ import type { Logger } from 'pino'
 import type { Queryable } from '../db/types.ts'
 import { sameDatabase, type Tiers } from '../db/tiers.ts'
 import { envelopeFor } from '../jobs/enqueue.ts'
+import type { Envelope } from '../jobs/envelope.ts'
 import type { JobName, JobPayload } from '../jobs/specs.ts'
 import { holdHandle } from '../open-handles.ts'
 import { withRequestIds } from '../request-context.ts'
-import { claimOutbox, deleteOutbox, insertOutbox } from '../tiers/oltp/outbox.ts'
+import { claimOutbox, deleteOutbox, insertOutbox, insertOutboxRows } from '../tiers/oltp/outbox.ts'
 import { send, sendBatch } from '../tiers/queue/pgmq.ts'
 
 /**
@@ -27,6 +28,22 @@ export async function enqueueWithinOltp<J extends JobName>(tiers: Tiers, tx: Que
   }
   await insertOutbox(tx, queue, envelope)
   return true
+}
+
+/**
+ * Jobs for one queue, enveloped by their producers (each names its own request), with an OLTP
+ * transaction: one pgmq.send_batch, or one multi-row outbox insert, whatever the count (a group
+ * commit's message.created jobs). Returns true when a relay kick is due.
+ */
+export async function enqueueEnvelopesWithinOltp(tiers: Tiers, tx: Queryable, queue: string, envelopes: readonly Envelope[]): Promise<boolean> {
+  if (envelopes.length === 0) return false
+  const same = sameDatabase(tiers.oltp, tiers.queue)
+  if (envelopes.length === 1) {
+    await (same ? send(tx, queue, envelopes[0]) : insertOutbox(tx, queue, envelopes[0]))
+  } else {
+    await (same ? sendBatch(tx, queue, envelopes) : insertOutboxRows(tx, queue, envelopes))
+  }
+  return !same
 }
 
 const BATCH = 200

@@ -8,6 +8,11 @@ export async function insertOutbox(q: Queryable, queue: string, payload: unknown
   await q.query(`INSERT INTO oltp.outbox (queue, payload) VALUES ($1, $2::jsonb)`, [queue, JSON.stringify(payload)])
 }
 
+/** Several jobs for one queue in one statement (a group commit's message.created jobs). */
+export async function insertOutboxRows(q: Queryable, queue: string, payloads: readonly unknown[]): Promise<void> {
+  await q.query(`INSERT INTO oltp.outbox (queue, payload) SELECT $1, p FROM jsonb_array_elements($2::jsonb) AS p`, [queue, JSON.stringify(payloads)])
+}
+
 /**
  * Leases the oldest unclaimed rows for leaseSeconds and commits at once, so no lock is held while
  * the relay talks to the queue database. A relay that dies leaves rows that reappear when the
