@@ -7,12 +7,15 @@ import pino from 'pino'
 import { commandLine, exitOnError, intOption, UsageError, type Cli } from '../src/cli.ts'
 import { loadConfig } from '../src/config.ts'
 import type { Db } from '../src/db/types.ts'
-import { AppError } from '../src/errors.ts'
+import { AppError, invalid } from '../src/errors.ts'
 import { loadMapping, type Mapping } from '../src/legacy/mapping.ts'
-import { migrateText, planText, verifyText } from '../src/legacy/print.ts'
+import { Capture } from '../src/legacy/capture.ts'
+import { migrateText, planText, statusText, verifyText } from '../src/legacy/print.ts'
 import { progress } from '../src/legacy/progress.ts'
 import { checkMapping, LegacyReader, openSource } from '../src/legacy/source.ts'
+import { followOnce, followStatus, type FollowOptions } from '../src/services/legacy/follow.ts'
 import { migrateLegacy } from '../src/services/legacy/migrate.ts'
+import { sleep } from '../src/runtime.ts'
 import { planLegacy } from '../src/services/legacy/plan.ts'
 import { rollbackLegacy } from '../src/services/legacy/rollback.ts'
 import { legacyRun, verifyLegacy } from '../src/services/legacy/verify.ts'
@@ -31,6 +34,8 @@ const HELP: Record<string, string> = {
 
   plan       inspect the legacy table; print the mapping, counts, what will not map, a duration
   migrate    copy it into the content and OLTP tiers in resumable, checkpointed batches
+  follow     the parallel run: keep new and changed legacy rows flowing in (change-capture trigger)
+  status     how far behind the legacy table the run is, in rows and seconds
   verify     compare migrated messages with their legacy rows; exit 1 on any mismatch
   rollback   remove everything migrations created; API-written messages and the legacy table stay
 
@@ -52,6 +57,25 @@ ${SOURCE}
   --rate N          at most N messages a second (default ${DEFAULT_RATE}; 0: unthrottled)
   --tenant ID       the tenant of a single-tenant source; with a tenant column, only that tenant's rows
   --run NAME        the run's name (default: <database>.<table>[:<tenant>])`,
+  follow: `usage: npm run legacy -- follow --source URL [--install-capture] [--once] [--interval S] [migrate's options]
+Migrates what is past the checkpoint, then applies every change the capture trigger recorded
+(inserts, updates, deletes of legacy rows and of their attachments), and repeats until stopped
+(Ctrl-C or SIGTERM finish the cycle in progress). Needs the capture installed, best before migrate.
+${SOURCE}
+  --install-capture create the capture table and triggers on the legacy table (writes to the legacy database)
+  --once            one cycle, then exit (0 when nothing is left behind, 4 otherwise)
+  --interval S      seconds between cycles when idle (default 1)
+  --mapping FILE    JSON mapping; default: the benchmark's legacy shape
+  --table NAME      overrides the mapping's table
+  --batch N         legacy rows per batch (default ${DEFAULT_BATCH})
+  --rate N          at most N messages a second (default ${DEFAULT_RATE}; 0: unthrottled)
+  --tenant ID       the tenant of a single-tenant source; with a tenant column, only that tenant's rows
+  --run NAME        the run's name (default: <database>.<table>[:<tenant>])`,
+  status: `usage: npm run legacy -- status --source URL [--run NAME]
+The run's batches and rows, the changes captured but not applied and the rows past the
+checkpoint: the lag in rows, and in seconds since the oldest pending change.
+${SOURCE}
+  --run NAME        the run (default: the only one)`,
   verify: `usage: npm run legacy -- verify --source URL [--run NAME] [--sample N | --all]
 Exits 1 when any message differs from its legacy row.
 ${SOURCE}
@@ -73,6 +97,9 @@ const OPTIONS = {
   rate: { type: 'string' },
   sample: { type: 'string' },
   all: { type: 'boolean' },
+  'install-capture': { type: 'boolean' },
+  once: { type: 'boolean' },
+  interval: { type: 'string' },
 } as const
 
 /** The command whose usage a mistake is shown with: the verb's, once one is named. */
@@ -114,6 +141,34 @@ async function withSystem<T>(fn: (system: System) => Promise<T>): Promise<T> {
   }
 }
 
+/** follow's loop: a cycle, its line, a pause when idle; a signal ends it after the cycle in progress. */
+async function follow(deps: System['deps'], o: FollowOptions, f: { install: boolean; once: boolean; interval: number }): Promise<number> {
+  if (f.install) {
+    await o.capture.install()
+    console.log(`capture installed: table ${o.capture.names.table}, trigger ${o.capture.names.trigger} on ${o.reader.mapping.table}${o.reader.mapping.attachments ? ` and ${o.reader.mapping.attachments.table}` : ''}`)
+  } else if (!(await o.capture.installed())) {
+    throw invalid(`no change capture on ${o.reader.mapping.table}: run follow once with --install-capture (it creates ${o.capture.names.table} and a trigger on the legacy table)`, 'install-capture', 'not installed')
+  }
+  let stopping = false
+  const stop = () => (stopping = true)
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  try {
+    for (;;) {
+      const c = await followOnce(deps, o)
+      const s = await followStatus(deps, o)
+      console.log(`follow ${o.run}: +${c.migrated} migrated, ${c.inserted} inserted, ${c.updated} updated, ${c.deleted} deleted; lag ${s.lag_rows} rows, ${s.lag_seconds === null ? 'unknown' : `${s.lag_seconds.toFixed(1)} s`}`)
+      if (f.once) return s.lag_rows ? 4 : 0
+      if (stopping) return 0
+      if (c.migrated + c.inserted + c.updated + c.deleted === 0) await sleep(f.interval * 1000)
+      if (stopping) return 0
+    }
+  } finally {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+  }
+}
+
 async function run(argv: string[]): Promise<number> {
   const [verb = '', ...rest] = argv
   if (verb === '--help' || verb === '-h') {
@@ -141,6 +196,17 @@ async function run(argv: string[]): Promise<number> {
   const url = sourceUrl(v.source)
   let source: Db | undefined
   try {
+    if (verb === 'status') {
+      source = await openSource(url)
+      const db = source
+      return await withSystem(async ({ deps }) => {
+        const r = await legacyRun(deps, v.run)
+        const mapping = r.mapping as Mapping
+        const reader = new LegacyReader(db, mapping, await checkMapping(db, mapping), mapping.tenant_column ? r.tenant_id : null)
+        console.log(statusText(await followStatus(deps, { reader, run: r.name, capture: new Capture(db, mapping) })))
+        return 0
+      })
+    }
     if (verb === 'verify') {
       if (v.all && v.sample) throw new UsageError('give --sample N or --all, not both')
       const sample = v.sample === undefined ? undefined : intOption('sample', v.sample, 0)
@@ -167,6 +233,14 @@ async function run(argv: string[]): Promise<number> {
       if (verb === 'plan') {
         console.log(planText(await planLegacy(deps, { reader, info, run: runName, tenant, rate }), runName))
         return 0
+      }
+      if (verb === 'follow') {
+        const interval = intOption('interval', v.interval, 1, 0)
+        return follow(deps, { reader, run: runName, source: redacted(url, mapping.table), tenant, batchSize, rate, capture: new Capture(reader.db, mapping) }, {
+          install: !!v['install-capture'],
+          once: !!v.once,
+          interval,
+        })
       }
       const total = await reader.countAfter(null)
       const bar = progress(`migrate ${runName}`, total)

@@ -2,6 +2,7 @@
 import type { LegacyPlan } from '../services/legacy/plan.ts'
 import type { MigrateSummary } from '../services/legacy/migrate.ts'
 import type { VerifyReport } from '../services/legacy/verify.ts'
+import type { FollowStatus } from '../services/legacy/follow.ts'
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`
 const duration = (s: number) => (s < 90 ? `${s} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`)
@@ -44,4 +45,14 @@ export function verifyText(r: VerifyReport): string {
   }
   lines.push(`run ${r.run}: checked ${r.checked} rows, ${r.mismatches} mismatched${r.not_migrated ? `; ${r.not_migrated} rows not migrated yet` : ''}`)
   return lines.join('\n')
+}
+
+export function statusText(s: FollowStatus): string {
+  return [
+    `run ${s.run}: ${s.migrated} messages in ${s.batches} batches; checkpoint ${s.checkpoint ?? '(none)'}`,
+    `capture         ${s.capture_installed ? 'installed' : 'not installed (legacy follow --install-capture)'}`,
+    `pending changes ${s.pending_changes}`,
+    `not migrated    ${s.not_migrated} rows past the checkpoint`,
+    `lag             ${s.lag_rows} rows, ${s.lag_seconds === null ? 'unknown seconds (rows behind that no captured change dates)' : `${s.lag_seconds.toFixed(1)} s`}`,
+  ].join('\n')
 }

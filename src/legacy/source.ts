@@ -185,10 +185,15 @@ export class LegacyReader {
     return rows.map((r) => r.id)
   }
 
-  /** Rows after a key (all when null): what is left to migrate. */
-  async countAfter(after: string | null): Promise<number> {
+  /**
+   * Rows after a key (all when null): what is left to migrate. With `excluding` (a capture table),
+   * those it does not list already, so follow's lag counts a row once.
+   */
+  async countAfter(after: string | null, excluding?: string): Promise<number> {
     const params: unknown[] = []
-    const where = this.where(after === null ? [] : [`${this.id} > $${params.push(after)}::${this.idType}`], params)
+    const conditions = after === null ? [] : [`${this.id} > $${params.push(after)}::${this.idType}`]
+    if (excluding) conditions.push(`NOT EXISTS (SELECT 1 FROM ${ident(excluding)} c WHERE c.legacy_id = ${this.id}::text)`)
+    const where = this.where(conditions, params)
     const [row] = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${ident(this.mapping.table)} t ${where}`, params)
     return Number(row!.n)
   }

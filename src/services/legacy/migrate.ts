@@ -6,6 +6,7 @@
  * the re-run finds and reuses (or the orphan collector takes); after (2), the batch is done and
  * the re-run resumes after it; (3) is redone at the next start if it did not finish.
  */
+import type { Queryable } from '../../db/types.ts'
 import type { Deps } from '../../deps.ts'
 import { conflict, invalid } from '../../errors.ts'
 import { newId, sha256Hex } from '../../ids.ts'
@@ -21,6 +22,7 @@ import { findEmailAccountsByAddress } from '../../tiers/oltp/email-accounts.ts'
 import {
   findLegacyIds,
   getLegacyRun,
+  growLegacyBatch,
   insertLegacyBatch,
   insertLegacyIds,
   insertLegacyRun,
@@ -88,7 +90,7 @@ async function dateUndatedBatches(deps: Deps, run: string) {
 }
 
 /** Every tenant and mailbox a batch names must exist; mailboxes named by address become ids. */
-async function resolveMailboxes(deps: Deps, messages: readonly MigratedMessage[]): Promise<Map<string, string>> {
+export async function resolveMailboxes(deps: Deps, messages: readonly MigratedMessage[]): Promise<Map<string, string>> {
   const oltp = deps.tiers.oltp
   const [tenant] = await missingTenants(oltp, [...new Set(messages.map((m) => m.tenant_id))])
   if (tenant) {
@@ -129,7 +131,29 @@ function rowError(m: MigratedMessage, err: unknown): unknown {
 /** A bound later than any row's created (the delete query takes one). */
 const FOREVER = new Date('9999-12-31T00:00:00Z')
 
-async function migrateBatch(deps: Deps, o: MigrateOptions, rows: LegacyRow[], batchNo: number, newRun: boolean): Promise<{ expired: number }> {
+/** Writes one migrated message's body, headers and attachments under its storage key; returns the body's expiry. */
+export async function writeMigratedContent(deps: Deps, tx: Queryable, m: MigratedMessage, key: string): Promise<Date | null> {
+  const body = packBody(m.content_text, m.content_html, deps.config.COMPRESS_MIN_BYTES)
+  const expires = await insertContentObject(tx, { storageKey: key, tenantId: m.tenant_id, kind: m.direction, body, headers: m.headers, since: m.created })
+  for (const a of m.attachments) {
+    const file = { id: newId(), filename: a.filename, mimeType: a.mime_type, bytes: a.bytes, sha256: sha256Hex(a.bytes), storageDisposition: a.storage_disposition }
+    await insertAttachment(tx, m.tenant_id, key, file)
+  }
+  return expires
+}
+
+/**
+ * One batch. `grow` adds rows to an existing batch instead of checkpointing a new one: legacy
+ * follow's rows that appeared below the checkpoint, filed under the batch whose key range holds them.
+ */
+export async function migrateBatch(
+  deps: Deps,
+  o: Pick<MigrateOptions, 'reader' | 'run' | 'source' | 'tenant' | 'faults'>,
+  rows: LegacyRow[],
+  batchNo: number,
+  newRun: boolean,
+  grow = false,
+): Promise<{ expired: number }> {
   const { tiers, config, clock } = deps
   const mapping = o.reader.mapping
   const files = await o.reader.attachments(rows.map((r) => r.legacy_id))
@@ -173,12 +197,7 @@ async function migrateBatch(deps: Deps, o: MigrateOptions, rows: LegacyRow[], ba
           oldest = Math.min(oldest, kept.created.getTime())
           continue
         }
-        const body = packBody(m.content_text, m.content_html, config.COMPRESS_MIN_BYTES)
-        expires.set(m.legacy_id, await insertContentObject(tx, { storageKey: key, tenantId, kind: m.direction, body, headers: m.headers, since: m.created }))
-        for (const a of m.attachments) {
-          const file = { id: newId(), filename: a.filename, mimeType: a.mime_type, bytes: a.bytes, sha256: sha256Hex(a.bytes), storageDisposition: a.storage_disposition }
-          await insertAttachment(tx, tenantId, key, file)
-        }
+        expires.set(m.legacy_id, await writeMigratedContent(deps, tx, m, key))
       }
     }
   })
@@ -214,7 +233,8 @@ async function migrateBatch(deps: Deps, o: MigrateOptions, rows: LegacyRow[], ba
       if (!ref) throw conflict(`legacy row ${m.legacy_id}: tenant ${m.tenant_id} already has an inbound message with Message-ID ${m.rfc822_message_id}`, 'columns.rfc822_message_id')
     }
     if (newRun) await insertLegacyRun(tx, { name: o.run, source: o.source, mapping, tenant_id: o.tenant })
-    await insertLegacyBatch(tx, { run: o.run, batch_no: batchNo, first_key: rows[0]!.legacy_id, last_key: rows.at(-1)!.legacy_id, rows: rows.length, expired })
+    if (grow) await growLegacyBatch(tx, o.run, batchNo, rows.length, expired)
+    else await insertLegacyBatch(tx, { run: o.run, batch_no: batchNo, first_key: rows[0]!.legacy_id, last_key: rows.at(-1)!.legacy_id, rows: rows.length, expired })
     const ids = messages.map((m) => ({
       legacy_id: m.legacy_id,
       tenant_id: m.tenant_id,

@@ -6,6 +6,7 @@
 import type { Queryable } from '../../db/types.ts'
 import { legacyBatches, legacyRuns } from './schema.ts'
 import { selectList } from '../columns.ts'
+import type { MessageRefRow } from './messages.ts'
 
 export type LegacyRun = typeof legacyRuns.$inferSelect
 export type LegacyBatch = typeof legacyBatches.$inferSelect
@@ -164,4 +165,72 @@ export function legacyIdsOfBatch(q: Queryable, run: string, batchNo: number): Pr
     `SELECT legacy_id, tenant_id, message_id, batch_no, parent_legacy_id FROM oltp.legacy_ids WHERE run = $1 AND batch_no = $2`,
     [run, batchNo],
   )
+}
+
+/** A row follow found below the checkpoint (inserted late, or with a lower key) joins the batch whose key range holds it. */
+export async function growLegacyBatch(q: Queryable, run: string, batchNo: number, rows: number, expired: number): Promise<void> {
+  await q.query(`UPDATE oltp.legacy_batches SET rows = rows + $3, expired = expired + $4, dated = false WHERE run = $1 AND batch_no = $2`, [
+    run,
+    batchNo,
+    rows,
+    expired,
+  ])
+}
+
+export type MigratedRefUpdate = Pick<
+  MessageRefRow,
+  | 'id'
+  | 'email_account_id'
+  | 'campaign_id'
+  | 'sequence_step_id'
+  | 'lead_id'
+  | 'parent_message_id'
+  | 'direction'
+  | 'message_type'
+  | 'from_email'
+  | 'to_email'
+  | 'subject'
+  | 'status'
+  | 'rfc822_message_id'
+  | 'created'
+>
+
+/**
+ * A legacy row changed after it was migrated (legacy follow): its ref takes the new metadata in
+ * one statement for the batch; id, tenant and storage key stay. Returns the ids updated.
+ */
+export async function updateMigratedRefs(q: Queryable, tenantId: string, refs: readonly MigratedRefUpdate[]): Promise<string[]> {
+  if (refs.length === 0) return []
+  const col = <K extends keyof MigratedRefUpdate>(k: K) => refs.map((r) => r[k])
+  const rows = await q.query<{ id: string }>(
+    `UPDATE oltp.inbox_message_refs r
+        SET email_account_id = u.email_account_id, campaign_id = u.campaign_id, sequence_step_id = u.sequence_step_id,
+            lead_id = u.lead_id, parent_message_id = u.parent_message_id, direction = u.direction, message_type = u.message_type,
+            from_email = u.from_email, to_email = u.to_email, subject = u.subject, status = u.status,
+            rfc822_message_id = u.rfc822_message_id, created = u.created, updated = now()
+       FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7::uuid[], $8::text[], $9::text[], $10::text[],
+                   $11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[])
+         AS u(id, email_account_id, campaign_id, sequence_step_id, lead_id, parent_message_id, direction, message_type,
+              from_email, to_email, subject, status, rfc822_message_id, created)
+      WHERE r.tenant_id = $1 AND r.id = u.id
+     RETURNING r.id`,
+    [
+      tenantId,
+      col('id'),
+      col('email_account_id'),
+      col('campaign_id'),
+      col('sequence_step_id'),
+      col('lead_id'),
+      col('parent_message_id'),
+      col('direction'),
+      col('message_type'),
+      col('from_email'),
+      col('to_email'),
+      col('subject'),
+      col('status'),
+      col('rfc822_message_id'),
+      refs.map((r) => r.created.toISOString()),
+    ],
+  )
+  return rows.map((r) => r.id)
 }
