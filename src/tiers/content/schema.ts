@@ -42,6 +42,9 @@ export const contentObjects = content.table(
     index('content_objects_expires').on(t.expires).where(sql`${t.expires} is not null and ${t.content_state} = 'present'`),
     // Tombstones by the date they expired: what the prune deletes, oldest first.
     index('content_objects_tombstones').on(t.expires).where(sql`${t.content_state} = 'expired'`),
+    // Bodies still in the clear (written before encryption): what content.encrypt_existing seals,
+    // found without reading the sealed ones; empty once the job is done.
+    index('content_objects_unsealed').on(t.storage_key).where(sql`${t.key_id} is null and ${t.content_state} = 'present'`),
     check('content_objects_compression_type', sql`${t.compression_type} in ('none', 'gzip', 'zstd')`),
     check('content_objects_kind', sql`${t.kind} in ('outbound', 'inbound', 'transactional', 'notification')`),
   ],
@@ -77,7 +80,10 @@ export const attachmentBlobs = content.table(
     nonce: bytea(),
     created: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.tenant_id, t.sha256] })],
+  (t) => [
+    primaryKey({ columns: [t.tenant_id, t.sha256] }),
+    index('attachment_blobs_unsealed').on(t.tenant_id, t.sha256).where(sql`${t.key_id} is null`),
+  ],
 )
 
 export const attachments = content.table(
@@ -105,6 +111,7 @@ export const attachments = content.table(
   (t) => [
     index('attachments_parent').on(t.parent_storage_key),
     index('attachments_blob').on(t.tenant_id, t.blob_sha256).where(sql`${t.blob_sha256} is not null`),
+    index('attachments_unsealed').on(t.id).where(sql`${t.content} is not null and ${t.key_id} is null`),
     foreignKey({ columns: [t.tenant_id, t.blob_sha256], foreignColumns: [attachmentBlobs.tenant_id, attachmentBlobs.sha256] }),
   ],
 )
