@@ -9,6 +9,13 @@ const databaseUrl = z
 /** A retention in days (fractions allowed), with its default. */
 const retentionDays = (days: number) => z.coerce.number().positive().max(36_500).default(days)
 
+/** 32 bytes, base64 (standard or url-safe alphabet). */
+const masterKey = z
+  .string()
+  .trim()
+  .refine((s) => /^[A-Za-z0-9+/_-]{43}=?$/.test(s) && Buffer.from(s, 'base64').length === 32, 'must be 32 bytes, base64 (openssl rand -base64 32)')
+  .optional()
+
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
 
 /** Every setting the process reads, parsed once at start. Unset tier URLs mean embedded PGlite. */
@@ -39,6 +46,14 @@ export const configSchema = z.object({
   /**
    * Large request bodies read at once per process; more answer 503 with Retry-After. Unset: 2 in
    * embedded mode (PGlite writes one statement at a time, so more only hold memory) and 4 on servers.
+  /**
+   * The master key that wraps every tenant's content data key: 32 random bytes, base64
+   * (`openssl rand -base64 32`). Required in server mode; embedded mode generates one and keeps it
+   * in DATA_DIR/content-master-key. Without it no content can be read: back it up apart from the data.
+   */
+  CONTENT_MASTER_KEY: masterKey,
+  /** During a master-key rotation, the key being replaced: data keys still wrapped by it keep opening. */
+  CONTENT_MASTER_KEY_PREVIOUS: masterKey,
    */
   MAX_CONCURRENT_LARGE_BODIES: z.coerce.number().int().min(1).max(256).optional(),
   /**

@@ -18,11 +18,14 @@ export interface PageRequest {
 
 const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url')
 
+/** A bigint serial id (the audit log's), as decimal text. */
+const isSerial = (id: string) => /^[1-9][0-9]{0,18}$/.test(id)
+
 /** The id a cursor names; a cursor this API did not issue is a validation error naming `cursor`. */
-function cursorId(cursor: string | undefined): string | undefined {
+function cursorId(cursor: string | undefined, valid: (id: string) => boolean = isUuid): string | undefined {
   if (cursor === undefined) return undefined
   const id = Buffer.from(cursor, 'base64url').toString('utf8')
-  if (!isUuid(id)) throw invalid('invalid cursor', 'cursor', 'not a cursor this API issued')
+  if (!valid(id)) throw invalid('invalid cursor', 'cursor', 'not a cursor this API issued')
   return id.toLowerCase()
 }
 
@@ -39,4 +42,12 @@ export async function paged<T extends { id: string }>(
   list: (keyset: { before?: string; limit: number }) => Promise<T[]>,
 ): Promise<Page<T>> {
   return pageOf(await list({ before: cursorId(page.cursor), limit: page.limit }), page.limit)
+}
+
+/** The same, for a listing keyed by a bigint serial instead of a UUIDv7 (the audit log). */
+export async function pagedBySerial<T extends { id: string }>(
+  page: PageRequest,
+  list: (keyset: { before?: string; limit: number }) => Promise<T[]>,
+): Promise<Page<T>> {
+  return pageOf(await list({ before: cursorId(page.cursor, isSerial), limit: page.limit }), page.limit)
 }

@@ -12,6 +12,7 @@ import { openTiers, type Tiers } from './db/tiers.ts'
 import type { Deps } from './deps.ts'
 import { requestIdsForLog } from './request-context.ts'
 import { GroupCommit } from './services/group-commit.ts'
+import { ContentKeys } from './services/content-keys.ts'
 import { Monitor } from './services/monitor.ts'
 import { OutboxRelay } from './services/outbox.ts'
 
@@ -50,11 +51,14 @@ export interface DepsOptions {
   log?: Logger
   adminToken?: string
   clock?: Clock
+  /** false: new content is written in the clear (the encryption benchmark's baseline only). */
+  sealContent?: boolean
 }
 
 /** The one place a Deps is built, over tiers that are already open. */
-export function buildDeps(tiers: Tiers, { config, log = createLogger(config), adminToken = '', clock = systemClock }: DepsOptions): Deps {
-  const deps = { config, tiers, log, adminToken, clock, outbox: new OutboxRelay(tiers, log), fetchText: cachedFetchText() } as Deps
+export function buildDeps(tiers: Tiers, { config, log = createLogger(config), adminToken = '', clock = systemClock, sealContent }: DepsOptions): Deps {
+  const contentKeys = ContentKeys.fromConfig(tiers.content, log, config, { sealing: sealContent })
+  const deps = { config, tiers, log, adminToken, clock, contentKeys, outbox: new OutboxRelay(tiers, log), fetchText: cachedFetchText() } as Deps
   // The monitor reads through the Deps it belongs to, so it is made once they exist.
   deps.monitor = new Monitor(deps)
   deps.writes = new GroupCommit(deps)

@@ -5,6 +5,7 @@ import { AppError } from '../errors.ts'
 import { router } from './env.ts'
 import { onError, problem } from './problem.ts'
 import { adminAuth, requireScope, tenantAuth } from './auth.ts'
+import { auditTrail } from './audit-trail.ts'
 import { largeBodyGate } from './body-gate.ts'
 import { jsonEndsWithNewline } from './json-newline.ts'
 import { describeIdempotency, idempotency } from './idempotency.ts'
@@ -32,6 +33,7 @@ import { apiKeyRoutes } from './routes/api-keys.ts'
 import { suppressionRoutes } from './routes/suppressions.ts'
 import { webhookRoutes, webhookSettingsRoutes } from './routes/webhooks.ts'
 import { erasureRequestRoutes } from './routes/erasure-requests.ts'
+import { adminAuditLogRoutes, auditLogRoutes } from './routes/audit-log.ts'
 
 /**
  * Every answer forbids MIME sniffing, and JSON is not cached by browsers or proxies (it carries
@@ -75,13 +77,16 @@ export function createApp(deps: Deps) {
   app.route('/', healthRoutes(deps))
   app.get('/metrics', admin, async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.registry.contentType }))
 
-  app.use('/v1/tenants/*', admin, idempotent.operator)
+  // The audit trail follows the credential: who acts is known, and refusals before it are not recorded.
+  const adminAudit = auditTrail(deps, 'admin')
+  app.use('/v1/tenants/*', admin, adminAudit, idempotent.operator)
   app.route('/v1/tenants', tenantRoutes(deps))
   // Providers cannot send an API key: each delivery is verified by its signature (src/webhooks).
   app.route('/v1/webhooks', webhookRoutes(deps))
-  app.use('/v1/admin/*', admin, idempotent.operator)
+  app.use('/v1/admin/*', admin, adminAudit, idempotent.operator)
   app.route('/v1/admin', adminRoutes(deps))
   app.route('/v1/admin', overviewRoutes(deps))
+  app.route('/v1/admin', adminAuditLogRoutes(deps))
   // The page is public: it holds no data, and asks for the admin token to read the overview.
   app.route('/dashboard', dashboardRoutes())
 
@@ -102,10 +107,12 @@ export function createApp(deps: Deps) {
     { path: '/v1/api-keys', routes: apiKeyRoutes(deps), read: 'admin', write: 'admin' },
     { path: '/v1/webhook-settings', routes: webhookSettingsRoutes(deps), read: 'admin', write: 'admin' },
     { path: '/v1/erasure-requests', routes: erasureRequestRoutes(deps), read: 'admin', write: 'admin' },
+    { path: '/v1/audit-log', routes: auditLogRoutes(deps), read: 'admin', write: 'admin' },
   ] as const
   const auth = tenantAuth(deps)
+  const keyAudit = auditTrail(deps, 'key')
   for (const { path, routes, read, write } of tenantScoped) {
-    app.use(`${path}/*`, auth, requireScope({ read, write }), idempotent.tenant)
+    app.use(`${path}/*`, auth, keyAudit, requireScope({ read, write }), idempotent.tenant)
     app.route(path, routes)
   }
 

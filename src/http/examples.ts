@@ -413,3 +413,17 @@ export const tenantDeletion = {
   tiers: { oltp: {}, content: {}, analytics: { events: 18240, rollup_daily: 1312 }, queue: { archived: 96 } },
 }
 export const suspendedTenant = { ...tenant, status: 'suspended' }
+
+/** An audit entry (GET /v1/audit-log). */
+export const auditEntry = {
+  id: '18342',
+  tenant_id: ID.tenant,
+  actor: `api_key:${ID.apiKey}`,
+  action: 'campaign.update',
+  target_type: 'campaign',
+  target_id: ID.campaign,
+  detail: { fields: ['status'] },
+  request_id: '5f0c7a4e-2f4b-4d59-9a43-3e1b7d1f0b8a',
+  outcome: 'succeeded',
+  created: '2026-03-04T15:02:11.906Z',
+}

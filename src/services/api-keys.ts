@@ -3,6 +3,7 @@
  * listed and revoked through the API, and resolved on every request.
  */
 import type { Deps } from '../deps.ts'
+import { audit } from './audit.ts'
 import { AppError, invalid, notFound } from '../errors.ts'
 import { newApiKey, newId, sha256Hex } from '../ids.ts'
 import { paged, type PageRequest } from '../pagination.ts'
@@ -17,7 +18,15 @@ export interface NewKeyRequest {
 }
 
 /** Makes a key for the tenant; the key itself is in the answer only, its sha256 in the database. */
-export async function createApiKey(deps: Deps, tenantId: string, r: NewKeyRequest, q: Queryable = deps.tiers.oltp) {
+export const createApiKey = (deps: Deps, tenantId: string, r: NewKeyRequest) =>
+  deps.tiers.oltp.transaction(async (tx) => {
+    const row = await issueApiKey(deps, tenantId, r, tx)
+    await audit(tx, { tenantId, action: 'api_key.create', targetType: 'api_key', targetId: row.id, detail: { scopes: row.scopes } })
+    return row
+  })
+
+/** The key itself, in the caller's transaction (a new tenant's first key commits with the tenant, under its record). */
+export async function issueApiKey(deps: Deps, tenantId: string, r: NewKeyRequest, q: Queryable) {
   const expiresAt = r.expires_at ? new Date(r.expires_at) : null
   if (expiresAt && expiresAt.getTime() <= deps.clock.now()) throw invalid('expires_at is in the past', 'expires_at', 'must be in the future')
   const key = newApiKey()
@@ -38,9 +47,12 @@ export const listKeys = (deps: Deps, tenantId: string, page: PageRequest) =>
 
 /** Revoked at once: the next request with the key is refused, in every API process. */
 export async function revokeKey(deps: Deps, tenantId: string, id: string) {
-  const row = await revokeApiKey(deps.tiers.oltp, tenantId, id, new Date(deps.clock.now()))
-  if (!row) throw notFound('API key', 'id')
-  return row
+  return deps.tiers.oltp.transaction(async (tx) => {
+    const row = await revokeApiKey(tx, tenantId, id, new Date(deps.clock.now()))
+    if (!row) throw notFound('API key', 'id')
+    await audit(tx, { tenantId, action: 'api_key.revoke', targetType: 'api_key', targetId: id })
+    return row
+  })
 }
 
 /**

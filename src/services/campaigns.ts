@@ -4,6 +4,7 @@
  * so refs keep their foreign keys and analytics keep their counts under the same ids.
  */
 import type { Deps } from '../deps.ts'
+import { audit, audited, changed } from './audit.ts'
 import { conflict, conflictWith, notFound } from '../errors.ts'
 import { newId } from '../ids.ts'
 import { paged, type PageRequest } from '../pagination.ts'
@@ -23,7 +24,12 @@ import {
 } from '../tiers/oltp/campaigns.ts'
 import { checkTransition, type CampaignStatus } from './campaign-status.ts'
 
-export const createCampaign = (deps: Deps, tenantId: string, name: string) => insertCampaign(deps.tiers.oltp, { tenantId, id: newId(), name })
+export const createCampaign = (deps: Deps, tenantId: string, name: string) =>
+  audited(
+    deps.tiers.oltp,
+    (tx) => insertCampaign(tx, { tenantId, id: newId(), name }),
+    (row) => ({ tenantId, action: 'campaign.create', targetType: 'campaign', targetId: row.id }),
+  )
 
 export async function listCampaigns(deps: Deps, tenantId: string, page: PageRequest) {
   return paged(page, (keyset) => listRows(deps.tiers.oltp, tenantId, keyset))
@@ -51,16 +57,21 @@ export async function updateCampaign(deps: Deps, tenantId: string, id: string, p
       }
     }
     if (!moves && patch.name === undefined) return current
-    return (await updateCampaignRow(tx, tenantId, id, { name: patch.name, status: moves ? patch.status : undefined }))!
+    const row = (await updateCampaignRow(tx, tenantId, id, { name: patch.name, status: moves ? patch.status : undefined }))!
+    await audit(tx, { tenantId, action: 'campaign.update', targetType: 'campaign', targetId: id, detail: changed(patch) })
+    return row
   })
 }
 
 export async function deleteCampaign(deps: Deps, tenantId: string, id: string): Promise<void> {
-  const result = await deleteCampaignRow(deps.tiers.oltp, tenantId, id)
-  if (result === 'missing') throw notFound('campaign')
-  if (result === 'in_use') {
-    throw conflictWith('messages name this campaign or its steps; archive it instead (status archived)', 'id', 'has messages')
-  }
+  await deps.tiers.oltp.transaction(async (tx) => {
+    const result = await deleteCampaignRow(tx, tenantId, id)
+    if (result === 'missing') throw notFound('campaign')
+    if (result === 'in_use') {
+      throw conflictWith('messages name this campaign or its steps; archive it instead (status archived)', 'id', 'has messages')
+    }
+    await audit(tx, { tenantId, action: 'campaign.delete', targetType: 'campaign', targetId: id })
+  })
 }
 
 export async function addStep(
@@ -70,16 +81,19 @@ export async function addStep(
   s: { step_number: number; subject?: string | null; delay_days: number },
 ) {
   if (!(await campaignExists(deps.tiers.oltp, tenantId, campaignId))) throw notFound('campaign')
-  const row = await insertSequenceStep(deps.tiers.oltp, {
-    tenantId,
-    id: newId(),
-    campaignId,
-    stepNumber: s.step_number,
-    subject: s.subject ?? null,
-    delayDays: s.delay_days,
+  return deps.tiers.oltp.transaction(async (tx) => {
+    const row = await insertSequenceStep(tx, {
+      tenantId,
+      id: newId(),
+      campaignId,
+      stepNumber: s.step_number,
+      subject: s.subject ?? null,
+      delayDays: s.delay_days,
+    })
+    if (!row) throw conflict('this campaign already has a step with that number', 'step_number')
+    await audit(tx, { tenantId, action: 'sequence_step.create', targetType: 'sequence_step', targetId: row.id, detail: { campaign_id: campaignId } })
+    return row
   })
-  if (!row) throw conflict('this campaign already has a step with that number', 'step_number')
-  return row
 }
 
 export async function listSteps(deps: Deps, tenantId: string, campaignId: string) {
@@ -101,18 +115,24 @@ export async function updateStep(
   s: { step_number?: number; subject?: string | null; delay_days?: number },
 ) {
   if (s.step_number === undefined && s.subject === undefined && s.delay_days === undefined) return getStep(deps, tenantId, campaignId, stepId)
-  const row = await updateSequenceStep(deps.tiers.oltp, tenantId, campaignId, stepId, {
-    stepNumber: s.step_number,
-    subject: s.subject,
-    delayDays: s.delay_days,
+  return deps.tiers.oltp.transaction(async (tx) => {
+    const row = await updateSequenceStep(tx, tenantId, campaignId, stepId, {
+      stepNumber: s.step_number,
+      subject: s.subject,
+      delayDays: s.delay_days,
+    })
+    if (row === 'conflict') throw conflict('this campaign already has a step with that number', 'step_number')
+    if (!row) throw notFound('sequence step')
+    await audit(tx, { tenantId, action: 'sequence_step.update', targetType: 'sequence_step', targetId: stepId, detail: changed(s) })
+    return row
   })
-  if (row === 'conflict') throw conflict('this campaign already has a step with that number', 'step_number')
-  if (!row) throw notFound('sequence step')
-  return row
 }
 
 export async function deleteStep(deps: Deps, tenantId: string, campaignId: string, stepId: string): Promise<void> {
-  const result = await deleteSequenceStep(deps.tiers.oltp, tenantId, campaignId, stepId)
-  if (result === 'missing') throw notFound('sequence step')
-  if (result === 'in_use') throw conflictWith('messages name this step; it stays with them', 'id', 'has messages')
+  await deps.tiers.oltp.transaction(async (tx) => {
+    const result = await deleteSequenceStep(tx, tenantId, campaignId, stepId)
+    if (result === 'missing') throw notFound('sequence step')
+    if (result === 'in_use') throw conflictWith('messages name this step; it stays with them', 'id', 'has messages')
+    await audit(tx, { tenantId, action: 'sequence_step.delete', targetType: 'sequence_step', targetId: stepId, detail: { campaign_id: campaignId } })
+  })
 }

@@ -4,6 +4,7 @@
  * new mailbox. One that messages name is never deleted (409): set its status to archived.
  */
 import type { Deps } from '../deps.ts'
+import { audit, changed } from './audit.ts'
 import { conflict, conflictWith, notFound } from '../errors.ts'
 import { newId } from '../ids.ts'
 import { paged, type PageRequest } from '../pagination.ts'
@@ -19,14 +20,17 @@ import {
 export const EMAIL_ACCOUNT_STATUSES = ['active', 'paused', 'archived'] as const
 
 export async function createEmailAccount(deps: Deps, tenantId: string, a: { email_address: string; display_name?: string | null }) {
-  const row = await insertEmailAccount(deps.tiers.oltp, {
-    tenantId,
-    id: newId(),
-    emailAddress: a.email_address,
-    displayName: a.display_name ?? null,
+  return deps.tiers.oltp.transaction(async (tx) => {
+    const row = await insertEmailAccount(tx, {
+      tenantId,
+      id: newId(),
+      emailAddress: a.email_address,
+      displayName: a.display_name ?? null,
+    })
+    if (!row) throw conflict('this tenant already has that email address', 'email_address')
+    await audit(tx, { tenantId, action: 'email_account.create', targetType: 'email_account', targetId: row.id })
+    return row
   })
-  if (!row) throw conflict('this tenant already has that email address', 'email_address')
-  return row
 }
 
 export async function listEmailAccounts(deps: Deps, tenantId: string, page: PageRequest) {
@@ -46,13 +50,19 @@ export async function updateEmailAccount(
   patch: { display_name?: string | null; status?: (typeof EMAIL_ACCOUNT_STATUSES)[number] },
 ) {
   if (patch.display_name === undefined && patch.status === undefined) return getEmailAccount(deps, tenantId, id)
-  const row = await updateRow(deps.tiers.oltp, tenantId, id, { displayName: patch.display_name, status: patch.status })
-  if (!row) throw notFound('email account')
-  return row
+  return deps.tiers.oltp.transaction(async (tx) => {
+    const row = await updateRow(tx, tenantId, id, { displayName: patch.display_name, status: patch.status })
+    if (!row) throw notFound('email account')
+    await audit(tx, { tenantId, action: 'email_account.update', targetType: 'email_account', targetId: id, detail: changed(patch) })
+    return row
+  })
 }
 
 export async function deleteEmailAccount(deps: Deps, tenantId: string, id: string): Promise<void> {
-  const result = await deleteRow(deps.tiers.oltp, tenantId, id)
-  if (result === 'missing') throw notFound('email account')
-  if (result === 'in_use') throw conflictWith('messages name this mailbox; archive it instead (status archived)', 'id', 'has messages')
+  await deps.tiers.oltp.transaction(async (tx) => {
+    const result = await deleteRow(tx, tenantId, id)
+    if (result === 'missing') throw notFound('email account')
+    if (result === 'in_use') throw conflictWith('messages name this mailbox; archive it instead (status archived)', 'id', 'has messages')
+    await audit(tx, { tenantId, action: 'email_account.delete', targetType: 'email_account', targetId: id })
+  })
 }

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod'
 import type { Deps } from '../deps.ts'
+import { auditEventsAccepted } from './audit.ts'
 import { jsonBytes, MAX_EVENT_METADATA_BYTES } from '../limits.ts'
 import type { ErrorCode } from '../errors.ts'
 import { BOUNCE_REASONS, kindOf, type BounceReason } from '../inbound/reasons.ts'
@@ -119,11 +120,12 @@ export async function acceptEvents(deps: Deps, tenantId: string, incoming: reado
   }
   // One tenant per chunk, named in the message headers: its as_of looks for its own waiting events.
   const acceptedAt = new Date(deps.clock.now()).toISOString()
-  const chunks = []
+  const chunks: Parameters<typeof sendEvents>[1][number][] = []
   for (let i = 0; i < accepted.length; i += CHUNK) {
     const { envelope } = envelopeFor('events.apply', { events: accepted.slice(i, i + CHUNK), accepted_at: acceptedAt })
     chunks.push({ message: envelope, headers: { tenant_id: tenantId } })
   }
-  await sendEvents(deps.tiers.queue, chunks)
+  // The queue is not OLTP: recorded around the send (an intent first), one entry per request however many events.
+  if (chunks.length) await auditEventsAccepted(deps, tenantId, { accepted: acceptedIds.length, rejected: rejected.length }, () => sendEvents(deps.tiers.queue, chunks))
   return { accepted: acceptedIds, rejected }
 }

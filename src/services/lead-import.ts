@@ -13,6 +13,7 @@
  * person; the suppression still blocks sending to them) and counted in `suppressed`.
  */
 import type { Deps } from '../deps.ts'
+import { audit } from './audit.ts'
 import { AppError, type FieldError } from '../errors.ts'
 import { newId } from '../ids.ts'
 import { MAX_IMPORT_ERRORS, MAX_IMPORT_ROWS } from '../limits.ts'
@@ -75,6 +76,7 @@ export async function importLeads(deps: Deps, tenantId: string, source: ImportSo
       updated += written.updated
       suppressed += (await suppressedAmong(tx, tenantId, batch.map((l) => normalizeAddress(l.email)))).size
     }
+    await audit(tx, { tenantId, action: 'lead.import', targetType: 'lead_import', targetId: null, detail: { rows, created, updated, failed } })
   })
   return {
     rows,

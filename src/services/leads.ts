@@ -4,6 +4,7 @@
  * out of use. Deleting a person's data everywhere is an erasure, not this.
  */
 import type { Deps } from '../deps.ts'
+import { audit, changed } from './audit.ts'
 import { conflict, conflictWith, notFound } from '../errors.ts'
 import { newId } from '../ids.ts'
 import { paged, type PageRequest } from '../pagination.ts'
@@ -19,15 +20,18 @@ export interface LeadFields {
 }
 
 export async function createLead(deps: Deps, tenantId: string, l: LeadFields) {
-  const row = await insertLead(deps.tiers.oltp, {
-    tenantId,
-    id: newId(),
-    email: l.email,
-    firstName: l.first_name ?? null,
-    lastName: l.last_name ?? null,
+  return deps.tiers.oltp.transaction(async (tx) => {
+    const row = await insertLead(tx, {
+      tenantId,
+      id: newId(),
+      email: l.email,
+      firstName: l.first_name ?? null,
+      lastName: l.last_name ?? null,
+    })
+    if (!row) throw conflict('this tenant already has a lead with that email', 'email')
+    await audit(tx, { tenantId, action: 'lead.create', targetType: 'lead', targetId: row.id })
+    return row
   })
-  if (!row) throw conflict('this tenant already has a lead with that email', 'email')
-  return row
 }
 
 /** Newest first; with an email, the one lead with that address (or none). */
@@ -44,19 +48,25 @@ export async function getLead(deps: Deps, tenantId: string, id: string) {
 /** A field left out keeps its value; null clears a name. A new email must be free in the tenant (409). */
 export async function updateLead(deps: Deps, tenantId: string, id: string, patch: Partial<LeadFields> & { status?: (typeof LEAD_STATUSES)[number] }) {
   if (Object.values(patch).every((v) => v === undefined)) return getLead(deps, tenantId, id)
-  const row = await updateRow(deps.tiers.oltp, tenantId, id, {
-    email: patch.email,
-    firstName: patch.first_name,
-    lastName: patch.last_name,
-    status: patch.status,
+  return deps.tiers.oltp.transaction(async (tx) => {
+    const row = await updateRow(tx, tenantId, id, {
+      email: patch.email,
+      firstName: patch.first_name,
+      lastName: patch.last_name,
+      status: patch.status,
+    })
+    if (row === 'conflict') throw conflict('this tenant already has a lead with that email', 'email')
+    if (!row) throw notFound('lead')
+    await audit(tx, { tenantId, action: 'lead.update', targetType: 'lead', targetId: id, detail: changed(patch) })
+    return row
   })
-  if (row === 'conflict') throw conflict('this tenant already has a lead with that email', 'email')
-  if (!row) throw notFound('lead')
-  return row
 }
 
 export async function deleteLead(deps: Deps, tenantId: string, id: string): Promise<void> {
-  const result = await deleteRow(deps.tiers.oltp, tenantId, id)
-  if (result === 'missing') throw notFound('lead')
-  if (result === 'in_use') throw conflictWith('messages name this lead; archive it instead (status archived)', 'id', 'has messages')
+  await deps.tiers.oltp.transaction(async (tx) => {
+    const result = await deleteRow(tx, tenantId, id)
+    if (result === 'missing') throw notFound('lead')
+    if (result === 'in_use') throw conflictWith('messages name this lead; archive it instead (status archived)', 'id', 'has messages')
+    await audit(tx, { tenantId, action: 'lead.delete', targetType: 'lead', targetId: id })
+  })
 }

@@ -14,6 +14,7 @@ import type { Queryable } from '../db/types.ts'
 import { insertAttachment, type NewAttachment } from '../tiers/content/attachments.ts'
 import { packBody, type PackedBody } from '../tiers/content/codec.ts'
 import { deleteContentObject, insertContentObject } from '../tiers/content/objects.ts'
+import { sealWrite, type SealedWrite } from './content-seal.ts'
 import { findInboundByRfc822Id, insertMessageRef, markBounced, type MessageRefRow } from '../tiers/oltp/messages.ts'
 import type { MessageType } from '../tiers/oltp/schema.ts'
 import type { JobPayload } from '../jobs/specs.ts'
@@ -21,6 +22,7 @@ import { envelopeFor } from '../jobs/enqueue.ts'
 import type { Envelope } from '../jobs/envelope.ts'
 import { currentRequestIds, withRequestIds, type RequestIds } from '../request-context.ts'
 import { enqueueEnvelopesWithinOltp } from './outbox.ts'
+import { auditMessagesCreated } from './audit.ts'
 import { applySignals, type DeliverySignal } from './suppressions.ts'
 
 export interface HeaderField {
@@ -132,17 +134,19 @@ export function prepareWrite(deps: Deps, tenantId: string, m: CheckedMessage, an
   return { tenantId, m, storageKey: messageKey(tenantId, m.id), body, attachments, answers, requestIds: currentRequestIds() }
 }
 
-/** The content rows of one message, inside the caller's content transaction. */
-async function insertContent(tx: Queryable, p: PreparedWrite): Promise<void> {
-  await insertContentObject(tx, { storageKey: p.storageKey, tenantId: p.tenantId, kind: p.m.direction, body: p.body, headers: p.m.headers })
-  for (const a of p.attachments) await insertAttachment(tx, p.tenantId, p.storageKey, a)
+/** The content rows of one message, sealed under its tenant's key, inside the caller's content transaction. */
+async function insertContent(tx: Queryable, p: PreparedWrite, sealed: SealedWrite): Promise<void> {
+  await insertContentObject(tx, { storageKey: p.storageKey, tenantId: p.tenantId, kind: p.m.direction, body: sealed.body })
+  for (const a of sealed.attachments) await insertAttachment(tx, p.tenantId, p.storageKey, a)
 }
 
 /** Writes the content of every message in one transaction (one commit however many). */
 export async function commitContent(deps: Deps, writes: readonly PreparedWrite[]): Promise<number> {
+  // Sealed before the transaction: a tenant's first write makes its key, which must not wait on the transaction's connection.
+  const sealed = await Promise.all(writes.map((p) => sealWrite(deps, p.tenantId, p.storageKey, p.body, p.m.headers, p.attachments)))
   await deps.tiers.content.transaction(async (tx) => {
     // Issued together: the driver sends them in one write and the server answers in one round trip.
-    await Promise.all(writes.map((p) => insertContent(tx, p)))
+    await Promise.all(writes.map((p, i) => insertContent(tx, p, sealed[i]!)))
   })
   return deps.clock.now()
 }
@@ -225,6 +229,7 @@ export async function commitRefs(deps: Deps, writes: readonly PreparedWrite[], c
       jobs.push(job.envelope)
     }
     viaOutbox = await enqueueEnvelopesWithinOltp(tiers, tx, queue, jobs)
+    await auditMessagesCreated(tx, writes, out)
     return out
   })
   if (viaOutbox) void deps.outbox.kick()

@@ -8,9 +8,9 @@ import { newId } from '../ids.ts'
 import { messageIds } from '../inbound/parse.ts'
 import { paged, type Page, type PageRequest } from '../pagination.ts'
 import { getAttachment, listAttachments } from '../tiers/content/attachments.ts'
-import { unpackBody } from '../tiers/content/codec.ts'
 import { getContentObject } from '../tiers/content/objects.ts'
 import { checkMessageReferences, getMessageRef, getThread, listMessageRefs, type MessageFilter, type MessageRefRow } from '../tiers/oltp/messages.ts'
+import { openBytes, openContent } from './content-seal.ts'
 import { normalizeAddress, suppressedRecipient } from './suppressions.ts'
 import { prepareWrite, type AttachmentInput, type CheckedMessage, type HeaderField, type WriteFaults } from './message-write.ts'
 
@@ -125,7 +125,7 @@ async function readContent(deps: Deps, ref: MessageRefRow) {
   }
   // The write order guarantees a ref its content: a missing row here is a server fault, not a 404.
   if (!row) throw new Error(`content ${ref.content_storage_key} missing for message ${ref.id}`)
-  return { ...unpackBody(row), headers: row.headers ?? [] }
+  return openContent(deps, ref.tenant_id, row)
 }
 
 export type MessageContent = Awaited<ReturnType<typeof readContent>>
@@ -151,8 +151,10 @@ export async function getMessageAttachment(deps: Deps, tenantId: string, id: str
   if (ref.content_state === 'expired') throw gone('the content of this message expired')
   const row = await getAttachment(deps.tiers.content, ref.tenant_id, ref.content_storage_key, attachmentId)
   if (!row) throw notFound('attachment')
-  if (!row.content) throw gone('this attachment expired under the retention policy')
-  return { ...row, content: row.content }
+  const { content, key_id: _k, nonce: _n, sealed_as: _s, ...meta } = row
+  const bytes = await openBytes(deps, ref.tenant_id, row)
+  if (!bytes) throw gone('this attachment expired under the retention policy')
+  return { ...meta, content: bytes }
 }
 
 /** The whole conversation the message belongs to, oldest first. */

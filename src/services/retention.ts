@@ -5,10 +5,12 @@
  * instead of growing into one giant transaction.
  */
 import type { Deps } from '../deps.ts'
+import { bracketed } from './audit.ts'
 import { enqueue } from '../jobs/enqueue.ts'
 import { messageIdOfKey } from '../storage-keys.ts'
 import { collectUnreferencedBlobs } from '../tiers/content/attachments.ts'
 import { ARCHIVE_ZSTD_LEVEL, packBody, unpackBody } from '../tiers/content/codec.ts'
+import { openStored, sealContent } from './content-seal.ts'
 import type { ContentKind } from '../tiers/content/objects.ts'
 import {
   deleteExpiredNotifications,
@@ -30,8 +32,11 @@ export const getPolicy = (deps: Deps, tenantId: string) => readPolicy(deps.tiers
 
 /** Replaces the policy; stored expiries follow shortly after, recomputed in batches by a job. */
 export async function setPolicy(deps: Deps, tenantId: string, policy: RetentionPolicy): Promise<RetentionPolicy> {
-  await putPolicy(deps.tiers.content, tenantId, policy)
-  await enqueue(deps.tiers.queue, 'content.recompute_expiry', { tenant_id: tenantId })
+  // The content tier is not OLTP: the intent is recorded first (src/services/audit.ts).
+  await bracketed(deps, { tenantId, action: 'retention_policy.update', targetType: 'retention_policy', targetId: tenantId, detail: policy }, async () => {
+    await putPolicy(deps.tiers.content, tenantId, policy)
+    await enqueue(deps.tiers.queue, 'content.recompute_expiry', { tenant_id: tenantId })
+  })
   return policy
 }
 
@@ -94,13 +99,15 @@ export async function archiveDue(deps: Deps, batch: number): Promise<ArchiveRun>
   let before = 0
   let after = 0
   for (const row of rows) {
-    const { content_text, content_html } = unpackBody(row)
+    const clear = await openStored(deps.contentKeys, row.tenant_id, row)
+    const { content_text, content_html } = unpackBody(clear)
     // minBytes 0: in the archive even small bodies are worth a frame.
     const packed = packBody(content_text, content_html, 0, 'zstd', ARCHIVE_ZSTD_LEVEL)
     before += (row.content_text_packed?.length ?? 0) + (row.content_html_packed?.length ?? 0)
     before += Buffer.byteLength(row.content_text ?? '') + Buffer.byteLength(row.content_html ?? '')
-    after += packed.stored_size_bytes
-    await storeArchived(deps.tiers.content, row.storage_key, packed)
+    const sealed = await sealContent(deps, row.tenant_id, row.storage_key, packed, clear.headers)
+    after += sealed.stored_size_bytes
+    await storeArchived(deps.tiers.content, row.storage_key, sealed)
   }
   return { archived: rows.length, bytes_before: before, bytes_after: after, more: rows.length === batch }
 }

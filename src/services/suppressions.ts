@@ -13,6 +13,7 @@
  */
 import type { Config } from '../config.ts'
 import type { Deps } from '../deps.ts'
+import { audit } from './audit.ts'
 import type { Queryable } from '../db/types.ts'
 import { invalid, notFound } from '../errors.ts'
 import { newId } from '../ids.ts'
@@ -111,9 +112,13 @@ export async function listSuppressions(deps: Deps, tenantId: string, page: PageR
 /** Suppresses an address by hand; one already listed is answered as it is (created: false). */
 export async function addSuppression(deps: Deps, tenantId: string, input: { email: string; note?: string | null }) {
   const email = normalizeAddress(input.email)
-  const [row] = await insertSuppressions(deps.tiers.oltp, [
-    { tenantId, id: newId(), email, reason: 'manual', bounceReason: null, source: 'api', sourceMessageId: null, note: input.note ?? null },
-  ])
+  const row = await deps.tiers.oltp.transaction(async (tx) => {
+    const [row] = await insertSuppressions(tx, [
+      { tenantId, id: newId(), email, reason: 'manual', bounceReason: null, source: 'api', sourceMessageId: null, note: input.note ?? null },
+    ])
+    if (row) await audit(tx, { tenantId, action: 'suppression.create', targetType: 'suppression', targetId: row.id })
+    return row
+  })
   if (row) return { suppression: view(row), created: true }
   const existing = await findSuppression(deps.tiers.oltp, tenantId, email)
   if (!existing) throw new Error(`suppression of ${email} conflicted but is not there`)
@@ -121,7 +126,12 @@ export async function addSuppression(deps: Deps, tenantId: string, input: { emai
 }
 
 export async function removeSuppression(deps: Deps, tenantId: string, email: string): Promise<void> {
-  if (!(await deleteSuppression(deps.tiers.oltp, tenantId, normalizeAddress(email)))) throw notFound('suppression', 'email')
+  const address = normalizeAddress(email)
+  await deps.tiers.oltp.transaction(async (tx) => {
+    if (!(await deleteSuppression(tx, tenantId, address))) throw notFound('suppression', 'email')
+    // The address is the target (redacted by a person's erasure like any audit text naming it).
+    await audit(tx, { tenantId, action: 'suppression.delete', targetType: 'suppression', targetId: address.slice(0, 100) })
+  })
 }
 
 export async function checkSuppression(deps: Deps, tenantId: string, email: string) {

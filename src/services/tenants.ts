@@ -9,13 +9,15 @@ import { newId } from '../ids.ts'
 import { paged, type PageRequest } from '../pagination.ts'
 import { SCOPES } from '../scopes.ts'
 import { insertTenant, listTenants as listRows, lockTenant, setTenantLimits, setTenantStatus, type TenantLimits } from '../tiers/oltp/tenants.ts'
-import { createApiKey } from './api-keys.ts'
+import { issueApiKey } from './api-keys.ts'
+import { audit, changed } from './audit.ts'
 
 /** A tenant and its first API key, in one transaction; the key is returned once and only its hash is kept. */
 export async function createTenant(deps: Deps, name: string) {
   return deps.tiers.oltp.transaction(async (tx) => {
     const tenant = await insertTenant(tx, newId(), name)
-    const key = await createApiKey(deps, tenant.id, { name: 'default', scopes: SCOPES }, tx)
+    const key = await issueApiKey(deps, tenant.id, { name: 'default', scopes: SCOPES }, tx)
+    await audit(tx, { tenantId: tenant.id, action: 'tenant.create', targetType: 'tenant', targetId: tenant.id, detail: { api_key_id: key.id } })
     return { tenant, api_key: key.key }
   })
 }
@@ -35,8 +37,13 @@ export async function updateTenant(deps: Deps, tenantId: string, change: TenantC
     const tenant = await lockTenant(tx, tenantId)
     if (!tenant) throw notFound('tenant', 'id')
     if (tenant.status === 'deleting') throw conflictWith('this tenant is being deleted', 'status', 'is deleting')
-    if (status !== undefined && status !== tenant.status) await setTenantStatus(tx, tenantId, status)
-    return (await setTenantLimits(tx, tenantId, limits))!
+    const moves = status !== undefined && status !== tenant.status
+    if (moves) await setTenantStatus(tx, tenantId, status)
+    const row = (await setTenantLimits(tx, tenantId, limits))!
+    // Suspending and reactivating are their own actions: an operator looks for them by name.
+    const action = moves ? (status === 'suspended' ? 'tenant.suspend' : 'tenant.activate') : 'tenant.update'
+    await audit(tx, { tenantId, action, targetType: 'tenant', targetId: tenantId, detail: { ...changed(change), ...(moves ? { from: tenant.status } : {}) } })
+    return row
   })
 }
 

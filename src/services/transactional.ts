@@ -3,12 +3,14 @@
  * the record commit in one content transaction, and retention treats them as their own kind.
  */
 import type { Deps } from '../deps.ts'
+import { bracketed } from './audit.ts'
 import { notFound } from '../errors.ts'
 import { newId } from '../ids.ts'
 import { checkHeaders } from '../limits.ts'
 import { paged, type PageRequest } from '../pagination.ts'
 import { transactionalKey } from '../storage-keys.ts'
-import { packBody, unpackBody } from '../tiers/content/codec.ts'
+import { packBody } from '../tiers/content/codec.ts'
+import { openContent, sealContent } from './content-seal.ts'
 import { getContentObject, insertContentObject } from '../tiers/content/objects.ts'
 import { getTransactionalEmail, insertTransactionalEmail, listTransactionalEmails } from '../tiers/content/transactional.ts'
 import type { HeaderField } from './message-write.ts'
@@ -27,9 +29,12 @@ export async function createTransactionalEmail(deps: Deps, tenantId: string, inp
   checkHeaders(input.headers)
   const id = newId()
   const storageKey = transactionalKey(tenantId, id)
-  const body = packBody(input.content_text ?? null, input.content_html ?? null, deps.config.COMPRESS_MIN_BYTES)
-  return deps.tiers.content.transaction(async (tx) => {
-    await insertContentObject(tx, { storageKey, tenantId, kind: 'transactional', body, headers: input.headers })
+  const packed = packBody(input.content_text ?? null, input.content_html ?? null, deps.config.COMPRESS_MIN_BYTES)
+  // Transactional bodies are email bodies: sealed like messages, before the transaction (a first write makes the key).
+  const body = await sealContent(deps, tenantId, storageKey, packed, input.headers)
+  const audited = { tenantId, action: 'transactional_email.create', targetType: 'transactional_email', targetId: id }
+  return bracketed(deps, audited, () => deps.tiers.content.transaction(async (tx) => {
+    await insertContentObject(tx, { storageKey, tenantId, kind: 'transactional', body })
     return insertTransactionalEmail(tx, {
       id,
       tenant_id: tenantId,
@@ -39,7 +44,7 @@ export async function createTransactionalEmail(deps: Deps, tenantId: string, inp
       template_key: input.template_key ?? null,
       content_storage_key: storageKey,
     })
-  })
+  }))
 }
 
 export async function listTransactional(deps: Deps, tenantId: string, page: PageRequest) {
@@ -53,6 +58,6 @@ export async function readTransactionalEmail(deps: Deps, tenantId: string, id: s
   const content = row.content_storage_key ? await getContentObject(deps.tiers.content, tenantId, row.content_storage_key) : undefined
   return {
     ...row,
-    content: content && content.content_state === 'present' ? { ...unpackBody(content), headers: content.headers ?? [] } : null,
+    content: content && content.content_state === 'present' ? await openContent(deps, tenantId, content) : null,
   }
 }

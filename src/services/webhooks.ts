@@ -9,6 +9,7 @@
  */
 import { createHash, createPublicKey } from 'node:crypto'
 import type { Deps } from '../deps.ts'
+import { audit, withAuditScope } from './audit.ts'
 import { AppError, invalid } from '../errors.ts'
 import { isUuid } from '../ids.ts'
 import { findByRfc822Ids, getMessageRefs, markBounced, type MessageRefRow } from '../tiers/oltp/messages.ts'
@@ -59,7 +60,10 @@ function described(tenantId: string, provider: Provider, s: ProviderSettings | u
 
 export async function configureWebhook(deps: Deps, tenantId: string, input: WebhookSettingsInput) {
   const settings = stored(input)
-  await putWebhookSettings(deps.tiers.oltp, tenantId, input.provider, settings)
+  await deps.tiers.oltp.transaction(async (tx) => {
+    await putWebhookSettings(tx, tenantId, input.provider, settings)
+    await audit(tx, { tenantId, action: 'webhook_settings.update', targetType: 'webhook_settings', targetId: input.provider })
+  })
   return described(tenantId, input.provider, settings)
 }
 
@@ -81,6 +85,9 @@ export interface WebhookResult {
   /** An SNS subscription confirmed. */
   subscribed?: string
 }
+
+/** Provider deliveries carry no API key: the provider, verified by its signature, is who acts. */
+const webhookActor = (provider: Provider) => `webhook:${provider}`
 
 /** The one answer to anything that does not verify, so a caller learns nothing about which tenants or providers exist. */
 const unverified = () => new AppError('unauthorized', 'this delivery could not be verified for that tenant and provider')
@@ -160,6 +167,14 @@ export async function applyProviderEvents(deps: Deps, tenantId: string, provider
       if (s) signals.push(s)
     }
     const added = await applySignals(tx, deps.config, tenantId, signals)
+    await audit(tx, {
+      tenantId,
+      actor: webhookActor(provider),
+      action: 'webhook.receive',
+      targetType: 'webhook',
+      targetId: provider,
+      detail: { received: events.length, fresh: fresh.size, suppressed: added.length },
+    })
     return { fresh, suppressed: added.map((r) => r.email) }
   })
 
@@ -182,7 +197,7 @@ export async function applyProviderEvents(deps: Deps, tenantId: string, provider
       },
     })
   }
-  const { rejected } = counted.length ? await acceptEvents(deps, tenantId, counted) : { rejected: [] }
+  const { rejected } = counted.length ? await withAuditScope({ actor: webhookActor(provider) }, () => acceptEvents(deps, tenantId, counted)) : { rejected: [] }
   return {
     received: events.length,
     duplicates: events.filter((e) => !fresh.has(e.eventId)).length,

@@ -212,6 +212,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit trail across tenants
+         * @description Operator route (admin token). Newest first. Every state-changing request and admin action writes an entry, in the transaction of the change where it is in the OLTP tier; a change in another tier is preceded by an intent entry (outcome started). Entries are append-only. tenant_id narrows it to one tenant.
+         */
+        get: operations["listAdminAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/email-accounts": {
         parameters: {
             query?: never;
@@ -972,6 +992,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant’s audit trail
+         * @description Scope admin. Newest first. Every state-changing request and admin action writes an entry, in the transaction of the change where it is in the OLTP tier; a change in another tier is preceded by an intent entry (outcome started). Entries are append-only. Another tenant’s entries never appear.
+         */
+        get: operations["listAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -1196,6 +1236,29 @@ export interface components {
             } | null;
             /** @description Parts that could not be read this time (their fields are null); the cause is logged */
             unavailable: string[];
+        };
+        AuditEntry: {
+            /** @description Decimal; entries are numbered in the order they were written */
+            id: string;
+            /** Format: uuid */
+            tenant_id: string | null;
+            /** @description `api_key:<id>`, `admin`, `webhook:<provider>`, or `system` (a worker) */
+            actor: string;
+            /** @description What was done: `message.create`, `retention_policy.update`, `erasure.request`, `tenant.suspend` … */
+            action: string;
+            target_type: string | null;
+            target_id: string | null;
+            /** @description What changed (field names, counts), or a refusal’s status and problem code */
+            detail?: unknown;
+            /** @description The server’s id of the request (null for workers and the CLI) */
+            request_id: string | null;
+            /**
+             * @description succeeded; started (an intent recorded before a change outside the OLTP tier); rejected (4xx); failed (5xx)
+             * @enum {string}
+             */
+            outcome: "succeeded" | "started" | "rejected" | "failed";
+            /** Format: date-time */
+            created: string;
         };
         EmailAccount: {
             /** Format: uuid */
@@ -2632,6 +2695,66 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    listAdminAuditLog: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+                action?: string;
+                /** @description Entries written at or after this time */
+                from?: string;
+                /** @description Entries written before this time */
+                to?: string;
+                tenant_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "18342",
+                     *           "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *           "actor": "api_key:019cadd2-392d-75db-b5e2-fc574dad2986",
+                     *           "action": "campaign.update",
+                     *           "target_type": "campaign",
+                     *           "target_id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *           "detail": {
+                     *             "fields": [
+                     *               "status"
+                     *             ]
+                     *           },
+                     *           "request_id": "5f0c7a4e-2f4b-4d59-9a43-3e1b7d1f0b8a",
+                     *           "outcome": "succeeded",
+                     *           "created": "2026-03-04T15:02:11.906Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["AuditEntry"][];
+                        /** @description null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
             500: components["responses"]["Internal"];
         };
     };
@@ -5762,6 +5885,67 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    listAuditLog: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+                action?: string;
+                /** @description Entries written at or after this time */
+                from?: string;
+                /** @description Entries written before this time */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "18342",
+                     *           "tenant_id": "019cadd2-391f-7ce9-aa06-e9ab85a0bcc1",
+                     *           "actor": "api_key:019cadd2-392d-75db-b5e2-fc574dad2986",
+                     *           "action": "campaign.update",
+                     *           "target_type": "campaign",
+                     *           "target_id": "019cadd3-3f43-78a6-b447-c0ceb48438b5",
+                     *           "detail": {
+                     *             "fields": [
+                     *               "status"
+                     *             ]
+                     *           },
+                     *           "request_id": "5f0c7a4e-2f4b-4d59-9a43-3e1b7d1f0b8a",
+                     *           "outcome": "succeeded",
+                     *           "created": "2026-03-04T15:02:11.906Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["AuditEntry"][];
+                        /** @description null on the last page */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];

@@ -44,8 +44,9 @@ describe('attachment dedupe', () => {
     const before = await blobsEverywhere()
     for (let i = 0; i < 30; i++) await send(a)
     await send(b)
-    expect(await storage(a)).toEqual({ count: 30, unique_blobs: 1, raw_bytes: 3_000_000, stored_bytes: 100_000 })
-    expect(await storage(b)).toEqual({ count: 1, unique_blobs: 1, raw_bytes: 100_000, stored_bytes: 100_000 })
+    // Stored once per tenant, sealed: the bytes plus AES-GCM's 16-byte tag.
+    expect(await storage(a)).toEqual({ count: 30, unique_blobs: 1, raw_bytes: 3_000_000, stored_bytes: 100_016 })
+    expect(await storage(b)).toEqual({ count: 1, unique_blobs: 1, raw_bytes: 100_000, stored_bytes: 100_016 })
     expect(await blobsEverywhere()).toBe(before + 2) // one each: the same bytes, never shared across tenants
   }, 60_000) // 31 messages of 100 KB: seconds on a loaded machine
 
@@ -74,6 +75,6 @@ describe('attachment dedupe', () => {
     await expireNow()
     for (const m of fresh) expect((await download(t, m.id)) as Buffer).toEqual(bytes)
     for (const m of old) expect(await download(t, m.id)).toBe(410)
-    expect(await storage(t)).toMatchObject({ count: 18, unique_blobs: 1, stored_bytes: 20_000 })
+    expect(await storage(t)).toMatchObject({ count: 18, unique_blobs: 1, stored_bytes: 20_016 })
   }, 60_000)
 })

@@ -14,6 +14,8 @@ import { openTestDatabases, truncateAll, type TestDatabases } from './databases.
 import { useLeakCheck } from './leaks.ts'
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789'
+/** The content master key every test system seals with (32 bytes, base64). */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64')
 
 let databases: Promise<TestDatabases> | undefined
 
@@ -32,6 +34,7 @@ export function testConfig(overrides: Partial<Record<keyof Config, string>> = {}
   return loadConfig({
     DATA_DIR: '/nonexistent',
     LOG_LEVEL: 'silent',
+    CONTENT_MASTER_KEY: TEST_MASTER_KEY,
     MAX_BODY_BYTES: String(2 * 1024 * 1024),
     RATE_LIMIT_PER_S: '100000',
     RATE_LIMIT_BURST: '1000000',
@@ -83,5 +86,6 @@ export async function tierUrlEnv(): Promise<Record<string, string>> {
     CONTENT_DATABASE_URL: urls.content,
     ANALYTICS_DATABASE_URL: urls.analytics,
     QUEUE_DATABASE_URL: urls.queue,
+    CONTENT_MASTER_KEY: TEST_MASTER_KEY,
   }
 }

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { getPersonErasure, listErasures, requestPersonErasure } from '../../services/erasure/requests.ts'
+import { apiKeyActor } from '../../services/audit.ts'
 import { ERASURE_STATUSES } from '../../tiers/oltp/schema.ts'
 import { router } from '../env.ts'
 import * as ex from '../examples.ts'
@@ -58,7 +59,7 @@ export function erasureRequestRoutes(deps: Deps) {
       async (c) => {
         const body = c.req.valid('json')
         const who = body.lead_id !== undefined ? { lead_id: body.lead_id } : { email: body.email! }
-        return c.json(await requestPersonErasure(deps, c.get('tenantId'), who, `api_key:${c.get('apiKey').id}`), 202)
+        return c.json(await requestPersonErasure(deps, c.get('tenantId'), who, apiKeyActor(c.get('apiKey').id)), 202)
       },
     )
     .openapi(

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Deps } from '../../deps.ts'
 import { getTenantDeletion, requestTenantDeletion } from '../../services/erasure/requests.ts'
+import { ADMIN_ACTOR } from '../../services/audit.ts'
 import { createTenant, listTenants, updateTenant } from '../../services/tenants.ts'
 import { ERASURE_STATUSES, TENANT_STATUSES } from '../../tiers/oltp/schema.ts'
 import { router } from '../env.ts'
@@ -103,7 +104,7 @@ export function tenantRoutes(deps: Deps) {
         request: { params: TenantId },
         responses: { 202: json('The deletion, under way', TenantDeletion, { ...ex.tenantDeletion, status: 'pending', tiers: { oltp: {}, content: {}, analytics: {}, queue: {} } }), ...adminErrors(404, 409, 422) },
       }),
-      async (c) => c.json(await requestTenantDeletion(deps, c.req.valid('param').id, 'admin'), 202),
+      async (c) => c.json(await requestTenantDeletion(deps, c.req.valid('param').id, ADMIN_ACTOR), 202),
     )
     .openapi(
       createRoute({

@@ -20,6 +20,7 @@ import type { Deps } from '../../deps.ts'
 import { addressMatcher, type Matcher } from '../../redaction.ts'
 import { messageIdOfKey } from '../../storage-keys.ts'
 import { unpackBody } from '../../tiers/content/codec.ts'
+import { openBytes, openStored } from '../content-seal.ts'
 import {
   attachmentsToSearch,
   bodiesAfter,
@@ -127,8 +128,14 @@ const STAGES: Stage<PersonContext>[] = [
       const content = ctx.deps.tiers.content
       const rows = await bodiesAfter(content, ctx.tenantId, cursor ?? '', BODY_WINDOW)
       if (rows.length === 0) return { next: null }
-      const files = Map.groupBy(await attachmentsToSearch(content, ctx.tenantId, rows.map((r) => r.storage_key)), (f) => f.parent_storage_key)
-      const keys = rows.filter((r) => bodyNames(r, files.get(r.storage_key) ?? [], ctx.m)).map((r) => r.storage_key)
+      // Sealed bodies and bytes are opened to be searched; a key that cannot be had fails the step (retried), never skips it.
+      const found = await attachmentsToSearch(content, ctx.tenantId, rows.map((r) => r.storage_key))
+      const opened = await Promise.all(
+        found.map(async (f) => ({ parent_storage_key: f.parent_storage_key, filename: f.filename, content: await openBytes(ctx.deps, ctx.tenantId, f) })),
+      )
+      const files = Map.groupBy(opened, (f) => f.parent_storage_key)
+      const clear = await Promise.all(rows.map((r) => openStored(ctx.deps.contentKeys, ctx.tenantId, r)))
+      const keys = clear.filter((r) => bodyNames(r, files.get(r.storage_key) ?? [], ctx.m)).map((r) => r.storage_key)
       const last = rows.at(-1)!.storage_key
       if (keys.length === 0) return { next: last }
       // A transactional body's key names no ref: its record is erased with it (eraseContent).

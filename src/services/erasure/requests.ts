@@ -10,7 +10,7 @@ import { conflictWith, invalid, notFound } from '../../errors.ts'
 import { newId } from '../../ids.ts'
 import { paged, type PageRequest } from '../../pagination.ts'
 import { addressSha256, normalizeAddress } from '../../redaction.ts'
-import { insertAudit } from '../../tiers/oltp/audit-log.ts'
+import { audit } from '../audit.ts'
 import { findEmailAccountsByAddress } from '../../tiers/oltp/email-accounts.ts'
 import {
   getTenantErasureRequest,
@@ -44,7 +44,7 @@ export const tenantDeletionView = (r: ErasureRequestRow) => ({ ...view(r), tenan
 async function record(deps: Deps, tx: Queryable, r: NewErasureRequest, action: string): Promise<{ row: ErasureRequestRow; kick: boolean }> {
   const { row, created } = await insertErasureRequest(tx, r)
   if (!created) return { row, kick: false }
-  await insertAudit(tx, { tenantId: r.tenantId, actor: r.requestedBy, action, targetType: 'erasure_request', targetId: row.id, detail: { kind: r.kind } })
+  await audit(tx, { tenantId: r.tenantId, actor: r.requestedBy, action, targetType: 'erasure_request', targetId: row.id, detail: { kind: r.kind } })
   return { row, kick: await enqueueWithinOltp(deps.tiers, tx, 'erasure.run', { request_id: row.id }) }
 }
 
@@ -83,7 +83,7 @@ export async function requestPersonErasure(deps: Deps, tenantId: string, who: Pe
         stage: personPlan.stages[0]!.name,
         counts: PERSON_COUNTS,
       },
-      'erasure.requested',
+      'erasure.request',
     ),
   )
   if (kick) void deps.outbox.kick()
@@ -116,7 +116,7 @@ export async function requestTenantDeletion(deps: Deps, tenantId: string, actor:
       deps,
       tx,
       { id: newId(), tenantId, kind: 'tenant', emailSha256: null, email: null, leadId: null, requestedBy: actor, stage: tenantPlan.stages[0]!.name, counts: { oltp: {}, content: {}, analytics: {}, queue: {} } },
-      'tenant.deletion_requested',
+      'tenant.delete',
     )
   })
   if (kick) void deps.outbox.kick()

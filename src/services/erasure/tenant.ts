@@ -11,6 +11,7 @@
 import type { Deps } from '../../deps.ts'
 import { textMatcher, type Matcher } from '../../redaction.ts'
 import { ANALYTICS_TABLES, countTenantRows as countAnalytics, deleteTenantRows as deleteAnalytics } from '../../tiers/analytics/tenant-purge.ts'
+import { destroyTenantKey, deleteTenantKey } from '../../tiers/content/keys.ts'
 import { CONTENT_TABLES, countTenantRows as countContent, deleteTenantRows as deleteContent } from '../../tiers/content/tenant-purge.ts'
 import { insertAudit } from '../../tiers/oltp/audit-log.ts'
 import type { ErasureRequestRow } from '../../tiers/oltp/erasure-requests.ts'
@@ -79,6 +80,16 @@ const oltpStage = (table: (typeof OLTP_TABLES)[number]): Stage<TenantContext> =>
 
 const STAGES: Stage<TenantContext>[] = [
   {
+    // Crypto-shredding, before anything else: from here on the tenant's content cannot be read from
+    // this database, its replicas or any backup taken later, even while its rows wait to be deleted.
+    name: 'content.data_key',
+    async step({ deps, tenantId }) {
+      await destroyTenantKey(deps.tiers.content, tenantId)
+      deps.contentKeys.forget(tenantId)
+      return { next: null }
+    },
+  },
+  {
     name: 'oltp.outbox',
     async step({ deps, tenantId }) {
       const rows = await outboxOfTenant(deps.tiers.oltp, tenantId)
@@ -113,6 +124,14 @@ const STAGES: Stage<TenantContext>[] = [
       ({ deps, tenantId }) => deleteContent(deps.tiers.content, table, tenantId, BATCH),
     ),
   ),
+  {
+    // The destroyed key's row goes once no content row of the tenant is left (it keeps a write that slipped in from making a new key).
+    name: 'content.tenant_keys',
+    async step({ deps, tenantId }) {
+      await deleteTenantKey(deps.tiers.content, tenantId)
+      return { next: null }
+    },
+  },
   ...OLTP_TABLES.map(oltpStage),
 ]
 

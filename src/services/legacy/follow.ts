@@ -70,6 +70,7 @@ async function applyUpdates(deps: Deps, o: FollowOptions, rows: LegacyRow[], kno
     const refs = new Map((await getMessageRefs(oltp, tenantId, list.map((m) => m.id))).map((r) => [r.id, r]))
     // Expired or erased content stays gone: a legacy edit does not bring a body back.
     const rewrite = list.filter((m) => refs.get(m.id)?.content_state === 'present')
+    if (rewrite.length > 0) await deps.contentKeys.forWrite(tenantId) // made before the transaction (PGlite's one connection)
     await content.transaction(async (tx) => {
       await deleteContentObjects(tx, tenantId, rewrite.map((m) => messageKey(tenantId, m.id)), FOREVER)
       for (const m of rewrite) await writeMigratedContent(deps, tx, m, messageKey(tenantId, m.id))

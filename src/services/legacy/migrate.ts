@@ -18,6 +18,7 @@ import { messageKey } from '../../storage-keys.ts'
 import { insertAttachment } from '../../tiers/content/attachments.ts'
 import { packBody } from '../../tiers/content/codec.ts'
 import { backdateContent, deleteContentObjects, existingContent, insertContentObject } from '../../tiers/content/objects.ts'
+import { sealWrite } from '../content-seal.ts'
 import { findEmailAccountsByAddress } from '../../tiers/oltp/email-accounts.ts'
 import {
   findLegacyIds,
@@ -133,12 +134,19 @@ const FOREVER = new Date('9999-12-31T00:00:00Z')
 
 /** Writes one migrated message's body, headers and attachments under its storage key; returns the body's expiry. */
 export async function writeMigratedContent(deps: Deps, tx: Queryable, m: MigratedMessage, key: string): Promise<Date | null> {
-  const body = packBody(m.content_text, m.content_html, deps.config.COMPRESS_MIN_BYTES)
-  const expires = await insertContentObject(tx, { storageKey: key, tenantId: m.tenant_id, kind: m.direction, body, headers: m.headers, since: m.created })
-  for (const a of m.attachments) {
-    const file = { id: newId(), filename: a.filename, mimeType: a.mime_type, bytes: a.bytes, sha256: sha256Hex(a.bytes), storageDisposition: a.storage_disposition }
-    await insertAttachment(tx, m.tenant_id, key, file)
-  }
+  const packed = packBody(m.content_text, m.content_html, deps.config.COMPRESS_MIN_BYTES)
+  const files = m.attachments.map((a) => ({
+    id: newId(),
+    filename: a.filename,
+    mimeType: a.mime_type,
+    bytes: a.bytes,
+    sha256: sha256Hex(a.bytes),
+    storageDisposition: a.storage_disposition,
+  }))
+  // Sealed under the tenant's key, which the caller made before its transaction (deps.contentKeys.forWrite).
+  const sealed = await sealWrite(deps, m.tenant_id, key, packed, m.headers, files)
+  const expires = await insertContentObject(tx, { storageKey: key, tenantId: m.tenant_id, kind: m.direction, body: sealed.body, since: m.created })
+  for (const file of sealed.attachments) await insertAttachment(tx, m.tenant_id, key, file)
   return expires
 }
 
@@ -183,6 +191,8 @@ export async function migrateBatch(
   const graceMs = (config.CONTENT_ORPHAN_GRACE_S * 1000) / 2
   let oldest = clock.now()
   const expires = new Map<string, Date | null>()
+  // Each tenant's key is had before the transaction: making one inside would wait on the transaction's own connection (PGlite).
+  for (const tenantId of byTenant.keys()) await deps.contentKeys.forWrite(tenantId)
   await tiers.content.transaction(async (tx) => {
     for (const [tenantId, list] of byTenant) {
       const left = await existingContent(tx, tenantId, list.map((m) => messageKey(tenantId, m.id)))

@@ -14,6 +14,7 @@ import { messageKey } from '../../storage-keys.ts'
 import { attachmentDigests } from '../../tiers/content/attachments.ts'
 import { unpackBody } from '../../tiers/content/codec.ts'
 import { getContentObjects } from '../../tiers/content/objects.ts'
+import { openBytes, openStored } from '../content-seal.ts'
 import { findEmailAccountsByAddress } from '../../tiers/oltp/email-accounts.ts'
 import { findLegacyIds, getLegacyRun, listLegacyBatches, listLegacyRuns, type LegacyRun } from '../../tiers/oltp/legacy.ts'
 import { getMessageRefs, type MessageRefRow } from '../../tiers/oltp/messages.ts'
@@ -61,8 +62,16 @@ const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null)
 async function stored(deps: Deps, tenantId: string, ids: string[]) {
   const refs = new Map((await getMessageRefs(deps.tiers.oltp, tenantId, ids)).map((r) => [r.id, r]))
   const keys = [...refs.values()].map((r) => r.content_storage_key)
-  const bodies = new Map((await getContentObjects(deps.tiers.content, tenantId, keys)).map((c) => [c.storage_key, c]))
-  const files = Map.groupBy(await attachmentDigests(deps.tiers.content, tenantId, keys), (a) => a.parent_storage_key)
+  // Opened (decrypted) here, so what is compared is what a read would return.
+  const rows = await getContentObjects(deps.tiers.content, tenantId, keys)
+  const bodies = new Map(await Promise.all(rows.map(async (c) => [c.storage_key, await openStored(deps.contentKeys, tenantId, c)] as const)))
+  const digests = await Promise.all(
+    (await attachmentDigests(deps.tiers.content, tenantId, keys)).map(async ({ content, key_id, nonce, sealed_as, ...f }) => {
+      const bytes = await openBytes(deps, tenantId, { content, key_id, nonce, sealed_as })
+      return { ...f, sha256: bytes ? sha256Hex(bytes) : null }
+    }),
+  )
+  const files = Map.groupBy(digests, (a) => a.parent_storage_key)
   return (id: string): MessageSnapshot | 'missing' | 'content missing' => {
     const ref: MessageRefRow | undefined = refs.get(id)
     if (!ref) return 'missing'

@@ -11,8 +11,27 @@ export interface NewAttachment {
   filename: string
   mimeType: string
   bytes: Uint8Array
+  /** sha256 of the plaintext bytes: the blob's key within the tenant (dedupe never crosses tenants). */
   sha256: string
   storageDisposition: string
+  /** The bytes sealed under the tenant's key (src/services/content-seal.ts); absent, stored in the clear. */
+  sealed?: { bytes: Uint8Array; keyId: string; nonce: Uint8Array }
+}
+
+/**
+ * SQL: an attachment's stored bytes (its blob's, or inline ones written before blobs existed), the
+ * key and nonce that sealed them, and what they are bound to (src/tiers/content/sealing.ts).
+ */
+export const STORED_BYTES = `CASE WHEN b.sha256 IS NOT NULL THEN b.content ELSE a.content END AS content,
+  CASE WHEN b.sha256 IS NOT NULL THEN b.key_id ELSE a.key_id END AS key_id,
+  CASE WHEN b.sha256 IS NOT NULL THEN b.nonce ELSE a.nonce END AS nonce,
+  CASE WHEN b.sha256 IS NOT NULL THEN 'blob:' || b.sha256 ELSE 'attachment:' || a.id END AS sealed_as`
+
+export interface StoredBytesRow {
+  content: Uint8Array | null
+  key_id: string | null
+  nonce: Uint8Array | null
+  sealed_as: string
 }
 
 /**
@@ -23,9 +42,9 @@ export interface NewAttachment {
  */
 export async function insertAttachment(q: Queryable, tenantId: string, parentKey: string, a: NewAttachment): Promise<void> {
   await q.query(
-    `INSERT INTO content.attachment_blobs AS b (tenant_id, sha256, size_bytes, content) VALUES ($1, $2, $3, $4)
+    `INSERT INTO content.attachment_blobs AS b (tenant_id, sha256, size_bytes, content, key_id, nonce) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (tenant_id, sha256) DO UPDATE SET size_bytes = excluded.size_bytes`,
-    [tenantId, a.sha256, a.bytes.length, a.bytes],
+    [tenantId, a.sha256, a.bytes.length, a.sealed?.bytes ?? a.bytes, a.sealed?.keyId ?? null, a.sealed?.nonce ?? null],
   )
   await q.query(
     `INSERT INTO content.attachments (id, tenant_id, parent_storage_key, filename, mime_type, size_bytes, sha256, blob_sha256,
@@ -61,13 +80,12 @@ export function listAttachments(q: Queryable, tenantId: string, parentKey: strin
 }
 
 /**
- * What verification compares for a batch of messages' attachments: names, types and the sha256
- * of the bytes actually stored (hashed in the database, so the bytes never travel).
+ * What verification compares for a batch of messages' attachments: names, types and the bytes
+ * actually stored (sealed: the caller opens and hashes them).
  */
 export function attachmentDigests(q: Queryable, tenantId: string, parentKeys: readonly string[]) {
-  return q.query<{ parent_storage_key: string; filename: string; mime_type: string; storage_disposition: string; sha256: string | null }>(
-    `SELECT a.parent_storage_key, a.filename, a.mime_type, a.storage_disposition,
-            encode(sha256(coalesce(b.content, a.content)), 'hex') AS sha256
+  return q.query<{ parent_storage_key: string; filename: string; mime_type: string; storage_disposition: string } & StoredBytesRow>(
+    `SELECT a.parent_storage_key, a.filename, a.mime_type, a.storage_disposition, ${STORED_BYTES}
        FROM content.attachments a
        LEFT JOIN content.attachment_blobs b ON b.tenant_id = a.tenant_id AND b.sha256 = a.blob_sha256
       WHERE a.tenant_id = $1 AND a.parent_storage_key = ANY($2::text[])
@@ -77,8 +95,8 @@ export function attachmentDigests(q: Queryable, tenantId: string, parentKeys: re
 }
 
 export async function getAttachment(q: Queryable, tenantId: string, parentKey: string, id: string) {
-  const rows = await q.query<AttachmentMeta & { content: Uint8Array | null }>(
-    `SELECT ${META_COLUMNS.map((c) => `a.${c}`).join(', ')}, coalesce(b.content, a.content) AS content
+  const rows = await q.query<AttachmentMeta & StoredBytesRow>(
+    `SELECT ${META_COLUMNS.map((c) => `a.${c}`).join(', ')}, ${STORED_BYTES}
        FROM content.attachments a
        LEFT JOIN content.attachment_blobs b ON b.tenant_id = a.tenant_id AND b.sha256 = a.blob_sha256
       WHERE a.tenant_id = $1 AND a.parent_storage_key = $2 AND a.id = $3`,

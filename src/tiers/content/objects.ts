@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/types.ts'
-import type { PackedBody } from './codec.ts'
+import type { SealedBody } from './sealing.ts'
 import { expiresOnCreate } from './retention.ts'
 import type { contentObjects } from './schema.ts'
 
@@ -17,6 +17,9 @@ const READ_COLUMNS = [
   'content_text_packed',
   'content_html_packed',
   'headers',
+  'headers_sealed',
+  'key_id',
+  'nonce',
   'raw_size_bytes',
   'content_state',
   'expires',
@@ -27,12 +30,12 @@ const READ_COLUMNS = [
 export type ContentRow = Omit<Pick<ContentObject, (typeof READ_COLUMNS)[number]>, 'headers'> & { headers: { name: string; value: string }[] | null }
 
 /**
- * Stores a body; its expiry comes from the tenant's retention policy in the same statement,
+ * Stores a body (sealed with its headers by src/services/content-seal.ts); its expiry comes from the tenant's retention policy in the same statement,
  * counted from `since` when given (a migrated message's original date). Returns that expiry.
  */
 export async function insertContentObject(
   q: Queryable,
-  row: { storageKey: string; tenantId: string; kind: ContentKind; body: PackedBody; headers: unknown; since?: Date },
+  row: { storageKey: string; tenantId: string; kind: ContentKind; body: SealedBody; since?: Date },
 ): Promise<Date | null> {
   const b = row.body
   const params: unknown[] = [
@@ -43,16 +46,19 @@ export async function insertContentObject(
     b.html,
     b.text_packed,
     b.html_packed,
-    row.headers === null ? null : JSON.stringify(row.headers),
+    b.headers === null || b.headers === undefined ? null : JSON.stringify(b.headers),
     b.raw_size_bytes,
     b.stored_size_bytes,
     b.compression_type,
+    b.headers_sealed,
+    b.key_id,
+    b.nonce,
   ]
   const expires = expiresOnCreate(row.kind, row.tenantId, params, row.since)
   const rows = await q.query<{ expires: Date | null }>(
     `INSERT INTO content.content_objects (storage_key, tenant_id, kind, content_text, content_html, content_text_packed,
-       content_html_packed, headers, raw_size_bytes, stored_size_bytes, compression_type, expires)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, ${expires})
+       content_html_packed, headers, raw_size_bytes, stored_size_bytes, compression_type, headers_sealed, key_id, nonce, expires)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14, ${expires})
      RETURNING expires`,
     params,
   )

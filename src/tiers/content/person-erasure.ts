@@ -6,9 +6,21 @@
 import { scanWindow } from '../../db/scan-window.ts'
 import type { Queryable } from '../../db/types.ts'
 import { ERASED, type Matcher } from '../../redaction.ts'
+import { STORED_BYTES, type StoredBytesRow } from './attachments.ts'
 import type { contentObjects } from './schema.ts'
 
-const BODY_COLUMNS = ['storage_key', 'compression_type', 'content_text', 'content_html', 'content_text_packed', 'content_html_packed', 'headers'] as const
+const BODY_COLUMNS = [
+  'storage_key',
+  'compression_type',
+  'content_text',
+  'content_html',
+  'content_text_packed',
+  'content_html_packed',
+  'headers',
+  'headers_sealed',
+  'key_id',
+  'nonce',
+] as const
 
 export type StoredBody = Pick<typeof contentObjects.$inferSelect, (typeof BODY_COLUMNS)[number]>
 
@@ -30,8 +42,8 @@ const TEXTUAL = `(a.mime_type ILIKE 'text/%' OR a.mime_type IN ('message/rfc822'
 /** The attachments of these bodies: each one's name, and the bytes of the textual ones. */
 export function attachmentsToSearch(q: Queryable, tenantId: string, keys: readonly string[]) {
   if (keys.length === 0) return Promise.resolve([])
-  return q.query<{ parent_storage_key: string; filename: string; content: Uint8Array | null }>(
-    `SELECT a.parent_storage_key, a.filename, CASE WHEN ${TEXTUAL} THEN coalesce(b.content, a.content) END AS content
+  return q.query<{ parent_storage_key: string; filename: string } & StoredBytesRow>(
+    `SELECT a.parent_storage_key, a.filename, ${STORED_BYTES.replace(/^CASE WHEN/, `CASE WHEN NOT ${TEXTUAL} THEN NULL WHEN`)}
        FROM content.attachments a
        LEFT JOIN content.attachment_blobs b ON b.tenant_id = a.tenant_id AND b.sha256 = a.blob_sha256
       WHERE a.tenant_id = $1 AND a.parent_storage_key = ANY($2::text[])`,

@@ -6,7 +6,7 @@
 import { z } from 'zod'
 import type { Queryable } from '../../db/types.ts'
 import { messageIdOfKeySql } from '../../storage-keys.ts'
-import type { PackedBody } from './codec.ts'
+import type { SealedBody } from './sealing.ts'
 import type { ContentKind } from './objects.ts'
 import type { contentObjects } from './schema.ts'
 
@@ -147,11 +147,13 @@ export async function expireContent(q: Queryable, keys: readonly string[]): Prom
   await q.query(
     `UPDATE content.content_objects
         SET content_text = NULL, content_html = NULL, content_text_packed = NULL, content_html_packed = NULL,
-            headers = NULL, stored_size_bytes = 0, content_state = 'expired'
+            headers = NULL, headers_sealed = NULL, key_id = NULL, nonce = NULL, stored_size_bytes = 0, content_state = 'expired'
       WHERE storage_key = ANY($1::text[])`,
     [keys],
   )
-  await q.query(`UPDATE content.attachments SET content = NULL, blob_sha256 = NULL WHERE parent_storage_key = ANY($1::text[])`, [keys])
+  await q.query(`UPDATE content.attachments SET content = NULL, key_id = NULL, nonce = NULL, blob_sha256 = NULL WHERE parent_storage_key = ANY($1::text[])`, [
+    keys,
+  ])
 }
 
 /** Drops the bytes of attachments past their tenant's attachment TTL, a batch at a time. */
@@ -163,13 +165,25 @@ export async function expireOldAttachments(q: Queryable, limit: number): Promise
         WHERE (a.content IS NOT NULL OR a.blob_sha256 IS NOT NULL)
           AND ${expiry('a.created', days('attachments_days', '$1'))} < now()
         LIMIT $2)
-     UPDATE content.attachments a SET content = NULL, blob_sha256 = NULL FROM due WHERE a.id = due.id RETURNING a.id`,
+     UPDATE content.attachments a SET content = NULL, key_id = NULL, nonce = NULL, blob_sha256 = NULL FROM due WHERE a.id = due.id RETURNING a.id`,
     [DEFAULT_POLICY.attachments_ttl_days, limit],
   )
   return rows.length
 }
 
-const ARCHIVE_COLUMNS = ['storage_key', 'compression_type', 'content_text', 'content_html', 'content_text_packed', 'content_html_packed'] as const
+const ARCHIVE_COLUMNS = [
+  'storage_key',
+  'tenant_id',
+  'compression_type',
+  'content_text',
+  'content_html',
+  'content_text_packed',
+  'content_html_packed',
+  'headers',
+  'headers_sealed',
+  'key_id',
+  'nonce',
+] as const
 
 /** Live, unarchived bodies past their tenant's archive-after days, oldest first. */
 export function dueForArchive(q: Queryable, limit: number) {
@@ -184,13 +198,28 @@ export function dueForArchive(q: Queryable, limit: number) {
   )
 }
 
-/** Rewrites one body as archived, in whatever packing the archive codec produced. */
-export async function storeArchived(q: Queryable, key: string, b: PackedBody): Promise<void> {
+/**
+ * Rewrites one body as archived, in whatever packing the archive codec produced, sealed again
+ * with its headers under a fresh nonce (a nonce is never reused for other bytes).
+ */
+export async function storeArchived(q: Queryable, key: string, b: SealedBody): Promise<void> {
   await q.query(
     `UPDATE content.content_objects
         SET compression_type = $2, content_text = $3, content_html = $4, content_text_packed = $5, content_html_packed = $6,
-            stored_size_bytes = $7, archived = true
+            stored_size_bytes = $7, headers = $8::jsonb, headers_sealed = $9, key_id = $10, nonce = $11, archived = true
       WHERE storage_key = $1 AND NOT archived AND content_state = 'present'`,
-    [key, b.compression_type, b.text, b.html, b.text_packed, b.html_packed, b.stored_size_bytes],
+    [
+      key,
+      b.compression_type,
+      b.text,
+      b.html,
+      b.text_packed,
+      b.html_packed,
+      b.stored_size_bytes,
+      b.headers === null || b.headers === undefined ? null : JSON.stringify(b.headers),
+      b.headers_sealed,
+      b.key_id,
+      b.nonce,
+    ],
   )
 }
