@@ -37,6 +37,14 @@ export const configSchema = z.object({
     .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
     .pipe(z.array(z.string().min(16, 'every token must be at least 16 characters')))
     .default([]),
+  /**
+   * The master key that wraps every tenant's content data key: 32 random bytes, base64
+   * (`openssl rand -base64 32`). Required in server mode; embedded mode generates one and keeps it
+   * in DATA_DIR/content-master-key. Without it no content can be read: back it up apart from the data.
+   */
+  CONTENT_MASTER_KEY: masterKey,
+  /** During a master-key rotation, the key being replaced: data keys still wrapped by it keep opening. */
+  CONTENT_MASTER_KEY_PREVIOUS: masterKey,
   /** Requests per second per API key, refilled continuously (a tenant may have its own). */
   RATE_LIMIT_PER_S: z.coerce.number().int().min(1).max(100_000).default(100),
   /** Requests a key may make at once after being idle. */
@@ -46,14 +54,6 @@ export const configSchema = z.object({
   /**
    * Large request bodies read at once per process; more answer 503 with Retry-After. Unset: 2 in
    * embedded mode (PGlite writes one statement at a time, so more only hold memory) and 4 on servers.
-  /**
-   * The master key that wraps every tenant's content data key: 32 random bytes, base64
-   * (`openssl rand -base64 32`). Required in server mode; embedded mode generates one and keeps it
-   * in DATA_DIR/content-master-key. Without it no content can be read: back it up apart from the data.
-   */
-  CONTENT_MASTER_KEY: masterKey,
-  /** During a master-key rotation, the key being replaced: data keys still wrapped by it keep opening. */
-  CONTENT_MASTER_KEY_PREVIOUS: masterKey,
    */
   MAX_CONCURRENT_LARGE_BODIES: z.coerce.number().int().min(1).max(256).optional(),
   /**
