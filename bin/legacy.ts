@@ -10,9 +10,12 @@ import type { Db } from '../src/db/types.ts'
 import { AppError, invalid } from '../src/errors.ts'
 import { loadMapping, type Mapping } from '../src/legacy/mapping.ts'
 import { Capture } from '../src/legacy/capture.ts'
-import { migrateText, planText, statusText, verifyText } from '../src/legacy/print.ts'
+import { compareText, migrateText, planText, statusText, verifyText } from '../src/legacy/print.ts'
 import { progress } from '../src/legacy/progress.ts'
 import { checkMapping, LegacyReader, openSource } from '../src/legacy/source.ts'
+import { createApp } from '../src/http/app.ts'
+import { authenticate } from '../src/services/api-keys.ts'
+import { compareLegacy } from '../src/services/legacy/compare.ts'
 import { followOnce, followStatus, type FollowOptions } from '../src/services/legacy/follow.ts'
 import { migrateLegacy } from '../src/services/legacy/migrate.ts'
 import { sleep } from '../src/runtime.ts'
@@ -37,6 +40,7 @@ const HELP: Record<string, string> = {
   follow     the parallel run: keep new and changed legacy rows flowing in (change-capture trigger)
   status     how far behind the legacy table the run is, in rows and seconds
   verify     compare migrated messages with their legacy rows; exit 1 on any mismatch
+  compare    read N random migrated messages through our API and the legacy table; exit 1 on any difference
   rollback   remove everything migrations created; API-written messages and the legacy table stay
 
 npm run legacy -- <verb> --help shows a verb's options.`,
@@ -82,6 +86,14 @@ ${SOURCE}
   --run NAME        the run to verify (default: the only one)
   --sample N        N legacy rows at random
   --all             every migrated row, batch by batch (the default)`,
+  compare: `usage: npm run legacy -- compare --source URL --sample N --api-key KEY [--api URL] [--run NAME]
+The shadow read: N random messages of the key's tenant, read through the API (GET /v1/messages/{id}
+and each attachment) and from the legacy table, compared field by field. Exits 1 on any difference.
+${SOURCE}
+  --sample N        how many messages (default 100)
+  --api-key KEY     a read key of the tenant to compare (default: $LEGACY_API_KEY)
+  --api URL         a running API server (default: the API in-process over this environment's tiers)
+  --run NAME        the run (default: the only one)`,
   rollback: `usage: npm run legacy -- rollback [--tenant ID]
 Removes every message migrations created (of one tenant with --tenant); the legacy table is not touched.
   --tenant ID       only this tenant's migrated messages`,
@@ -98,6 +110,8 @@ const OPTIONS = {
   sample: { type: 'string' },
   all: { type: 'boolean' },
   'install-capture': { type: 'boolean' },
+  'api-key': { type: 'string' },
+  api: { type: 'string' },
   once: { type: 'boolean' },
   interval: { type: 'string' },
 } as const
@@ -205,6 +219,26 @@ async function run(argv: string[]): Promise<number> {
         const reader = new LegacyReader(db, mapping, await checkMapping(db, mapping), mapping.tenant_column ? r.tenant_id : null)
         console.log(statusText(await followStatus(deps, { reader, run: r.name, capture: new Capture(db, mapping) })))
         return 0
+      })
+    }
+    if (verb === 'compare') {
+      const key = v['api-key'] ?? process.env.LEGACY_API_KEY
+      if (!key) throw new UsageError('give the tenant to compare as an API key: --api-key KEY (or LEGACY_API_KEY)')
+      const sample = intOption('sample', v.sample, 100, 1)
+      source = await openSource(url)
+      const db = source
+      return await withSystem(async ({ deps }) => {
+        const r = await legacyRun(deps, v.run)
+        const principal = await authenticate(deps, key)
+        if (!principal) throw invalid('unknown, revoked or expired API key', 'api-key', 'unknown key')
+        const mapping = r.mapping as Mapping
+        const reader = new LegacyReader(db, mapping, await checkMapping(db, mapping), mapping.tenant_column ? r.tenant_id : null)
+        const headers = { authorization: `Bearer ${key}` }
+        const app = v.api ? undefined : createApp(deps)
+        const get = (path: string) => (app ? Promise.resolve(app.request(path, { headers })) : fetch(new URL(path, v.api), { headers }))
+        const report = await compareLegacy(deps, { reader, run: r, tenant: principal.tenant_id, sample, get })
+        console.log(compareText(report))
+        return report.differences.length ? 1 : 0
       })
     }
     if (verb === 'verify') {

@@ -3,6 +3,7 @@ import type { LegacyPlan } from '../services/legacy/plan.ts'
 import type { MigrateSummary } from '../services/legacy/migrate.ts'
 import type { VerifyReport } from '../services/legacy/verify.ts'
 import type { FollowStatus } from '../services/legacy/follow.ts'
+import type { CompareReport } from '../services/legacy/compare.ts'
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`
 const duration = (s: number) => (s < 90 ? `${s} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`)
@@ -55,4 +56,15 @@ export function statusText(s: FollowStatus): string {
     `not migrated    ${s.not_migrated} rows past the checkpoint`,
     `lag             ${s.lag_rows} rows, ${s.lag_seconds === null ? 'unknown seconds (rows behind that no captured change dates)' : `${s.lag_seconds.toFixed(1)} s`}`,
   ].join('\n')
+}
+
+export function compareText(r: CompareReport): string {
+  const lines: string[] = []
+  for (const d of r.differences) {
+    lines.push(`legacy id ${d.legacy_id} (message ${d.message_id}):`)
+    for (const f of d.fields) lines.push(`  ${f.field}: legacy ${f.legacy}`, `  ${' '.repeat(f.field.length)}  api    ${f.api}`)
+  }
+  const expired = r.expired ? ` (${r.expired} with expired content: metadata only)` : ''
+  lines.push(`run ${r.run}: compared ${r.compared} messages through the API${expired}, ${r.differences.length} differ`)
+  return lines.join('\n')
 }

@@ -234,3 +234,12 @@ export async function updateMigratedRefs(q: Queryable, tenantId: string, refs: r
   )
   return rows.map((r) => r.id)
 }
+
+/** `n` of a run's migrated messages of one tenant at random (the shadow read's sample). */
+export function sampleMigrated(q: Queryable, run: string, tenantId: string, n: number): Promise<LegacyIdRow[]> {
+  return q.query<LegacyIdRow>(
+    `SELECT legacy_id, tenant_id, message_id, batch_no, parent_legacy_id FROM oltp.legacy_ids
+      WHERE run = $1 AND tenant_id = $2 ORDER BY random() LIMIT $3`,
+    [run, tenantId, n],
+  )
+}
