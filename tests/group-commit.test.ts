@@ -5,8 +5,8 @@
 import { describe, expect, test } from 'bun:test'
 import { makeDeps, useSystem } from './support/system.ts'
 import { createTenant, messageBody } from './support/api.ts'
+import { countingDb } from './support/faults.ts'
 import { depth } from './support/queues.ts'
-import type { Db, Queryable } from '../src/db/types.ts'
 import { tiersFrom, type Tiers } from '../src/db/tiers.ts'
 import { createMessage, getMessage, type CreateMessageInput } from '../src/services/messages.ts'
 import { findOrphanContent } from '../src/services/orphans.ts'
@@ -21,36 +21,16 @@ const input = (accountId: string, extra: Partial<CreateMessageInput> = {}): Crea
   ...extra,
 })
 
-/** A Db over the same connection that counts its transactions and fails a statement whose parameters hold `poison`. */
-function watched(db: Db, poison?: { sql: string; param: string }) {
-  const counts = { transactions: 0 }
-  const guard = (q: Queryable): Queryable => ({
-    query: (text, params) =>
-      poison && text.includes(poison.sql) && JSON.stringify(params ?? []).includes(poison.param)
-        ? Promise.reject(new Error('injected fault'))
-        : q.query(text, params),
-    exec: (text) => q.exec(text),
-  })
-  const wrapped: Db = {
-    ...db,
-    ...guard(db),
-    transaction: (fn) => {
-      counts.transactions++
-      return db.transaction((tx) => fn(guard(tx)))
-    },
-    close: async () => {},
-  }
-  return { db: wrapped, counts }
-}
-
 /** Deps whose OLTP (and queue, when they are one database) and content tiers are watched. */
 function watchedDeps(poison: { content?: { sql: string; param: string }; oltp?: { sql: string; param: string } } = {}) {
-  const content = watched(sys.tiers.content, poison.content)
-  const oltp = watched(sys.tiers.oltp, poison.oltp)
+  const content = countingDb(sys.tiers.content, poison.content)
+  const oltp = countingDb(sys.tiers.oltp, poison.oltp)
   const shared = sys.tiers.oltp === sys.tiers.queue
   const tiers: Tiers = tiersFrom({ ...sys.tiers, content: content.db, oltp: oltp.db, queue: shared ? oltp.db : sys.tiers.queue })
   return { deps: makeDeps(tiers), content: content.counts, oltp: oltp.counts }
 }
+
+const poisoned = { filename: 'POISONED.bin', mime_type: 'application/octet-stream', bytes: new Uint8Array([1, 2, 3]), storage_disposition: 'attachment' }
 
 const refsOf = (tenantId: string) =>
   sys.tiers.oltp.query<{ id: string; subject: string }>(`SELECT id, subject FROM oltp.inbox_message_refs WHERE tenant_id = $1`, [tenantId])
@@ -81,13 +61,14 @@ describe('group commit', () => {
   for (const tier of ['content', 'oltp'] as const) {
     test(`a member the ${tier} tier refuses fails alone; the rest of its group is stored`, async () => {
       const t = await createTenant(sys, `poison-${tier}`)
-      const poison = tier === 'content' ? { sql: 'content.content_objects', param: 'POISONED' } : { sql: 'oltp.inbox_message_refs', param: 'POISONED' }
+      // Content: the bad member's attachment row (its name is stored as given); OLTP: its ref.
+      const poison = tier === 'content' ? { sql: 'INSERT INTO content.attachments', param: 'POISONED' } : { sql: 'INSERT INTO oltp.inbox_message_refs', param: 'POISONED' }
       const { deps, content } = watchedDeps({ [tier]: poison })
       const n = 12
       const bad = 7
       const results = await Promise.allSettled(
         Array.from({ length: n }, (_, i) =>
-          createMessage(deps, t.id, input(t.accountId, i === bad ? { subject: 'POISONED', content_text: 'POISONED' } : { subject: `ok${i}`, content_text: `fine ${i}` })),
+          createMessage(deps, t.id, input(t.accountId, i === bad ? { subject: 'POISONED', attachments: [poisoned] } : { subject: `ok${i}`, content_text: `fine ${i}` })),
         ),
       )
       expect(results.map((r) => r.status)).toEqual(results.map((_, i) => (i === bad ? 'rejected' : 'fulfilled')))

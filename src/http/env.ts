@@ -15,7 +15,7 @@ export interface AppEnv {
   }
 }
 
-function fieldErrors(error: ZodError): FieldError[] {
+export function fieldErrors(error: ZodError): FieldError[] {
   const at = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(body)'
   // A strict object's unknown keys are one issue on the object: name each key instead.
   return error.issues.flatMap((i) =>

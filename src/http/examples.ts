@@ -92,6 +92,28 @@ export const createMessage = {
   attachments: [{ filename: 'rate-card.pdf', mime_type: 'application/pdf', content_base64: 'JVBERi0xLjcKJcfs', storage_disposition: 'attachment' }],
 }
 
+export const messageBatch = {
+  messages: [
+    { email_account_id: ID.emailAccount, from_email: SALES, to_email: LEAD, subject: 'Cutting freight costs at Northwind', content_text: 'Hi Dana, …', sequence_step_id: ID.step },
+    { email_account_id: ID.emailAccount, from_email: SALES, to_email: 'not-an-address', subject: 'Cutting freight costs', content_text: 'Hi, …' },
+  ],
+}
+
+export const messageBatchResult = {
+  created: 1,
+  failed: 1,
+  results: [
+    { index: 0, status: 201, id: ID.message },
+    {
+      index: 1,
+      status: 422,
+      type: 'urn:edp:problem:validation_failed',
+      detail: 'invalid message: to_email',
+      errors: [{ field: 'to_email', message: 'must be an email address' }],
+    },
+  ],
+}
+
 export const messageRef = {
   id: ID.message,
   tenant_id: tenantId,

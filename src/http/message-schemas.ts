@@ -4,7 +4,7 @@ import { ID } from './examples.ts'
 import type { HeaderField } from '../services/messages.ts'
 import { isMimeType, MAX_MIME_TYPE_LENGTH } from '../content-safety.ts'
 import { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_HEADERS } from '../limits.ts'
-import { base64Problem } from './base64.ts'
+import { base64Problem, decodeBase64 } from './base64.ts'
 import { CONTENT_STATES } from '../tiers/oltp/schema.ts'
 
 const HeaderName = z.string().regex(/^[!-9;-~]{1,100}$/, 'a header name is 1-100 printable characters without ":"')
@@ -63,6 +63,16 @@ export const CreateMessage = z
       .openapi({ description: 'Send an outbound message even though its recipient is on the suppression list (422 otherwise).' }),
   })
   .openapi('CreateMessage')
+
+/** The attachments as the write path takes them: bytes, decoded once the schema has checked them. */
+export function decodeAttachments(list: z.infer<typeof CreateMessage>['attachments']) {
+  return (list ?? []).map((a) => ({
+    filename: a.filename,
+    mime_type: a.mime_type,
+    storage_disposition: a.storage_disposition,
+    bytes: decodeBase64(a.content_base64),
+  }))
+}
 
 export const MessageRef = z
   .object({

@@ -9,7 +9,7 @@ import { messageIds } from '../inbound/parse.ts'
 import { paged, type Page, type PageRequest } from '../pagination.ts'
 import { getAttachment, listAttachments } from '../tiers/content/attachments.ts'
 import { getContentObject } from '../tiers/content/objects.ts'
-import { checkMessageReferences, getMessageRef, getThread, listMessageRefs, type MessageFilter, type MessageRefRow } from '../tiers/oltp/messages.ts'
+import { checkMessageReferences, getMessageRef, getThread, listMessageRefs, type MessageFilter, type MessageRefRow, type ReferenceCheck, type ReferenceIds } from '../tiers/oltp/messages.ts'
 import { openBytes, openContent } from './content-seal.ts'
 import { normalizeAddress, suppressedRecipient } from './suppressions.ts'
 import { prepareWrite, type AttachmentInput, type CheckedMessage, type HeaderField, type WriteFaults } from './message-write.ts'
@@ -48,16 +48,20 @@ function rfc822IdFor(input: CreateMessageInput, id: string): string | null {
   return `<${id}@${domain}>`
 }
 
-/** Every id the message names must be the tenant's; a sequence step fills in (or must match) its campaign. */
-async function checkReferences(deps: Deps, tenantId: string, input: CreateMessageInput): Promise<{ campaignId: string | null }> {
-  const check = await checkMessageReferences(deps.tiers.oltp, tenantId, {
+/** The ids a new message names, as the reference check (one message or a batch) takes them. */
+export function referencesOf(input: CreateMessageInput): ReferenceIds {
+  return {
     emailAccountId: input.email_account_id,
     campaignId: input.campaign_id ?? null,
     stepId: input.sequence_step_id ?? null,
     leadId: input.lead_id ?? null,
     parentId: input.parent_message_id ?? null,
     suppressionOf: input.direction === 'outbound' && !input.override_suppression ? normalizeAddress(input.to_email) : null,
-  })
+  }
+}
+
+/** Every id the message names must be the tenant's; a sequence step fills in (or must match) its campaign. */
+export function resolveReferences(check: ReferenceCheck, input: CreateMessageInput): { campaignId: string | null } {
   if (!check.email_account) throw notFound('email account', 'email_account_id')
   if (!check.campaign) throw notFound('campaign', 'campaign_id')
   if (!check.lead) throw notFound('lead', 'lead_id')
@@ -71,10 +75,10 @@ async function checkReferences(deps: Deps, tenantId: string, input: CreateMessag
   return { campaignId: check.step_campaign_id }
 }
 
-export async function createMessage(deps: Deps, tenantId: string, input: CreateMessageInput, faults?: WriteFaults): Promise<MessageRefRow> {
-  const { campaignId } = await checkReferences(deps, tenantId, input)
+/** The message to store once its references are resolved: a new id, its status and Message-ID. */
+export function checkedMessage(input: CreateMessageInput, campaignId: string | null): CheckedMessage {
   const id = newId()
-  const message: CheckedMessage = {
+  return {
     id,
     email_account_id: input.email_account_id,
     campaign_id: campaignId,
@@ -93,10 +97,16 @@ export async function createMessage(deps: Deps, tenantId: string, input: CreateM
     rfc822_message_id: rfc822IdFor(input, id),
     attachments: input.attachments ?? [],
   }
+}
+
+/** Only an inbound message can collide (one per tenant and Message-ID): 409 rather than hand back a different message. */
+export const duplicateInbound = () => conflict('an inbound message with this Message-ID is already stored', 'rfc822_message_id')
+
+export async function createMessage(deps: Deps, tenantId: string, input: CreateMessageInput, faults?: WriteFaults): Promise<MessageRefRow> {
+  const check = await checkMessageReferences(deps.tiers.oltp, tenantId, referencesOf(input))
+  const message = checkedMessage(input, resolveReferences(check, input).campaignId)
   const { ref, created } = await deps.writes.write(prepareWrite(deps, tenantId, message), faults)
-  // Only an inbound message can collide (one per tenant and Message-ID): the API answers 409
-  // rather than hand back a different message as if it had just been created.
-  if (!created) throw conflict('an inbound message with this Message-ID is already stored', 'rfc822_message_id')
+  if (!created) throw duplicateInbound()
   return ref
 }
 

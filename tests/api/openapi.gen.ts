@@ -524,6 +524,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/messages/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Store up to 500 messages in one request, each answered on its own
+         * @description Scope messages:write. Each item is a CreateMessage, checked and stored as POST /v1/messages would (same caps, same references, same write order); an item that fails (422 naming its fields, 404 for an id that is not yours, 409 for a duplicate inbound Message-ID, 500 for a fault) fails alone and the others are stored. The answer is 200 with one result per item, in order. With an Idempotency-Key the whole answer is kept and replayed: send failed items again in a new request with a new key.
+         */
+        post: operations["createMessages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/messages": {
         parameters: {
             query?: never;
@@ -1363,6 +1383,30 @@ export interface components {
             note: string | null;
             /** Format: date-time */
             created: string;
+        };
+        MessageBatchResult: {
+            created: number;
+            failed: number;
+            results: components["schemas"]["MessageBatchItem"][];
+        };
+        MessageBatchItem: {
+            /** @description Position of the item in `messages` */
+            index: number;
+            /** @description 201 stored; else the status the item would have had on POST /v1/messages (404, 409, 422, 500) */
+            status: number;
+            /** @description The stored message’s id (201) */
+            id?: string;
+            type?: string;
+            detail?: string;
+            errors?: {
+                field: string;
+                message: string;
+            }[];
+        };
+        MessageBatch: {
+            messages: ({
+                [key: string]: unknown;
+            } & components["schemas"]["CreateMessage"])[];
         };
         MessageRef: {
             /** Format: uuid */
@@ -3998,6 +4042,94 @@ export interface operations {
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
+        };
+    };
+    createMessages: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the POST safe to retry. The same key with the same request (method, path and query, Content-Type, body) within 24 h answers the first success again, with `Idempotent-Replayed: true`, and writes nothing; a copy sent while the first runs waits for its answer (up to IDEMPOTENCY_WAIT_S, then 409 with Retry-After). The key with another request is 422. A 4xx or 5xx answer frees the key. Keys are per tenant (the operator’s apart); use a random one, such as a UUID.
+                 * @example 0b7d2c4e-5f61-4a8e-9c3d-7e2f1a6b9d40
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "messages": [
+                 *         {
+                 *           "email_account_id": "019cadd2-95c4-7c40-acb8-5f3f4a24e39a",
+                 *           "from_email": "sales@acme.example",
+                 *           "to_email": "dana.whitfield@northwind.example",
+                 *           "subject": "Cutting freight costs at Northwind",
+                 *           "content_text": "Hi Dana, …",
+                 *           "sequence_step_id": "019cadd3-73db-71c1-873d-212ba950666d"
+                 *         },
+                 *         {
+                 *           "email_account_id": "019cadd2-95c4-7c40-acb8-5f3f4a24e39a",
+                 *           "from_email": "sales@acme.example",
+                 *           "to_email": "not-an-address",
+                 *           "subject": "Cutting freight costs",
+                 *           "content_text": "Hi, …"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["MessageBatch"];
+            };
+        };
+        responses: {
+            /** @description One result per item, in order */
+            200: {
+                headers: {
+                    /** @description `true` when this is the kept answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created": 1,
+                     *       "failed": 1,
+                     *       "results": [
+                     *         {
+                     *           "index": 0,
+                     *           "status": 201,
+                     *           "id": "019cb2b6-383c-7bf3-90b0-090d62590992"
+                     *         },
+                     *         {
+                     *           "index": 1,
+                     *           "status": 422,
+                     *           "type": "urn:edp:problem:validation_failed",
+                     *           "detail": "invalid message: to_email",
+                     *           "errors": [
+                     *             {
+                     *               "field": "to_email",
+                     *               "message": "must be an email address"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageBatchResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listMessages: {

@@ -17,3 +17,29 @@ export function faultyDb(db: Db, failWhen: (sql: string) => boolean = () => fals
     close: async () => {},
   }
 }
+
+/**
+ * A Db over the same connection that counts its transactions (a group commit's shared writes) and,
+ * given `poison`, fails a statement that names poison.sql and whose parameters hold poison.param:
+ * one message of a group, not all of them.
+ */
+export function countingDb(db: Db, poison?: { sql: string; param: string }) {
+  const counts = { transactions: 0 }
+  const guard = (q: Queryable): Queryable => ({
+    query: (text, params) =>
+      poison && text.includes(poison.sql) && JSON.stringify(params ?? []).includes(poison.param)
+        ? Promise.reject(new Error('injected fault'))
+        : q.query(text, params),
+    exec: (text) => q.exec(text),
+  })
+  const wrapped: Db = {
+    ...db,
+    ...guard(db),
+    transaction: (fn) => {
+      counts.transactions++
+      return db.transaction((tx) => fn(guard(tx)))
+    },
+    close: async () => {},
+  }
+  return { db: wrapped, counts }
+}

@@ -9,14 +9,15 @@ import {
   getMessageThread,
   listMessages,
 } from '../../services/messages.ts'
-import { decodeBase64 } from '../base64.ts'
 import { attachmentHeaders, CONTENT_SECURITY_HEADERS } from '../content-headers.ts'
 import { router } from '../env.ts'
+import { messageBatchRoutes } from './message-batch.ts'
 import * as ex from '../examples.ts'
 import { apiKey, json, JSON_BODY, jsonBody, pageSchema, tenantErrors } from '../schemas.ts'
 import {
   AttachmentParams,
   CreateMessage,
+  decodeAttachments,
   ListMessagesQuery,
   MessageContent,
   MessageDetail,
@@ -27,17 +28,9 @@ import {
 
 const IfNoneMatch = z.object({ 'if-none-match': z.string().optional().openapi({ example: '"3f9a0c2e7b1d4a6f8e5c2b9d7a1f0e3c"' }) })
 
-function decodeAttachments(list: z.infer<typeof CreateMessage>['attachments']) {
-  return (list ?? []).map((a) => ({
-    filename: a.filename,
-    mime_type: a.mime_type,
-    storage_disposition: a.storage_disposition,
-    bytes: decodeBase64(a.content_base64),
-  }))
-}
-
 export function messageRoutes(deps: Deps) {
   return router()
+    .route('/', messageBatchRoutes(deps))
     .openapi(
       createRoute({
         method: 'post',

@@ -143,24 +143,23 @@ export interface ReferenceCheck {
   suppressed: { reason: string; bounce_reason: string | null } | null
 }
 
+/** The ids a new message names; a null id checks as present. */
+export interface ReferenceIds {
+  emailAccountId: string
+  campaignId: string | null
+  stepId: string | null
+  leadId: string | null
+  parentId: string | null
+  /** Lowercased. */
+  suppressionOf: string | null
+}
+
 /**
  * Checks, in one round trip, that every id a new message names belongs to the tenant, and
  * whether its recipient is suppressed; lets the write path answer 404 or 422 before it writes
  * anything. A null id checks as present; a null recipient is not looked up.
  */
-export async function checkMessageReferences(
-  q: Queryable,
-  tenantId: string,
-  ids: {
-    emailAccountId: string
-    campaignId: string | null
-    stepId: string | null
-    leadId: string | null
-    parentId: string | null
-    /** Lowercased. */
-    suppressionOf: string | null
-  },
-): Promise<ReferenceCheck> {
+export async function checkMessageReferences(q: Queryable, tenantId: string, ids: ReferenceIds): Promise<ReferenceCheck> {
   const rows = await q.query<ReferenceCheck>(
     `SELECT
        EXISTS (SELECT 1 FROM oltp.email_accounts WHERE tenant_id = $1 AND id = $2) AS email_account,
@@ -173,6 +172,35 @@ export async function checkMessageReferences(
     [tenantId, ids.emailAccountId, ids.campaignId, ids.stepId, ids.leadId, ids.parentId, ids.suppressionOf],
   )
   return rows[0]!
+}
+
+/** checkMessageReferences for a batch of messages, in one statement: one answer per message, in order. */
+export async function checkMessageReferencesMany(q: Queryable, tenantId: string, list: readonly ReferenceIds[]): Promise<ReferenceCheck[]> {
+  if (list.length === 0) return []
+  const col = <T>(f: (r: ReferenceIds) => T) => list.map(f)
+  const rows = await q.query<ReferenceCheck & { n: number }>(
+    `SELECT r.n::int AS n,
+       EXISTS (SELECT 1 FROM oltp.email_accounts WHERE tenant_id = $1 AND id = r.account) AS email_account,
+       (r.campaign IS NULL OR EXISTS (SELECT 1 FROM oltp.campaigns WHERE tenant_id = $1 AND id = r.campaign)) AS campaign,
+       (SELECT campaign_id FROM oltp.sequence_steps WHERE tenant_id = $1 AND id = r.step) AS step_campaign_id,
+       (r.lead IS NULL OR EXISTS (SELECT 1 FROM oltp.leads WHERE tenant_id = $1 AND id = r.lead)) AS lead,
+       (r.parent IS NULL OR EXISTS (SELECT 1 FROM oltp.inbox_message_refs WHERE tenant_id = $1 AND id = r.parent)) AS parent,
+       (SELECT jsonb_build_object('reason', reason, 'bounce_reason', bounce_reason)
+          FROM oltp.suppressions WHERE tenant_id = $1 AND ${listedAs('r.recipient')} LIMIT 1) AS suppressed
+     FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7::text[])
+          WITH ORDINALITY AS r(account, campaign, step, lead, parent, recipient, n)
+     ORDER BY r.n`,
+    [
+      tenantId,
+      col((r) => r.emailAccountId),
+      col((r) => r.campaignId),
+      col((r) => r.stepId),
+      col((r) => r.leadId),
+      col((r) => r.parentId),
+      col((r) => r.suppressionOf),
+    ],
+  )
+  return rows.map(({ n: _n, ...check }) => check)
 }
 
 /** Which of these message ids exist; the orphan check asks this in batches, by primary key. */
