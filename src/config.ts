@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { z } from 'zod'
 
 const databaseUrl = z
@@ -24,8 +25,22 @@ export const configSchema = z.object({
   CONTENT_DATABASE_URL: databaseUrl,
   ANALYTICS_DATABASE_URL: databaseUrl,
   QUEUE_DATABASE_URL: databaseUrl,
+  /**
+   * Streaming replicas of the OLTP, content and analytics databases (server mode, optional):
+   * listings and reports read there while the replica is at most READ_REPLICA_MAX_LAG_S behind its
+   * primary (src/db/replicas.ts); fetches by id and every write use the primary.
+   */
+  OLTP_READ_URL: databaseUrl,
+  CONTENT_READ_URL: databaseUrl,
+  ANALYTICS_READ_URL: databaseUrl,
+  READ_REPLICA_MAX_LAG_S: z.coerce.number().min(0.1).max(3600).default(2),
   DATA_DIR: z.string().min(1).default('./data'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /**
+   * API processes serving PORT together (server mode; SO_REUSEPORT, src/api-processes.ts). Unset:
+   * one per CPU core in server mode, one in embedded mode, where PGlite allows no more.
+   */
+  API_PROCESSES: z.coerce.number().int().min(1).max(64).optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /**
@@ -153,6 +168,12 @@ export const configSchema = z.object({
 }).refine((c) => c.WORKER_MIN_CONCURRENCY <= c.WORKER_MAX_CONCURRENCY, {
   path: ['WORKER_MIN_CONCURRENCY'],
   message: 'must not exceed WORKER_MAX_CONCURRENCY',
+}).superRefine((c, ctx) => {
+  for (const tier of ['OLTP', 'CONTENT', 'ANALYTICS'] as const) {
+    if (c[`${tier}_READ_URL`] && !c[`${tier}_DATABASE_URL`]) {
+      ctx.addIssue({ code: 'custom', path: [`${tier}_READ_URL`], message: `a replica needs its primary: set ${tier}_DATABASE_URL too (embedded PGlite has no replicas)` })
+    }
+  }
 })
 
 export type Config = z.infer<typeof configSchema>
@@ -172,6 +193,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 export const isEmbedded = (c: Config) =>
   !c.OLTP_DATABASE_URL || !c.CONTENT_DATABASE_URL || !c.ANALYTICS_DATABASE_URL || !c.QUEUE_DATABASE_URL
+
+/** How many API processes `npm start` runs; more than one in embedded mode is refused (PGlite is one process's). */
+export function apiProcesses(c: Config): number {
+  if (isEmbedded(c)) {
+    if ((c.API_PROCESSES ?? 1) > 1) {
+      throw new ConfigError(`invalid configuration:\n  API_PROCESSES: embedded mode (PGlite) runs one API process; set the four *_DATABASE_URL for more`)
+    }
+    return 1
+  }
+  return c.API_PROCESSES ?? availableParallelism()
+}
 
 /** Whether the API process runs the workers too: by default in embedded mode only. */
 export const workersInProcess = (c: Config) => (c.WORKERS_IN_PROCESS === 'auto' ? isEmbedded(c) : c.WORKERS_IN_PROCESS === 'true')

@@ -80,7 +80,7 @@ export async function openSystem(
   config: Config,
   opts: { role: string; log: Logger; adminToken?: string; migrate?: boolean; checkReachable?: boolean },
 ): Promise<System> {
-  const tiers = await openTiers(config, `edp-${opts.role}`, { checkReachable: opts.checkReachable !== false })
+  const tiers = await openTiers(config, `edp-${opts.role}`, { checkReachable: opts.checkReachable !== false, log: opts.log })
   try {
     if (opts.migrate !== false) {
       const applied = await migrateAll(tiers)

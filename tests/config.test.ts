@@ -32,6 +32,13 @@ describe('config', () => {
     expect(loadConfig({ WORKER_MIN_CONCURRENCY: '2', WORKER_MAX_CONCURRENCY: '2' }).WORKER_MAX_CONCURRENCY).toBe(2)
   })
 
+  test('a read replica needs its primary: OLTP_READ_URL without OLTP_DATABASE_URL is refused, naming it', () => {
+    const url = 'postgres://u@h/db'
+    expect(() => loadConfig({ OLTP_READ_URL: url })).toThrow(/OLTP_READ_URL: a replica needs its primary/)
+    expect(() => loadConfig({ CONTENT_DATABASE_URL: url, CONTENT_READ_URL: url, READ_REPLICA_MAX_LAG_S: '0' })).toThrow('READ_REPLICA_MAX_LAG_S')
+    expect(loadConfig({ ANALYTICS_DATABASE_URL: url, ANALYTICS_READ_URL: 'postgres://u@replica/db' }).ANALYTICS_READ_URL).toBe('postgres://u@replica/db')
+  })
+
   test('four URLs mean server mode; an empty variable counts as unset', () => {
     const url = 'postgres://u@h/db'
     const c = loadConfig({ OLTP_DATABASE_URL: url, CONTENT_DATABASE_URL: url, ANALYTICS_DATABASE_URL: url, QUEUE_DATABASE_URL: url, PORT: '' })

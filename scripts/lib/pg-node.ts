@@ -6,7 +6,7 @@
  * initdb refuses root.
  */
 import { execFile } from 'node:child_process'
-import { chmod, chown, mkdir, writeFile } from 'node:fs/promises'
+import { appendFile, chmod, chown, mkdir, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -100,5 +100,21 @@ export async function initNode(root: string, port: number, settings: Record<stri
   const path = join(node.dataDir, 'postgresql.auto.conf')
   await writeFile(path, Object.entries(conf).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n', { mode: 0o600 })
   await giveToPostgres(path)
+  return node
+}
+
+/**
+ * A streaming replica of `primary` (which needs wal_level replica or logical and wal senders):
+ * pg_basebackup -R into `root`/data, its own port and socket written after the copied settings
+ * (later lines win), not started.
+ */
+export async function initReplica(primary: PgNode, root: string, port: number): Promise<PgNode> {
+  await mkdir(root, { recursive: true })
+  await chmod(root, 0o755)
+  await giveToPostgres(root)
+  const node = pgNode(root, port)
+  await asPostgres(`${PG_BIN}/pg_basebackup`, ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', node.dataDir, '-R', '-X', 'stream', '--checkpoint=fast', '--no-sync'])
+  const path = join(node.dataDir, 'postgresql.auto.conf')
+  await appendFile(path, `port = ${port}\nunix_socket_directories = '${root}'\nhot_standby = on\n`)
   return node
 }

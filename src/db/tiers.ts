@@ -1,16 +1,35 @@
+import type { Logger } from 'pino'
 import type { Config } from '../config.ts'
 import { pgliteDataDir } from '../data-dir.ts'
 import { errorLine } from '../error-summary.ts'
 import { openPglite, pgliteDb } from './pglite.ts'
 import { postgresDb } from './postgres.ts'
 import { TIER_NAMES, type TierName } from './tier-names.ts'
+import { Replicas, READ_TIERS, type ReadTier } from './replicas.ts'
 import type { Db } from './types.ts'
 
 /**
  * One Db per tier. Tiers configured with the same URL share one Db object (one pool), which is
  * what lets the OLTP write and its queue event commit in one transaction when they can.
  */
-export type Tiers = Readonly<Record<TierName, Db>> & { close(): Promise<void> }
+export type Tiers = Readonly<Record<TierName, Db>> & {
+  close(): Promise<void>
+  /** Read replicas, when the config names any (src/db/replicas.ts). */
+  readonly replicas?: Replicas
+}
+
+/**
+ * The database for a read that may be up to READ_REPLICA_MAX_LAG_S stale (a listing, a report):
+ * the tier's replica while it is fresh, else the primary.
+ */
+export const readerOf = (tiers: Tiers, tier: ReadTier): Db => readFrom(tiers, tier).db
+
+/** readerOf, with how many seconds behind the primary what it reads may be (0 for the primary). */
+export const readFrom = (tiers: Tiers, tier: ReadTier): { db: Db; staleS: number } =>
+  tiers.replicas?.reader(tier, tiers[tier]) ?? { db: tiers[tier], staleS: 0 }
+
+const readUrl = (config: Config, tier: ReadTier): string | undefined =>
+  ({ oltp: config.OLTP_READ_URL, content: config.CONTENT_READ_URL, analytics: config.ANALYTICS_READ_URL })[tier]
 
 export function sameDatabase(a: Db, b: Db): boolean {
   return a === b
@@ -36,10 +55,17 @@ export function databasesOf(dbs: Readonly<Record<TierName, Db>>): { db: Db; tier
   return out
 }
 
-/** Wraps already-open Dbs (tests build tiers this way); close() closes each distinct Db once. */
-export function tiersFrom(dbs: Record<TierName, Db>): Tiers {
+/** Wraps already-open Dbs (tests build tiers this way); close() closes each distinct Db once, and the replicas. */
+export function tiersFrom(dbs: Record<TierName, Db>, replicas?: Replicas): Tiers {
   const distinct = databasesOf(dbs).map((d) => d.db)
-  return { ...dbs, close: async () => void (await Promise.all(distinct.map((db) => db.close()))) }
+  return {
+    ...dbs,
+    replicas,
+    close: async () => {
+      await replicas?.close()
+      await Promise.all(distinct.map((db) => db.close()))
+    },
+  }
 }
 
 /** A tier's database cannot be reached: the message names the tiers and where (never a password). */
@@ -88,7 +114,11 @@ async function checkReachable(dbs: Record<TierName, Db>): Promise<void> {
  * PostgreSQL database is reached once before this returns (TierUnavailableError otherwise), unless
  * checkReachable is false: then its pool connects on first use.
  */
-export async function openTiers(config: Config, applicationName = 'edp', { checkReachable: check = true } = {}): Promise<Tiers> {
+export async function openTiers(
+  config: Config,
+  applicationName = 'edp',
+  { checkReachable: check = true, log }: { checkReachable?: boolean; log?: Logger } = {},
+): Promise<Tiers> {
   const byUrl = new Map<string, Db>()
   let embedded: Db | undefined
   const dbs = {} as Record<TierName, Db>
@@ -109,13 +139,25 @@ export async function openTiers(config: Config, applicationName = 'edp', { check
     }
     dbs[tier] = db
   }
-  const tiers = tiersFrom(dbs)
-  if (!check) return tiers
+  const replicas = openReplicas(config, dbs, applicationName, log)
+  const tiers = tiersFrom(dbs, replicas)
   try {
-    await checkReachable(dbs)
+    if (check) await checkReachable(dbs)
+    // The first check before anything reads: until a replica is known fresh, reads use its primary.
+    await replicas?.start()
   } catch (err) {
     await tiers.close()
     throw err
   }
   return tiers
+}
+
+/** A pool per configured replica (a few connections: listings and reports only), or none. */
+function openReplicas(config: Config, dbs: Record<TierName, Db>, applicationName: string, log: Logger | undefined): Replicas | undefined {
+  const pairs: Partial<Record<ReadTier, { primary: Db; replica: Db }>> = {}
+  for (const tier of READ_TIERS) {
+    const url = readUrl(config, tier)
+    if (url) pairs[tier] = { primary: dbs[tier], replica: postgresDb(url, { max: config.DB_POOL_MAX, applicationName: `${applicationName}:${tier}-read` }) }
+  }
+  return Object.keys(pairs).length > 0 ? new Replicas(pairs, { maxLagS: config.READ_REPLICA_MAX_LAG_S, log }) : undefined
 }

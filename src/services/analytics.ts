@@ -4,7 +4,8 @@
  * queue tier, and the OLTP outbox when that is another database, to know what is still waiting).
  */
 import type { Deps } from '../deps.ts'
-import { sameDatabase } from '../db/tiers.ts'
+import { readFrom, sameDatabase } from '../db/tiers.ts'
+import type { Queryable } from '../db/types.ts'
 import { invalid, notFound } from '../errors.ts'
 import { enqueue, envelopeFor } from '../jobs/enqueue.ts'
 import type { JobPayload } from '../jobs/specs.ts'
@@ -247,11 +248,16 @@ export async function scheduleOverdueRefresh(deps: Deps): Promise<boolean> {
   return true
 }
 
-/** A tenant's as_of (null: its changes were never refreshed yet). */
-async function tenantAsOf(deps: Deps, tenantId: string): Promise<Date | null> {
+/**
+ * A tenant's as_of (null: its changes were never refreshed yet), as read from `db` (the analytics
+ * primary, or a replica staleS seconds behind it at most: then no later than that far back).
+ */
+async function tenantAsOf(deps: Deps, tenantId: string, { db, staleS }: { db: Queryable; staleS: number }): Promise<Date | null> {
   const w = await watermark(deps, pendingSince(deps.tiers.queue, tenantId))
-  const state = await tenantRefreshState(deps.tiers.analytics, tenantId)
-  return state.dirty ? state.as_of : w
+  const state = await tenantRefreshState(db, tenantId)
+  const asOf = state.dirty ? state.as_of : w
+  if (!asOf || staleS === 0) return asOf
+  return new Date(Math.min(asOf.getTime(), deps.clock.now() - staleS * 1000))
 }
 
 /** Seconds since as_of on the process clock; null before the first refresh. */
@@ -296,18 +302,20 @@ function dayRange(r: DayRangeInput): DayRange {
 export async function campaignReport(deps: Deps, tenantId: string, campaignId: string, range: DayRangeInput) {
   const r = dayRange(range)
   if (!(await campaignExists(deps.tiers.oltp, tenantId, campaignId))) throw notFound('campaign')
-  const asOf = await tenantAsOf(deps, tenantId)
-  return { campaign_id: campaignId, ...report(deps, await totals(deps.tiers.analytics, 'campaign', tenantId, campaignId, r), asOf) }
+  const from = readFrom(deps.tiers, 'analytics')
+  const asOf = await tenantAsOf(deps, tenantId, from)
+  return { campaign_id: campaignId, ...report(deps, await totals(from.db, 'campaign', tenantId, campaignId, r), asOf) }
 }
 
 /** One report per sequence step of the campaign, in step order (steps without events count zero). */
 export async function stepReports(deps: Deps, tenantId: string, campaignId: string, range: DayRangeInput) {
   const r = dayRange(range)
   if (!(await campaignExists(deps.tiers.oltp, tenantId, campaignId))) throw notFound('campaign')
-  const asOf = await tenantAsOf(deps, tenantId)
+  const from = readFrom(deps.tiers, 'analytics')
+  const asOf = await tenantAsOf(deps, tenantId, from)
   const [steps, byStep] = await Promise.all([
     listSequenceSteps(deps.tiers.oltp, tenantId, campaignId),
-    stepTotals(deps.tiers.analytics, tenantId, campaignId, r),
+    stepTotals(from.db, tenantId, campaignId, r),
   ])
   const data = steps.map((s) => ({ sequence_step_id: s.id, step_number: s.step_number, ...report(deps, byStep.get(s.id) ?? noCounts(), asOf) }))
   return { data, as_of: asOf?.toISOString() ?? null }
@@ -316,6 +324,7 @@ export async function stepReports(deps: Deps, tenantId: string, campaignId: stri
 export async function mailboxReport(deps: Deps, tenantId: string, emailAccountId: string, range: DayRangeInput) {
   const r = dayRange(range)
   if (!(await emailAccountExists(deps.tiers.oltp, tenantId, emailAccountId))) throw notFound('email account')
-  const asOf = await tenantAsOf(deps, tenantId)
-  return { email_account_id: emailAccountId, ...report(deps, await totals(deps.tiers.analytics, 'mailbox', tenantId, emailAccountId, r), asOf) }
+  const from = readFrom(deps.tiers, 'analytics')
+  const asOf = await tenantAsOf(deps, tenantId, from)
+  return { email_account_id: emailAccountId, ...report(deps, await totals(from.db, 'mailbox', tenantId, emailAccountId, r), asOf) }
 }

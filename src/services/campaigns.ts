@@ -3,6 +3,7 @@
  * that messages point at answers 409 and is archived instead (src/services/campaign-status.ts),
  * so refs keep their foreign keys and analytics keep their counts under the same ids.
  */
+import { readerOf } from '../db/tiers.ts'
 import type { Deps } from '../deps.ts'
 import { audit, audited, changed } from './audit.ts'
 import { conflict, conflictWith, notFound } from '../errors.ts'
@@ -32,7 +33,7 @@ export const createCampaign = (deps: Deps, tenantId: string, name: string) =>
   )
 
 export async function listCampaigns(deps: Deps, tenantId: string, page: PageRequest) {
-  return paged(page, (keyset) => listRows(deps.tiers.oltp, tenantId, keyset))
+  return paged(page, (keyset) => listRows(readerOf(deps.tiers, 'oltp'), tenantId, keyset))
 }
 
 export async function getCampaign(deps: Deps, tenantId: string, id: string) {

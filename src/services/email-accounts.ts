@@ -3,6 +3,7 @@
  * routed by and what stored messages were sent from, so it does not change: a new address is a
  * new mailbox. One that messages name is never deleted (409): set its status to archived.
  */
+import { readerOf } from '../db/tiers.ts'
 import type { Deps } from '../deps.ts'
 import { audit, changed } from './audit.ts'
 import { conflict, conflictWith, notFound } from '../errors.ts'
@@ -34,7 +35,7 @@ export async function createEmailAccount(deps: Deps, tenantId: string, a: { emai
 }
 
 export async function listEmailAccounts(deps: Deps, tenantId: string, page: PageRequest) {
-  return paged(page, (keyset) => listRows(deps.tiers.oltp, tenantId, keyset))
+  return paged(page, (keyset) => listRows(readerOf(deps.tiers, 'oltp'), tenantId, keyset))
 }
 
 export async function getEmailAccount(deps: Deps, tenantId: string, id: string) {

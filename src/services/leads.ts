@@ -3,6 +3,7 @@
  * that messages name is never deleted (409): its history stays with it, and its status says it is
  * out of use. Deleting a person's data everywhere is an erasure, not this.
  */
+import { readerOf } from '../db/tiers.ts'
 import type { Deps } from '../deps.ts'
 import { audit, changed } from './audit.ts'
 import { conflict, conflictWith, notFound } from '../errors.ts'
@@ -36,7 +37,7 @@ export async function createLead(deps: Deps, tenantId: string, l: LeadFields) {
 
 /** Newest first; with an email, the one lead with that address (or none). */
 export async function listLeads(deps: Deps, tenantId: string, page: PageRequest, email?: string) {
-  return paged(page, (keyset) => listRows(deps.tiers.oltp, tenantId, keyset, email))
+  return paged(page, (keyset) => listRows(readerOf(deps.tiers, 'oltp'), tenantId, keyset, email))
 }
 
 export async function getLead(deps: Deps, tenantId: string, id: string) {

@@ -2,6 +2,7 @@
  * Messages through the API: create (every id checked in one OLTP read, then the write path) and
  * the reads, which join a ref (OLTP) with its content (content tier) by storage key.
  */
+import { readerOf } from '../db/tiers.ts'
 import type { Deps } from '../deps.ts'
 import { conflict, gone, invalid, notFound } from '../errors.ts'
 import { newId } from '../ids.ts'
@@ -111,7 +112,7 @@ export async function createMessage(deps: Deps, tenantId: string, input: CreateM
 }
 
 export async function listMessages(deps: Deps, tenantId: string, filter: Omit<MessageFilter, 'before' | 'limit'>, page: PageRequest): Promise<Page<MessageRefRow>> {
-  return paged(page, (keyset) => listMessageRefs(deps.tiers.oltp, tenantId, { ...filter, ...keyset }))
+  return paged(page, (keyset) => listMessageRefs(readerOf(deps.tiers, 'oltp'), tenantId, { ...filter, ...keyset }))
 }
 
 async function requireMessage(deps: Deps, tenantId: string, id: string): Promise<MessageRefRow> {

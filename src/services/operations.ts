@@ -7,7 +7,7 @@ import { workersInProcess } from '../config.ts'
 import type { Deps } from '../deps.ts'
 import { newestBackupAge } from './backup.ts'
 import { pruneOverdue } from './prune.ts'
-import { databasesOf } from '../db/tiers.ts'
+import { databasesOf, readerOf } from '../db/tiers.ts'
 import { pendingMigrations } from '../db/migrate.ts'
 import { TIER_NAMES, type TierName } from '../db/tier-names.ts'
 import { contentBytes, storageReport as contentReport, type StorageReport } from '../tiers/content/storage.ts'
@@ -130,7 +130,7 @@ export type MonitoringSnapshot = Awaited<ReturnType<typeof monitoringSnapshot>>
 export type Readiness = Awaited<ReturnType<typeof readiness>>
 
 /** The content tier for one tenant, or with null for all of them. */
-export const storageReport = (deps: Deps, tenantId: string | null): Promise<StorageReport> => contentReport(deps.tiers.content, tenantId)
+export const storageReport = (deps: Deps, tenantId: string | null): Promise<StorageReport> => contentReport(readerOf(deps.tiers, 'content'), tenantId)
 
 /** Dead letters, oldest first (optionally of one source queue), for operators to inspect. */
 export const listDeadLetters = (deps: Deps, opts: { queue?: string; limit: number }) => deadLetterRows(deps.tiers.queue, opts)

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort, initNode, type PgNode } from '../../scripts/lib/pg-node.ts'
+import { freePort, initNode, initReplica, type PgNode } from '../../scripts/lib/pg-node.ts'
 
 export interface PgInstance extends PgNode {
   /** Stops the instance (if running) and deletes its directory. */
@@ -16,7 +16,16 @@ export interface PgInstance extends PgNode {
 /** initdb, the given settings appended to postgresql.conf, started. */
 export async function startPgInstance(settings: Record<string, string> = {}): Promise<PgInstance> {
   const root = await mkdtemp(join(tmpdir(), 'edp-pg-'))
-  const node = await initNode(root, await freePort(), settings)
+  return started(root, await initNode(root, await freePort(), settings))
+}
+
+/** A streaming replica of `primary` (started with wal_level = replica), started. */
+export async function startReplicaInstance(primary: PgNode): Promise<PgInstance> {
+  const root = await mkdtemp(join(tmpdir(), 'edp-pg-replica-'))
+  return started(root, await initReplica(primary, root, await freePort()))
+}
+
+async function started(root: string, node: PgNode): Promise<PgInstance> {
   const instance: PgInstance = {
     ...node,
     destroy: async () => {
@@ -24,6 +33,11 @@ export async function startPgInstance(settings: Record<string, string> = {}): Pr
       await rm(root, { recursive: true, force: true })
     },
   }
-  await node.start()
+  try {
+    await node.start()
+  } catch (err) {
+    await rm(root, { recursive: true, force: true })
+    throw err
+  }
   return instance
 }
