@@ -16,6 +16,7 @@ import { checkMapping, LegacyReader, openSource } from '../src/legacy/source.ts'
 import { createApp } from '../src/http/app.ts'
 import { authenticate } from '../src/services/api-keys.ts'
 import { compareLegacy } from '../src/services/legacy/compare.ts'
+import { finalizeLegacy } from '../src/services/legacy/finalize.ts'
 import { followOnce, followStatus, type FollowOptions } from '../src/services/legacy/follow.ts'
 import { migrateLegacy } from '../src/services/legacy/migrate.ts'
 import { sleep } from '../src/runtime.ts'
@@ -41,6 +42,7 @@ const HELP: Record<string, string> = {
   status     how far behind the legacy table the run is, in rows and seconds
   verify     compare migrated messages with their legacy rows; exit 1 on any mismatch
   compare    read N random migrated messages through our API and the legacy table; exit 1 on any difference
+  finalize   after a clean verify with no follow lag: stop capture, archive the legacy table, audit it
   rollback   remove everything migrations created; API-written messages and the legacy table stay
 
 npm run legacy -- <verb> --help shows a verb's options.`,
@@ -93,6 +95,13 @@ ${SOURCE}
   --sample N        how many messages (default 100)
   --api-key KEY     a read key of the tenant to compare (default: $LEGACY_API_KEY)
   --api URL         a running API server (default: the API in-process over this environment's tiers)
+  --run NAME        the run (default: the only one)`,
+  finalize: `usage: npm run legacy -- finalize --source URL [--run NAME]
+Refused (exit 2, naming why) unless verify --all is clean and follow's lag is 0. Then, on the
+legacy side in one transaction that locks out writers: the capture trigger and table are dropped
+and the table (and its attachments table) renamed to <name>_archived_<YYYYMMDD>. Recorded in the
+audit log as legacy.finalize (actor admin).
+${SOURCE}
   --run NAME        the run (default: the only one)`,
   rollback: `usage: npm run legacy -- rollback [--tenant ID]
 Removes every message migrations created (of one tenant with --tenant); the legacy table is not touched.
@@ -239,6 +248,20 @@ async function run(argv: string[]): Promise<number> {
         const report = await compareLegacy(deps, { reader, run: r, tenant: principal.tenant_id, sample, get })
         console.log(compareText(report))
         return report.differences.length ? 1 : 0
+      })
+    }
+    if (verb === 'finalize') {
+      source = await openSource(url)
+      const db = source
+      return await withSystem(async ({ deps }) => {
+        const r = await legacyRun(deps, v.run)
+        const mapping = r.mapping as Mapping
+        const reader = new LegacyReader(db, mapping, await checkMapping(db, mapping), mapping.tenant_column ? r.tenant_id : null)
+        const done = await finalizeLegacy(deps, { reader, run: r, capture: new Capture(db, mapping) })
+        console.log(`run ${done.run}: ${done.rows} messages migrated; ${mapping.table} archived as ${done.archived.table}${done.archived.attachments ? `, ${mapping.attachments!.table} as ${done.archived.attachments}` : ''}`)
+        console.log(done.capture_was_installed ? 'capture stopped (trigger and capture table dropped)' : 'no capture was installed')
+        console.log('recorded in the audit log as legacy.finalize')
+        return 0
       })
     }
     if (verb === 'verify') {

@@ -130,3 +130,50 @@ export class Capture {
     return { installed: true, pending: Number(r!.pending), oldest_seconds: r!.oldest ?? 0 }
   }
 }
+
+export interface Archived {
+  table: string
+  attachments: string | null
+}
+
+/**
+ * The cutover on the legacy side, in one transaction: writers are locked out (reads go on), the
+ * capture must be empty and no row past the checkpoint (else nothing changes and the caller is
+ * told why), the triggers, functions and capture table go, and the table (and its attachments
+ * table) is renamed with `suffix`. A writer waiting on the lock fails on the renamed table
+ * afterwards instead of writing rows nobody migrates.
+ */
+export async function archiveLegacyTable(db: Db, m: Mapping, o: { suffix: string; checkpoint: string | null }): Promise<Archived> {
+  const n = captureNames(m)
+  const rename = (table: string) => `${split(table).name}${o.suffix}`
+  return db.transaction(async (tx) => {
+    await tx.query(`SET LOCAL lock_timeout = '10s'`)
+    await tx.query(`LOCK TABLE ${[m.table, ...(m.attachments ? [m.attachments.table] : [])].map(quote).join(', ')} IN EXCLUSIVE MODE`)
+    const [c] = await tx.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [quote(n.table)])
+    if (c!.ok) {
+      const [p] = await tx.query<{ n: string }>(`SELECT count(*) AS n FROM ${quote(n.table)}`)
+      if (Number(p!.n) > 0) throw new FinalizeRefused(`${p!.n} legacy changes arrived while finalizing; run legacy follow, then finalize again`)
+    }
+    const idType = (await tx.query<{ t: string }>(`SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2`, [quote(m.table), m.id.column]))[0]!.t
+    const [past] = await tx.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${quote(m.table)} WHERE $1::text IS NULL OR "${m.id.column}" > $1::${idType}`,
+      [o.checkpoint],
+    )
+    if (Number(past!.n) > 0) throw new FinalizeRefused(`${past!.n} legacy rows are past the checkpoint; run legacy follow, then finalize again`)
+    await tx.query(`DROP TRIGGER IF EXISTS ${n.trigger} ON ${quote(m.table)}`)
+    if (m.attachments) await tx.query(`DROP TRIGGER IF EXISTS ${n.trigger} ON ${quote(m.attachments.table)}`)
+    await tx.query(`DROP FUNCTION IF EXISTS ${quote(n.fn)}()`)
+    await tx.query(`DROP FUNCTION IF EXISTS ${quote(n.attachmentFn)}()`)
+    await tx.query(`DROP TABLE IF EXISTS ${quote(n.table)}`)
+    await tx.query(`ALTER TABLE ${quote(m.table)} RENAME TO "${rename(m.table)}"`)
+    if (m.attachments) await tx.query(`ALTER TABLE ${quote(m.attachments.table)} RENAME TO "${rename(m.attachments.table)}"`)
+    const schema = (t: string) => (split(t).schema ? `${split(t).schema}.` : '')
+    return {
+      table: `${schema(m.table)}${rename(m.table)}`,
+      attachments: m.attachments ? `${schema(m.attachments.table)}${rename(m.attachments.table)}` : null,
+    }
+  })
+}
+
+/** Finalize found a reason not to archive; nothing was changed. */
+export class FinalizeRefused extends Error {}
