@@ -56,6 +56,9 @@ export function createMetrics(deps: Deps) {
   const poolInUse = gauge('edp_db_connections_in_use', 'Calls holding a connection of the tier’s pool', ['tier'])
   const poolWaiting = gauge('edp_db_connections_waiting', 'Calls waiting for a connection of the tier’s pool', ['tier'])
   const poolMax = gauge('edp_db_connections_max', 'Connections the tier’s pool may open', ['tier'])
+  // Per tier with a read replica (src/db/replicas.ts), as its last check found it.
+  const replicaInUse = gauge('edp_replica_in_use', 'Whether listings and reports read the tier’s replica (1) or its primary (0)', ['tier'])
+  const replicaLag = gauge('edp_replica_lag_seconds', 'How far the tier’s replica is behind its primary, at most (absent when it cannot be measured)', ['tier'])
   const queries = new Histogram({
     name: 'edp_db_query_duration_seconds',
     help: 'Calls to a database (a statement, or a whole transaction), by the tiers it holds',
@@ -104,6 +107,11 @@ export function createMetrics(deps: Deps) {
       poolMax.set({ tier }, pool.max)
       poolInUse.set({ tier }, Math.min(pool.inFlight, pool.max))
       poolWaiting.set({ tier }, Math.max(0, pool.inFlight - pool.max))
+    }
+    replicaLag.reset()
+    for (const [tier, r] of Object.entries(deps.tiers.replicas?.states() ?? {})) {
+      replicaInUse.set({ tier }, r.inUse ? 1 : 0)
+      if (r.lagS !== null) replicaLag.set({ tier }, r.lagS)
     }
     const capacity = await deps.monitor.capacity()
     dbBytes.reset()

@@ -14,7 +14,7 @@ import { engine } from '../support/databases.ts'
 import { eventually } from '../support/eventually.ts'
 import { useLeakCheck } from '../support/leaks.ts'
 import { startPgInstance, startReplicaInstance, type PgInstance } from '../support/pg-instance.ts'
-import { makeDeps, testConfig, type TestSystem } from '../support/system.ts'
+import { ADMIN_TOKEN, makeDeps, testConfig, type TestSystem } from '../support/system.ts'
 
 useLeakCheck()
 
@@ -104,6 +104,11 @@ describe('read replicas', () => {
       const ids = await listedIds(strict, tenant.key)
       expect(ids).toEqual(expect.arrayContaining([made.body.id, later.body.id]))
       expect((await call(strict, 'GET', '/v1/storage', { token: tenant.key })).status).toBe(200)
+      // ...and /metrics says so, per tier (rendered at most once a second).
+      await Bun.sleep(1100)
+      const metrics = await call(strict, 'GET', '/metrics', { token: ADMIN_TOKEN })
+      expect(metrics.body).toContain('edp_replica_in_use{tier="oltp"} 0')
+      expect(metrics.body).not.toContain('edp_replica_lag_seconds{tier="oltp"}')
       await closeAll()
     },
     180_000,
