@@ -44,11 +44,12 @@ describe('/metrics: tiers and capacity', () => {
     const deps = makeDeps(sys.tiers, { clock, config: testConfig({ METRICS_SLOW_REFRESH_S: '60' }) })
     const app = createApp(deps)
     const scrape = async () => (await call({ ...sys, deps, app }, 'GET', '/metrics', { token: ADMIN_TOKEN })).body as string
-    const overdue = async () => value(await scrape(), 'edp_prune_overdue_seconds{table="audit_log"}')
+    const overdue = async () => value(await scrape(), 'edp_prune_overdue_seconds{table="webhook_receipts"}')
     await pruneBatch(deps, { batch_size: 5_000 })
     expect(await overdue()).toBe(0)
-    // A row 10 days past AUDIT_LOG_RETENTION_DAYS (400).
-    await sys.tiers.oltp.query(`INSERT INTO oltp.audit_log (actor, action, created) VALUES ('test', 'metrics.old', now() - interval '410 days')`)
+    // A receipt 10 days past WEBHOOK_RECEIPT_RETENTION_DAYS (30).
+    const tenant = await createTenant(sys)
+    await sys.tiers.oltp.query(`INSERT INTO oltp.webhook_receipts (tenant_id, provider, event_id, created) VALUES ($1, 'ses', 'metrics-old', now() - interval '40 days')`, [tenant.id])
     clock.advance(30_000)
     expect(await overdue()).toBe(0) // still the capacity read of 30 s ago
     clock.advance(31_000)
