@@ -4,6 +4,7 @@
  */
 import pino, { type Logger } from 'pino'
 import { resolveAdminToken } from '../src/admin-token.ts'
+import { requireMasterKey } from '../src/content-master-key.ts'
 import { commandLine, exitOnError } from '../src/cli.ts'
 import { isEmbedded, loadConfig, workersInProcess } from '../src/config.ts'
 import { createApp } from '../src/http/app.ts'
@@ -53,6 +54,7 @@ async function main() {
       'generated an admin token: send it as Authorization: Bearer on operator routes; it is not shown again',
     )
   }
+  await requireMasterKey(config, log)
   const inProcess = workersInProcess(config)
   const system = await openSystem(config, { role: 'api', log, adminToken: admin.token, migrate: config.MIGRATE_ON_START })
   if (!config.MIGRATE_ON_START) await refuseOlderSchema(system, inProcess, log)

@@ -2,6 +2,7 @@
 import { commandLine, exitOnError } from '../src/cli.ts'
 import { loadConfig } from '../src/config.ts'
 import { assertMigrated } from '../src/db/migrate.ts'
+import { requireMasterKey } from '../src/content-master-key.ts'
 import { createLogger, openSystem } from '../src/system.ts'
 import { startWorkers } from '../workers/start.ts'
 
@@ -22,6 +23,7 @@ commandLine(cli, {})
 async function main() {
   const config = loadConfig()
   const log = createLogger(config)
+  await requireMasterKey(config, log)
   const system = await openSystem(config, { role: 'worker', log, migrate: config.MIGRATE_ON_START })
   if (!config.MIGRATE_ON_START) {
     // Migrating is the release step's job then; jobs must not run on a schema older than their code.

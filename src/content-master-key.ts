@@ -93,7 +93,7 @@ export async function replaceEmbeddedMasterKey(dataDir: string): Promise<void> {
   const path = masterKeyPath(dataDir)
   const previous = previousMasterKeyPath(dataDir)
   if (await readKeyFile(previous)) throw new ConfigError(`a rotation is already under way: ${previous} exists; run rotate-master again to finish it`)
-  await rename(path, previous)
+  if (await readKeyFile(path)) await rename(path, previous)
   await createKeyFile(path, newMasterKeyText())
 }
 
@@ -121,5 +121,17 @@ export async function unwrapDataKey(master: MasterKey, tenantId: string, keyId: 
     return new Uint8Array(plain)
   } catch {
     return null
+  }
+}
+
+/**
+ * At the start of a process that serves content: server mode without CONTENT_MASTER_KEY is a
+ * configuration error here, not a 503 at the first read; embedded mode makes its key now and says
+ * where, once, since losing that file loses every body.
+ */
+export async function requireMasterKey(config: Config, log: { warn: (o: object, msg: string) => void }): Promise<void> {
+  const master = await resolveMasterKeys(config)
+  if (master.generated) {
+    log.warn({ kept_in: master.path, fingerprint: master.current.fingerprint }, 'generated the content master key: back this file up apart from the data; without it no content can be read')
   }
 }

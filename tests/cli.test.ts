@@ -40,6 +40,7 @@ const COMMANDS = [
   { script: 'bin/doctor.ts', usage: 'usage: npm run doctor' },
   { script: 'bin/backup.ts', usage: 'usage: npm run backup' },
   { script: 'bin/restore.ts', usage: 'usage: npm run restore' },
+  { script: 'bin/keys.ts', usage: 'usage: npm run keys -- status | rotate-master' },
 ]
 
 describe('every command line', () => {

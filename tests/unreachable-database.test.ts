@@ -23,6 +23,7 @@ function serverEnv(overrides: Record<string, string>, others = 'postgres://postg
     ANALYTICS_DATABASE_URL: others,
     QUEUE_DATABASE_URL: others,
     ADMIN_TOKEN: 'unreachable-test-admin-token',
+    CONTENT_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
     ...overrides,
   }
 }

@@ -8,6 +8,7 @@
  */
 import type { Logger } from 'pino'
 import { resolveAdminToken } from '../admin-token.ts'
+import { requireMasterKey } from '../content-master-key.ts'
 import { ConfigError, isEmbedded, type Config } from '../config.ts'
 import { createLogger, openSystem, type System } from '../system.ts'
 import { createApp } from './app.ts'
@@ -46,6 +47,7 @@ export async function apiHandler(config: Config, log: Logger = createLogger(conf
     throw new ConfigError('invalid configuration:\n  WORKERS_IN_PROCESS: this entry runs no workers; run `npm run workers` beside it')
   }
   const { token } = await resolveAdminToken(config) // server mode: ADMIN_TOKEN, or a ConfigError
+  await requireMasterKey(config, log) // CONTENT_MASTER_KEY, or a ConfigError
   let opening: Promise<{ system: System; fetch: (req: Request) => Response | Promise<Response> }> | undefined
   const open = () =>
     // Neither migrate nor reach the databases here: /ready names a tier unreachable or behind, and /health stays free of them.

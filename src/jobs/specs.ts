@@ -86,6 +86,18 @@ export const JOB_SPECS = {
     maxAttempts: 5,
     schema: z.object({ batch_size: z.number().int().min(1).max(5_000).default(200) }),
   }),
+  /**
+   * Seals content written before encryption at rest, a batch per table (src/services/encrypt-existing.ts);
+   * a follow-up job carries on from `resume` for the tables whose batch was full.
+   */
+  'content.encrypt_existing': spec({
+    queue: QUEUES.jobs,
+    maxAttempts: 5,
+    schema: z.object({
+      batch_size: z.number().int().min(1).max(5_000).default(200),
+      resume: z.object({ bodies: z.string().max(600).optional(), blobs: z.string().max(120).optional(), attachments: z.uuid().optional() }).optional(),
+    }),
+  }),
   'content.recompute_expiry': spec({ queue: QUEUES.jobs, maxAttempts: 5, schema: z.object({ tenant_id: z.uuid() }) }),
   /** A few steps of an erasure request (src/services/erasure); only its id, so a tenant's deletion never finds its own job. */
   'erasure.run': spec({ queue: QUEUES.jobs, maxAttempts: 10, schema: z.object({ request_id: z.uuid() }) }),

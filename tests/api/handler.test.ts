@@ -9,7 +9,7 @@ import { apiHandler } from '../../src/http/handler.ts'
 import { openHandles } from '../../src/open-handles.ts'
 import { createLogger } from '../../src/system.ts'
 import { engine } from '../support/databases.ts'
-import { ADMIN_TOKEN, tierUrlEnv, useSystem } from '../support/system.ts'
+import { ADMIN_TOKEN, TEST_MASTER_KEY, tierUrlEnv, useSystem } from '../support/system.ts'
 
 useSystem() // the test databases' URLs on PostgreSQL, and the leak check
 
@@ -21,13 +21,14 @@ const nowhere = {
   ANALYTICS_DATABASE_URL: 'postgres://edp@127.0.0.1:1/analytics',
   QUEUE_DATABASE_URL: 'postgres://edp@127.0.0.1:1/queue',
   ADMIN_TOKEN,
+  CONTENT_MASTER_KEY: TEST_MASTER_KEY,
 }
 const pools = () => openHandles().filter((h) => h.kind === 'pool').length
 const get = (path: string, token?: string) =>
   new Request(`http://api.test${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} })
 
 describe('the API-only handler', () => {
-  test('refuses at boot, naming what to set: embedded mode, in-process workers, no ADMIN_TOKEN', async () => {
+  test('refuses at boot, naming what to set: embedded mode, in-process workers, no ADMIN_TOKEN, no CONTENT_MASTER_KEY', async () => {
     const refusal = async (env: Record<string, string>) => {
       const err = await apiHandler(loadConfig(env), silent).then(
         () => undefined,
@@ -43,6 +44,9 @@ describe('the API-only handler', () => {
     expect(await refusal({ ...nowhere, WORKERS_IN_PROCESS: 'true' })).toContain('npm run workers')
     const { ADMIN_TOKEN: _, ...noToken } = nowhere
     expect(await refusal(noToken)).toContain('ADMIN_TOKEN')
+    // Without the content master key no body could be read or written: refused at boot, not a 503 per request.
+    const { CONTENT_MASTER_KEY: __, ...noMasterKey } = nowhere
+    expect(await refusal(noMasterKey)).toContain('CONTENT_MASTER_KEY: required when the tiers are postgres:// URLs')
   })
 
   test('opens no pool until the first request; close() closes them and later requests get 503', async () => {

@@ -47,9 +47,14 @@ const testLogLevel = (process.env.TEST_LOG_LEVEL ?? 'silent') as Config['LOG_LEV
 /** The one way tests build a Deps: silent logs (or a capturing logger), the test admin token, and any clock the test moves. */
 export function makeDeps(
   tiers: Tiers,
-  { config = testConfig(), clock, log = createLogger({ LOG_LEVEL: testLogLevel }) }: { config?: Config; clock?: Clock; log?: Logger } = {},
+  {
+    config = testConfig(),
+    clock,
+    log = createLogger({ LOG_LEVEL: testLogLevel }),
+    sealContent,
+  }: { config?: Config; clock?: Clock; log?: Logger; /** false: write content in the clear, as before encryption. */ sealContent?: boolean } = {},
 ): Deps {
-  return buildDeps(tiers, { config, log, adminToken: ADMIN_TOKEN, clock })
+  return buildDeps(tiers, { config, log, adminToken: ADMIN_TOKEN, clock, sealContent })
 }
 
 export interface TestSystem {

@@ -2,6 +2,7 @@ import { jobMap, type JobMap } from '../job.ts'
 import { analyticsRefresh } from './analytics.refresh.ts'
 import { archiveContent } from './content.archive.ts'
 import { collectOrphans } from './content.collect_orphans.ts'
+import { encryptExisting } from './content.encrypt_existing.ts'
 import { expireContent } from './content.expire.ts'
 import { recomputeExpiryJob } from './content.recompute_expiry.ts'
 import { erasureRun } from './erasure.run.ts'
@@ -18,6 +19,7 @@ export const HANDLERS: JobMap = jobMap([
   collectOrphans,
   expireContent,
   archiveContent,
+  encryptExisting,
   recomputeExpiryJob,
   prune,
   backup,
