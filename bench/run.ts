@@ -17,6 +17,7 @@ import { benchWrite } from './sections/write.ts'
 import { benchAccess } from './sections/access.ts'
 import { benchPrune } from './sections/prune.ts'
 import { benchBackup } from './sections/backup.ts'
+import { benchAudit } from './sections/audit.ts'
 import { compareWith, postgresVersion, writeResults, type Section } from './lib/report.ts'
 
 const BENCHMARKS: Record<string, (o: { quick: boolean; cold: boolean }) => Promise<Section>> = {
@@ -30,6 +31,7 @@ const BENCHMARKS: Record<string, (o: { quick: boolean; cold: boolean }) => Promi
   access: benchAccess,
   prune: benchPrune,
   backup: benchBackup,
+  audit: benchAudit,
 }
 
 const cli = {

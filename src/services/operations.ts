@@ -5,6 +5,7 @@
  */
 import { workersInProcess } from '../config.ts'
 import type { Deps } from '../deps.ts'
+import { ADMIN_ACTOR, bracketed } from './audit.ts'
 import { newestBackupAge } from './backup.ts'
 import { pruneOverdue } from './prune.ts'
 import { databasesOf, readerOf } from '../db/tiers.ts'
@@ -137,8 +138,18 @@ export const listDeadLetters = (deps: Deps, opts: { queue?: string; limit: numbe
 
 export const getDeadLetter = (deps: Deps, msgId: string) => deadLetterRow(deps.tiers.queue, msgId)
 
-/** Puts dead letters back on their queues as fresh messages (attempts start again). */
-export const requeueDeadLetters = (deps: Deps, msgIds: readonly string[]) => requeue(deps.tiers.queue, msgIds)
+/**
+ * Puts dead letters back on their queues as fresh messages (attempts start again). An operator's
+ * action on the queue tier: recorded around it, an intent first (src/services/audit.ts).
+ */
+export const requeueDeadLetters = (deps: Deps, msgIds: readonly string[]) =>
+  bracketed(
+    deps,
+    { tenantId: null, actor: ADMIN_ACTOR, action: 'dead_letter.requeue', targetType: 'dead_letters', targetId: null, detail: { asked: msgIds.length, ids: msgIds.slice(0, 100) } },
+    () => requeue(deps.tiers.queue, msgIds),
+    undefined,
+    (done) => ({ detail: { asked: msgIds.length, requeued: done.length, ids: msgIds.slice(0, 100) } }),
+  )
 
 /** The largest tables of each database shown on /metrics. */
 const LARGEST_TABLES = 10

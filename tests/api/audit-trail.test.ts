@@ -10,8 +10,10 @@ import { describe, expect, test } from 'bun:test'
 import { ROUTE_ACTIONS } from '../../src/http/audit-trail.ts'
 import { createMessage } from '../../src/services/messages.ts'
 import { bracketed } from '../../src/services/audit.ts'
+import { requeueDeadLetters } from '../../src/services/operations.ts'
 import { DEFAULT_POLICY } from '../../src/tiers/content/retention.ts'
 import { call, createTenant, messageBody, type TenantFixture } from '../support/api.ts'
+import { engine } from '../support/databases.ts'
 import { faultyDb } from '../support/faults.ts'
 import { ADMIN_TOKEN, makeDeps, useSystem } from '../support/system.ts'
 
@@ -157,6 +159,20 @@ describe('every state-changing request is recorded', () => {
     }
   })
 
+  test('messages written together by the group commit each name their own request, key and tenant', async () => {
+    const a = await world()
+    const b = await world()
+    const sends = Array.from({ length: 12 }, (_, i) => {
+      const w = i % 2 ? a : b
+      return call(sys, 'POST', '/v1/messages', { token: w.t.key, body: messageBody(w.t.accountId) }).then((r) => ({ r, w }))
+    })
+    for (const { r, w } of await Promise.all(sends)) {
+      expect(r.status).toBe(201)
+      const rows = await rowsOf(r.headers.get('x-request-id')!)
+      expect(rows.map((x) => [x.tenant_id, x.actor, x.action, x.target_id])).toEqual([[w.t.id, `api_key:${w.keyId}`, 'message.create', r.body.id]])
+    }
+  })
+
   test('a refused request is recorded once, rejected, with its status; a GET and an unauthenticated request are not', async () => {
     const { t } = await world()
     const bad = await call(sys, 'POST', '/v1/campaigns', { token: t.key, body: { name: '' } })
@@ -171,6 +187,21 @@ describe('every state-changing request is recorded', () => {
     for (const r of [await call(sys, 'GET', '/v1/campaigns', { token: t.key }), await call(sys, 'POST', '/v1/campaigns', { token: 'nope', body: { name: 'x' } })]) {
       expect(await rowsOf(r.headers.get('x-request-id')!)).toEqual([])
     }
+  })
+})
+
+describe('operator actions outside HTTP', () => {
+  test('the dead-letters CLI’s requeue is recorded as the admin’s, an intent and then its outcome', async () => {
+    const before = await sys.tiers.oltp.query<{ n: number }>(`SELECT count(*)::int AS n FROM oltp.audit_log WHERE action = 'dead_letter.requeue'`)
+    expect(await requeueDeadLetters(sys.deps, ['987654321'])).toEqual([])
+    const rows = await sys.tiers.oltp.query<AuditRow & { detail: any }>(
+      `SELECT actor, outcome, tenant_id, detail FROM oltp.audit_log WHERE action = 'dead_letter.requeue' ORDER BY id OFFSET $1`,
+      [before[0]!.n],
+    )
+    expect(rows.map((r) => [r.actor, r.outcome, r.tenant_id, r.detail.requeued ?? null])).toEqual([
+      ['admin', 'started', null, null],
+      ['admin', 'succeeded', null, 0],
+    ])
   })
 })
 
@@ -235,6 +266,40 @@ describe('append-only', () => {
     await expect(sys.tiers.oltp.transaction((tx) => tx.query(`DELETE FROM oltp.audit_log WHERE id = $1`, [row!.id]))).rejects.toThrow(/append-only/)
     const [after] = await sys.tiers.oltp.query<{ action: string }>(`SELECT action FROM oltp.audit_log WHERE id = $1`, [row!.id])
     expect(after?.action).toBe(row!.action)
+  })
+})
+
+describe.if(engine === 'postgres')('server mode: the grants in the README', () => {
+  test('a role with INSERT and SELECT on audit_log writes and reads entries but is refused UPDATE, DELETE and TRUNCATE, even as maintenance', async () => {
+    const role = `edp_audit_api_${process.pid}_${Math.random().toString(36).slice(2, 7)}`
+    const db = sys.tiers.oltp
+    await db.exec(`CREATE ROLE ${role} NOLOGIN; GRANT USAGE ON SCHEMA oltp TO ${role}; GRANT SELECT, INSERT ON oltp.audit_log TO ${role}`)
+    try {
+      const asApi = <T>(fn: (tx: import('../../src/db/types.ts').Queryable) => Promise<T>) =>
+        db.transaction(async (tx) => {
+          await tx.exec(`SET LOCAL ROLE ${role}`)
+          return fn(tx)
+        })
+      const [written] = await asApi((tx) =>
+        tx.query<{ id: string }>(`INSERT INTO oltp.audit_log (actor, action) VALUES ('api_key:x', 'grant.check') RETURNING id::text AS id`),
+      )
+      for (const statement of [
+        `UPDATE oltp.audit_log SET action = 'forged' WHERE id = ${written!.id}`,
+        `DELETE FROM oltp.audit_log WHERE id = ${written!.id}`,
+        `TRUNCATE oltp.audit_log`,
+      ]) {
+        await expect(
+          asApi(async (tx) => {
+            await tx.query(`SELECT set_config('edp.audit_maintenance', 'on', true)`)
+            return tx.query(statement)
+          }),
+        ).rejects.toThrow(/permission denied/)
+      }
+      const [kept] = await db.query<{ action: string }>(`SELECT action FROM oltp.audit_log WHERE id = $1`, [written!.id])
+      expect(kept?.action).toBe('grant.check')
+    } finally {
+      await db.exec(`DROP OWNED BY ${role}; DROP ROLE ${role}`)
+    }
   })
 })
 

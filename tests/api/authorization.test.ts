@@ -70,6 +70,7 @@ const NEEDS: Record<string, Scope> = {
   'post /v1/erasure-requests': 'admin',
   'get /v1/erasure-requests': 'admin',
   'get /v1/erasure-requests/{id}': 'admin',
+  'get /v1/audit-log': 'admin',
 }
 
 /** Operator routes take an admin token and no tenant key. */
@@ -84,6 +85,7 @@ const ADMIN_ROUTES = [
   'get /v1/admin/storage',
   'get /v1/admin/doctor',
   'get /v1/admin/overview',
+  'get /v1/admin/audit-log',
 ]
 
 /** Called by email providers, verified by their signatures (tests/webhooks/receive.test.ts), not by a key. */
