@@ -254,7 +254,7 @@ export const auditLog = oltp.table(
     outcome: varchar({ length: 20 }).notNull().default('succeeded'),
   },
   (t) => [
-    index('audit_log_tenant').on(t.tenant_id, t.created),
+    // (tenant_id, created) went in 0015: audit_log_tenant_id serves every lookup by tenant (listing, purge, erasure redaction).
     // GET /v1/audit-log: a tenant's entries newest first by id (the cursor), with or without an action.
     index('audit_log_tenant_id').on(t.tenant_id, t.id.desc().nullsFirst()),
     index('audit_log_tenant_action').on(t.tenant_id, t.action, t.id.desc().nullsFirst()),
