@@ -18,6 +18,7 @@ import { benchAccess } from './sections/access.ts'
 import { benchPrune } from './sections/prune.ts'
 import { benchBackup } from './sections/backup.ts'
 import { benchAudit } from './sections/audit.ts'
+import { benchEncryption } from './sections/encryption.ts'
 import { compareWith, postgresVersion, writeResults, type Section } from './lib/report.ts'
 
 const BENCHMARKS: Record<string, (o: { quick: boolean; cold: boolean }) => Promise<Section>> = {
@@ -32,6 +33,7 @@ const BENCHMARKS: Record<string, (o: { quick: boolean; cold: boolean }) => Promi
   prune: benchPrune,
   backup: benchBackup,
   audit: benchAudit,
+  encryption: benchEncryption,
 }
 
 const cli = {

@@ -13,6 +13,7 @@ import { findOrphanContent } from '../src/services/orphans.ts'
 import { tiersFrom } from '../src/db/tiers.ts'
 import { getMessageRef } from '../src/tiers/oltp/messages.ts'
 import { getContentObject } from '../src/tiers/content/objects.ts'
+import { openContent } from '../src/services/content-seal.ts'
 import { countOutbox } from '../src/tiers/oltp/outbox.ts'
 import { QUEUES } from '../src/tiers/queue/queues.ts'
 import { OutboxRelay } from '../src/services/outbox.ts'
@@ -65,7 +66,8 @@ describe('content first, ref second', () => {
     expect(await refsOf(t.id)).toHaveLength(0)
     const [orphan] = await orphansOf(t.id)
     expect(orphan).toBeDefined()
-    expect((await getContentObject(sys.tiers.content, t.id, orphan!.storage_key))?.content_text).toBe('written first')
+    const row = await getContentObject(sys.tiers.content, t.id, orphan!.storage_key)
+    expect((await openContent(sys.deps, t.id, row!)).content_text).toBe('written first') // sealed: opened to be read
   })
 
   test('a failed content write writes no ref and leaves no content behind', async () => {

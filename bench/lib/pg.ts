@@ -38,5 +38,9 @@ export async function serverVersion(db: Db): Promise<string> {
   return r!.v
 }
 
-/** The one Deps the benchmarks build over their tiers: silent logs, no HTTP. */
-export const benchDeps = (tiers: Tiers) => buildDeps(tiers, { config: loadConfig({ LOG_LEVEL: 'silent' }) })
+/** A fixed content master key: benchmarks keep nothing, and must not generate one under ./data. */
+const BENCH_MASTER_KEY = Buffer.alloc(32, 1).toString('base64')
+
+/** The one Deps the benchmarks build over their tiers: silent logs, no HTTP; `sealContent: false` writes content in the clear. */
+export const benchDeps = (tiers: Tiers, { sealContent }: { sealContent?: boolean } = {}) =>
+  buildDeps(tiers, { config: loadConfig({ LOG_LEVEL: 'silent', CONTENT_MASTER_KEY: BENCH_MASTER_KEY }), sealContent })
