@@ -18,6 +18,7 @@ import { benchAccess } from './sections/access.ts'
 import { benchPrune } from './sections/prune.ts'
 import { benchBackup } from './sections/backup.ts'
 import { benchAudit } from './sections/audit.ts'
+import { benchLegacy } from './sections/legacy.ts'
 import { benchEncryption } from './sections/encryption.ts'
 import { compareWith, postgresVersion, writeResults, type Section } from './lib/report.ts'
 
@@ -33,6 +34,7 @@ const BENCHMARKS: Record<string, (o: { quick: boolean; cold: boolean }) => Promi
   prune: benchPrune,
   backup: benchBackup,
   audit: benchAudit,
+  legacy: benchLegacy,
   encryption: benchEncryption,
 }
 

@@ -25,7 +25,7 @@ import {
   type LegacyIdRow,
 } from '../../tiers/oltp/legacy.ts'
 import { getMessageRefs } from '../../tiers/oltp/messages.ts'
-import { migrateBatch, migrateLegacy, resolveMailboxes, writeMigratedContent, type MigrateOptions } from './migrate.ts'
+import { insertMigratedContent, migrateBatch, migrateLegacy, prepareMigratedContent, resolveMailboxes, type MigrateOptions } from './migrate.ts'
 
 const FOREVER = new Date('9999-12-31T00:00:00Z')
 
@@ -71,9 +71,10 @@ async function applyUpdates(deps: Deps, o: FollowOptions, rows: LegacyRow[], kno
     // Expired or erased content stays gone: a legacy edit does not bring a body back.
     const rewrite = list.filter((m) => refs.get(m.id)?.content_state === 'present')
     if (rewrite.length > 0) await deps.contentKeys.forWrite(tenantId) // made before the transaction (PGlite's one connection)
+    const sealed = await Promise.all(rewrite.map((m) => prepareMigratedContent(deps, m, messageKey(tenantId, m.id))))
     await content.transaction(async (tx) => {
       await deleteContentObjects(tx, tenantId, rewrite.map((m) => messageKey(tenantId, m.id)), FOREVER)
-      for (const m of rewrite) await writeMigratedContent(deps, tx, m, messageKey(tenantId, m.id))
+      for (const [i, m] of rewrite.entries()) await insertMigratedContent(tx, m, messageKey(tenantId, m.id), sealed[i]!)
     })
     await oltp.transaction((tx) =>
       updateMigratedRefs(

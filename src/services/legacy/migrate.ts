@@ -18,7 +18,7 @@ import { messageKey } from '../../storage-keys.ts'
 import { insertAttachment } from '../../tiers/content/attachments.ts'
 import { packBody } from '../../tiers/content/codec.ts'
 import { backdateContent, deleteContentObjects, existingContent, insertContentObject } from '../../tiers/content/objects.ts'
-import { sealWrite } from '../content-seal.ts'
+import { sealWrite, type SealedWrite } from '../content-seal.ts'
 import { findEmailAccountsByAddress } from '../../tiers/oltp/email-accounts.ts'
 import {
   findLegacyIds,
@@ -50,6 +50,19 @@ export interface MigrateOptions {
   onBatch?: (p: { batch: number; done: number; total: number; expired: number }) => void
   /** Tests inject a crash between the content and the OLTP commit. */
   faults?: { afterContentWrite?: () => void | Promise<void> }
+  /** Milliseconds spent per step, added up across batches (the benchmark's profile). */
+  profile?: Record<string, number>
+}
+
+/** Runs a step, adding its time to the profile when one is kept. */
+async function step<T>(profile: Record<string, number> | undefined, name: string, fn: () => Promise<T>): Promise<T> {
+  if (!profile) return fn()
+  const t = performance.now()
+  try {
+    return await fn()
+  } finally {
+    profile[name] = (profile[name] ?? 0) + performance.now() - t
+  }
 }
 
 export interface MigrateSummary {
@@ -132,8 +145,8 @@ function rowError(m: MigratedMessage, err: unknown): unknown {
 /** A bound later than any row's created (the delete query takes one). */
 const FOREVER = new Date('9999-12-31T00:00:00Z')
 
-/** Writes one migrated message's body, headers and attachments under its storage key; returns the body's expiry. */
-export async function writeMigratedContent(deps: Deps, tx: Queryable, m: MigratedMessage, key: string): Promise<Date | null> {
+/** A message's body, headers and attachments compressed and sealed, ready for a content transaction. */
+export async function prepareMigratedContent(deps: Deps, m: MigratedMessage, key: string): Promise<SealedWrite> {
   const packed = packBody(m.content_text, m.content_html, deps.config.COMPRESS_MIN_BYTES)
   const files = m.attachments.map((a) => ({
     id: newId(),
@@ -143,125 +156,204 @@ export async function writeMigratedContent(deps: Deps, tx: Queryable, m: Migrate
     sha256: sha256Hex(a.bytes),
     storageDisposition: a.storage_disposition,
   }))
-  // Sealed under the tenant's key, which the caller made before its transaction (deps.contentKeys.forWrite).
-  const sealed = await sealWrite(deps, m.tenant_id, key, packed, m.headers, files)
+  return sealWrite(deps, m.tenant_id, key, packed, m.headers, files)
+}
+
+/** Stores a prepared message's content under its storage key; returns the body's expiry. */
+export async function insertMigratedContent(tx: Queryable, m: MigratedMessage, key: string, sealed: SealedWrite): Promise<Date | null> {
   const expires = await insertContentObject(tx, { storageKey: key, tenantId: m.tenant_id, kind: m.direction, body: sealed.body, since: m.created })
   for (const file of sealed.attachments) await insertAttachment(tx, m.tenant_id, key, file)
   return expires
 }
 
+/** A batch read, checked and with its content compressed and sealed: everything but the writes. */
+interface PreparedBatch {
+  rows: LegacyRow[]
+  messages: MigratedMessage[]
+  accounts: Map<string, string>
+  /** Content a crashed attempt left: reused (with its date and expiry) or, when stale, rewritten. */
+  kept: Map<string, { created: Date; expires: Date | null }>
+  stale: Map<string, string[]>
+  sealed: Map<string, SealedWrite>
+}
+
 /**
- * One batch. `grow` adds rows to an existing batch instead of checkpointing a new one: legacy
- * follow's rows that appeared below the checkpoint, filed under the batch whose key range holds them.
+ * Stage one of a batch, which writes nothing: attachments read, rows mapped and checked, content
+ * compressed and sealed. migrateLegacy runs it for batch N+1 while batch N writes, so the CPU
+ * work of one overlaps the database work of the other.
+ */
+async function prepareBatch(deps: Deps, o: Pick<MigrateOptions, 'reader' | 'tenant' | 'profile'>, rows: LegacyRow[]): Promise<PreparedBatch> {
+  const { tiers, config, clock } = deps
+  const mapping = o.reader.mapping
+  const files = await step(o.profile, 'read attachments', () => o.reader.attachments(rows.map((r) => r.legacy_id)))
+  const tenantOverride = mapping.tenant_column ? null : o.tenant
+  const messages = rows.map((r) => transformRow(mapping, r, files.get(r.legacy_id) ?? [], tenantOverride))
+  const byTenant = Map.groupBy(messages, (m) => m.tenant_id)
+  const graceMs = (config.CONTENT_ORPHAN_GRACE_S * 1000) / 2
+  const kept = new Map<string, { created: Date; expires: Date | null }>()
+  const stale = new Map<string, string[]>()
+  const accounts = await step(o.profile, 'checks', async () => {
+    const accounts = await resolveMailboxes(deps, messages)
+    for (const [tenantId, list] of byTenant) {
+      const taken = await existingMessageIds(tiers.oltp, tenantId, list.map((m) => m.id))
+      if (taken.size) {
+        const ids = list.filter((m) => taken.has(m.id)).map((m) => m.legacy_id)
+        throw conflict(`legacy rows ${ids.join(', ')} are already stored as messages this run did not write (migrated by another run?)`, 'run')
+      }
+      // Content left by an attempt that died before its refs is reused while fresh; an older one
+      // the orphan collector may be about to take, so it is written again.
+      const left = await existingContent(tiers.content, tenantId, list.map((m) => messageKey(tenantId, m.id)))
+      const old = left.filter((l) => clock.now() - l.created.getTime() > graceMs)
+      stale.set(tenantId, old.map((l) => l.storage_key))
+      for (const l of left) if (!old.includes(l)) kept.set(l.storage_key, l)
+    }
+    return accounts
+  })
+  const sealed = new Map<string, SealedWrite>()
+  await step(o.profile, 'compress and seal', async () => {
+    for (const m of messages) {
+      const key = messageKey(m.tenant_id, m.id)
+      if (!kept.has(key)) sealed.set(key, await prepareMigratedContent(deps, m, key))
+    }
+  })
+  return { rows, messages, accounts, kept, stale, sealed }
+}
+
+/** What a batch's content write left for its refs: expiries (to count the expired) and the oldest content's date. */
+interface ContentWritten {
+  expired: number
+  oldest: number
+}
+
+/**
+ * Stage two, (1): the batch's content in one transaction. Statements inside a transaction are
+ * sent without waiting for each answer (postgres.js pipelines them on its connection).
+ */
+async function writeBatchContent(deps: Deps, o: Pick<MigrateOptions, 'faults' | 'profile'>, b: PreparedBatch): Promise<ContentWritten> {
+  const { tiers, clock } = deps
+  const byTenant = Map.groupBy(b.messages, (m) => m.tenant_id)
+  let oldest = clock.now()
+  const expires = new Map<string, Date | null>()
+  // Each tenant's key is had before the transaction: making one inside would wait on the transaction's own connection (PGlite).
+  for (const tenantId of byTenant.keys()) await deps.contentKeys.forWrite(tenantId)
+  await step(o.profile, 'content write', () =>
+    tiers.content.transaction(async (tx) => {
+      for (const [tenantId, list] of byTenant) {
+        await deleteContentObjects(tx, tenantId, b.stale.get(tenantId) ?? [], FOREVER)
+        await Promise.all(
+          list.map(async (m) => {
+            const key = messageKey(tenantId, m.id)
+            const kept = b.kept.get(key)
+            if (kept) {
+              expires.set(m.legacy_id, kept.expires)
+              oldest = Math.min(oldest, kept.created.getTime())
+            } else expires.set(m.legacy_id, await insertMigratedContent(tx, m, key, b.sealed.get(key)!))
+          }),
+        )
+      }
+    }),
+  )
+  await o.faults?.afterContentWrite?.()
+  const now = clock.now()
+  return { expired: b.messages.filter((m) => (expires.get(m.legacy_id)?.getTime() ?? Infinity) <= now).length, oldest }
+}
+
+/** Stage two, (2) and (3): refs, id map and checkpoint in one OLTP transaction, then the content dated back. */
+async function writeBatchRefs(
+  deps: Deps,
+  o: Pick<MigrateOptions, 'reader' | 'run' | 'source' | 'tenant' | 'profile'>,
+  b: PreparedBatch,
+  c: ContentWritten,
+  batchNo: number,
+  newRun: boolean,
+  grow: boolean,
+): Promise<{ expired: number }> {
+  const { tiers, config, clock } = deps
+  const { rows, messages, accounts } = b
+  const { expired, oldest } = c
+  const graceMs = (config.CONTENT_ORPHAN_GRACE_S * 1000) / 2
+  const byTenant = Map.groupBy(messages, (m) => m.tenant_id)
+
+  // (2) Refs, the id map and the checkpoint, together. Parents are looked up here, in the
+  // transaction, so a parent committed by the batch just before is seen.
+  const inBatch = new Set(messages.map((m) => m.legacy_id))
+  const wanted = [...new Set(messages.flatMap((m) => (m.parent_legacy_id && !inBatch.has(m.parent_legacy_id) ? [m.parent_legacy_id] : [])))]
+  await step(o.profile, 'oltp write', () =>
+    tiers.oltp.transaction(async (tx) => {
+      if (clock.now() - oldest > graceMs) throw new Error(`batch ${batchNo}: the refs came too late after their content; not committed (run migrate again)`)
+      // Parents migrated by earlier batches link now; the others (later in this batch or in a later
+      // one, or never) wait in the id map and are linked when their parent's batch commits.
+      const earlier = new Map((await findLegacyIds(tx, o.run, wanted)).map((r) => [r.legacy_id, r]))
+      const parentOf = (m: MigratedMessage) => {
+        const p = m.parent_legacy_id ? earlier.get(m.parent_legacy_id) : undefined
+        return p && p.tenant_id === m.tenant_id ? p.message_id : null
+      }
+      await Promise.all(
+        messages.map(async (m) => {
+          const ref = await insertMessageRef(
+            tx,
+            {
+              id: m.id,
+              tenant_id: m.tenant_id,
+              email_account_id: accounts.get(m.legacy_id)!,
+              campaign_id: m.campaign_id,
+              sequence_step_id: m.sequence_step_id,
+              lead_id: m.lead_id,
+              parent_message_id: parentOf(m),
+              direction: m.direction,
+              message_type: m.message_type,
+              from_email: m.from_email,
+              to_email: m.to_email,
+              subject: m.subject,
+              status: m.status,
+              content_storage_key: messageKey(m.tenant_id, m.id),
+              rfc822_message_id: m.rfc822_message_id,
+            },
+            { created: m.created },
+          ).catch((err) => Promise.reject(rowError(m, err)))
+          if (!ref) throw conflict(`legacy row ${m.legacy_id}: tenant ${m.tenant_id} already has an inbound message with Message-ID ${m.rfc822_message_id}`, 'columns.rfc822_message_id')
+        }),
+      )
+      if (newRun) await insertLegacyRun(tx, { name: o.run, source: o.source, mapping: o.reader.mapping, tenant_id: o.tenant })
+      if (grow) await growLegacyBatch(tx, o.run, batchNo, rows.length, expired)
+      else await insertLegacyBatch(tx, { run: o.run, batch_no: batchNo, first_key: rows[0]!.legacy_id, last_key: rows.at(-1)!.legacy_id, rows: rows.length, expired })
+      const ids = messages.map((m) => ({
+        legacy_id: m.legacy_id,
+        tenant_id: m.tenant_id,
+        message_id: m.id,
+        batch_no: batchNo,
+        parent_legacy_id: m.parent_legacy_id && !parentOf(m) ? m.parent_legacy_id : null,
+      }))
+      await insertLegacyIds(tx, o.run, ids)
+      await linkPendingParents(tx, o.run, [...inBatch])
+    }),
+  )
+
+  // (3) The original dates, now that the refs protect the content from the orphan collector.
+  await step(o.profile, 'date', async () => {
+    for (const [tenantId, list] of byTenant) {
+      await backdateContent(tiers.content, tenantId, list.map((m) => messageKey(tenantId, m.id)), list.map((m) => m.created))
+    }
+    await markLegacyBatchDated(tiers.oltp, o.run, batchNo)
+  })
+  return { expired }
+}
+
+/**
+ * One batch, all stages in turn. `grow` adds rows to an existing batch instead of checkpointing a
+ * new one: legacy follow's rows that appeared below the checkpoint, filed under the batch whose
+ * key range holds them.
  */
 export async function migrateBatch(
   deps: Deps,
-  o: Pick<MigrateOptions, 'reader' | 'run' | 'source' | 'tenant' | 'faults'>,
+  o: Pick<MigrateOptions, 'reader' | 'run' | 'source' | 'tenant' | 'faults' | 'profile'>,
   rows: LegacyRow[],
   batchNo: number,
   newRun: boolean,
   grow = false,
 ): Promise<{ expired: number }> {
-  const { tiers, config, clock } = deps
-  const mapping = o.reader.mapping
-  const files = await o.reader.attachments(rows.map((r) => r.legacy_id))
-  const tenantOverride = mapping.tenant_column ? null : o.tenant
-  const messages = rows.map((r) => transformRow(mapping, r, files.get(r.legacy_id) ?? [], tenantOverride))
-  const accounts = await resolveMailboxes(deps, messages)
-  const byTenant = Map.groupBy(messages, (m) => m.tenant_id)
-  for (const [tenantId, list] of byTenant) {
-    const taken = await existingMessageIds(tiers.oltp, tenantId, list.map((m) => m.id))
-    if (taken.size) {
-      const ids = list.filter((m) => taken.has(m.id)).map((m) => m.legacy_id)
-      throw conflict(`legacy rows ${ids.join(', ')} are already stored as messages this run did not write (migrated by another run?)`, 'run')
-    }
-  }
-  // Parents migrated by earlier batches link now; the others (later in this batch or in a later
-  // one, or never) wait in the id map and are linked when their parent's batch commits.
-  const inBatch = new Set(messages.map((m) => m.legacy_id))
-  const wanted = [...new Set(messages.flatMap((m) => (m.parent_legacy_id && !inBatch.has(m.parent_legacy_id) ? [m.parent_legacy_id] : [])))]
-  const earlier = new Map((await findLegacyIds(tiers.oltp, o.run, wanted)).map((r) => [r.legacy_id, r]))
-  const parentOf = (m: MigratedMessage) => {
-    const p = m.parent_legacy_id ? earlier.get(m.parent_legacy_id) : undefined
-    return p && p.tenant_id === m.tenant_id ? p.message_id : null
-  }
-
-  // (1) Content. Content left by an attempt that died before its refs is reused while fresh; an
-  // older one the orphan collector may be about to take, so it is written again.
-  const graceMs = (config.CONTENT_ORPHAN_GRACE_S * 1000) / 2
-  let oldest = clock.now()
-  const expires = new Map<string, Date | null>()
-  // Each tenant's key is had before the transaction: making one inside would wait on the transaction's own connection (PGlite).
-  for (const tenantId of byTenant.keys()) await deps.contentKeys.forWrite(tenantId)
-  await tiers.content.transaction(async (tx) => {
-    for (const [tenantId, list] of byTenant) {
-      const left = await existingContent(tx, tenantId, list.map((m) => messageKey(tenantId, m.id)))
-      const stale = left.filter((l) => clock.now() - l.created.getTime() > graceMs)
-      await deleteContentObjects(tx, tenantId, stale.map((l) => l.storage_key), FOREVER)
-      const reuse = new Map(left.filter((l) => !stale.includes(l)).map((l) => [l.storage_key, l]))
-      for (const m of list) {
-        const key = messageKey(tenantId, m.id)
-        const kept = reuse.get(key)
-        if (kept) {
-          expires.set(m.legacy_id, kept.expires)
-          oldest = Math.min(oldest, kept.created.getTime())
-          continue
-        }
-        expires.set(m.legacy_id, await writeMigratedContent(deps, tx, m, key))
-      }
-    }
-  })
-  await o.faults?.afterContentWrite?.()
-  const now = clock.now()
-  const expired = messages.filter((m) => (expires.get(m.legacy_id)?.getTime() ?? Infinity) <= now).length
-
-  // (2) Refs, the id map and the checkpoint, together.
-  await tiers.oltp.transaction(async (tx) => {
-    if (clock.now() - oldest > graceMs) throw new Error(`batch ${batchNo}: the refs came too late after their content; not committed (run migrate again)`)
-    for (const m of messages) {
-      const ref = await insertMessageRef(
-        tx,
-        {
-          id: m.id,
-          tenant_id: m.tenant_id,
-          email_account_id: accounts.get(m.legacy_id)!,
-          campaign_id: m.campaign_id,
-          sequence_step_id: m.sequence_step_id,
-          lead_id: m.lead_id,
-          parent_message_id: parentOf(m),
-          direction: m.direction,
-          message_type: m.message_type,
-          from_email: m.from_email,
-          to_email: m.to_email,
-          subject: m.subject,
-          status: m.status,
-          content_storage_key: messageKey(m.tenant_id, m.id),
-          rfc822_message_id: m.rfc822_message_id,
-        },
-        { created: m.created },
-      ).catch((err) => Promise.reject(rowError(m, err)))
-      if (!ref) throw conflict(`legacy row ${m.legacy_id}: tenant ${m.tenant_id} already has an inbound message with Message-ID ${m.rfc822_message_id}`, 'columns.rfc822_message_id')
-    }
-    if (newRun) await insertLegacyRun(tx, { name: o.run, source: o.source, mapping, tenant_id: o.tenant })
-    if (grow) await growLegacyBatch(tx, o.run, batchNo, rows.length, expired)
-    else await insertLegacyBatch(tx, { run: o.run, batch_no: batchNo, first_key: rows[0]!.legacy_id, last_key: rows.at(-1)!.legacy_id, rows: rows.length, expired })
-    const ids = messages.map((m) => ({
-      legacy_id: m.legacy_id,
-      tenant_id: m.tenant_id,
-      message_id: m.id,
-      batch_no: batchNo,
-      parent_legacy_id: m.parent_legacy_id && !parentOf(m) ? m.parent_legacy_id : null,
-    }))
-    await insertLegacyIds(tx, o.run, ids)
-    await linkPendingParents(tx, o.run, [...inBatch])
-  })
-
-  // (3) The original dates, now that the refs protect the content from the orphan collector.
-  for (const [tenantId, list] of byTenant) {
-    await backdateContent(tiers.content, tenantId, list.map((m) => messageKey(tenantId, m.id)), list.map((m) => m.created))
-  }
-  await markLegacyBatchDated(tiers.oltp, o.run, batchNo)
-  return { expired }
+  const b = await prepareBatch(deps, o, rows)
+  return writeBatchRefs(deps, o, b, await writeBatchContent(deps, o, b), batchNo, newRun, grow)
 }
 
 export async function migrateLegacy(deps: Deps, o: MigrateOptions): Promise<MigrateSummary> {
@@ -277,18 +369,41 @@ export async function migrateLegacy(deps: Deps, o: MigrateOptions): Promise<Migr
   const total = await o.reader.countAfter(after)
   let rows = 0
   let expired = 0
-  for (;;) {
-    const page = await o.reader.batchAfter(after, o.batchSize)
-    if (page.length === 0) break
-    batch++
-    expired += (await migrateBatch(deps, o, page, batch, newRun)).expired
-    newRun = false
-    rows += page.length
-    after = page.at(-1)!.legacy_id
-    o.onBatch?.({ batch, done: rows, total, expired })
-    // The throttle: never ahead of `rate` messages a second since the start, so the live API keeps its share.
-    const ahead = o.rate > 0 ? (rows / o.rate) * 1000 - (performance.now() - started) : 0
-    if (ahead > 0) await sleep(ahead)
+  // Three stages overlap: batch N+2 is read and prepared while N+1's content is written and N's
+  // refs commit. Content of N always commits before N's refs, and refs commit in batch order.
+  const prepareAfter = async (key: string | null) => {
+    const page = await step(o.profile, 'read rows', () => o.reader.batchAfter(key, o.batchSize))
+    return page.length ? prepareBatch(deps, o, page) : null
+  }
+  let next = prepareAfter(after)
+  let refs: Promise<void> = Promise.resolve()
+  let issued = 0
+  try {
+    for (;;) {
+      const b = await next
+      if (!b) break
+      next = prepareAfter(b.rows.at(-1)!.legacy_id)
+      const content = await writeBatchContent(deps, o, b)
+      await refs
+      const no = ++batch
+      const first = newRun
+      newRun = false
+      refs = writeBatchRefs(deps, o, b, content, no, first, false).then((r) => {
+        expired += r.expired
+        rows += b.rows.length
+        o.onBatch?.({ batch: no, done: rows, total, expired })
+      })
+      // The throttle: never ahead of `rate` messages a second since the start, so the live API keeps its share.
+      issued += b.rows.length
+      const ahead = o.rate > 0 ? (issued / o.rate) * 1000 - (performance.now() - started) : 0
+      if (ahead > 0) await sleep(ahead)
+    }
+    await refs
+  } finally {
+    // A failure leaves other stages running: the refs of the batch before commit (or fail) before
+    // this returns, and the next batch's preparation settles unobserved.
+    await refs.catch(() => {})
+    next.catch(() => {})
   }
   const batches = await listLegacyBatches(deps.tiers.oltp, o.run)
   return {
