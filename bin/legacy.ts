@@ -12,13 +12,14 @@ import { loadMapping, type Mapping } from '../src/legacy/mapping.ts'
 import { Capture } from '../src/legacy/capture.ts'
 import { compareText, migrateText, planText, statusText, verifyText } from '../src/legacy/print.ts'
 import { progress } from '../src/legacy/progress.ts'
-import { checkMapping, LegacyReader, openSource } from '../src/legacy/source.ts'
+import { checkMapping, LegacyReader, openSource, sourceLabel } from '../src/legacy/source.ts'
 import { createApp } from '../src/http/app.ts'
 import { authenticate } from '../src/services/api-keys.ts'
 import { compareLegacy } from '../src/services/legacy/compare.ts'
 import { finalizeLegacy } from '../src/services/legacy/finalize.ts'
 import { followOnce, followStatus, type FollowOptions } from '../src/services/legacy/follow.ts'
 import { migrateLegacy } from '../src/services/legacy/migrate.ts'
+import { enqueueLegacyBatches, waitForBatches } from '../src/services/legacy/queue.ts'
 import { sleep } from '../src/runtime.ts'
 import { planLegacy } from '../src/services/legacy/plan.ts'
 import { rollbackLegacy } from '../src/services/legacy/rollback.ts'
@@ -54,7 +55,7 @@ ${SOURCE}
   --tenant ID       the tenant of a single-tenant source; with a tenant column, only that tenant's rows
   --rate N          the --rate the estimate assumes
   --run NAME        the run whose checkpoint to report (default: <database>.<table>[:<tenant>])`,
-  migrate: `usage: npm run legacy -- migrate --source URL [--mapping FILE] [--table NAME] [--batch N] [--rate N] [--tenant ID] [--run NAME]
+  migrate: `usage: npm run legacy -- migrate --source URL [--mapping FILE] [--table NAME] [--batch N] [--rate N] [--tenant ID] [--run NAME] [--via-queue [--no-wait]]
 Resumes from the run's last checkpoint; a finished run writes nothing.
 ${SOURCE}
   --mapping FILE    JSON mapping; default: the benchmark's legacy shape
@@ -62,7 +63,11 @@ ${SOURCE}
   --batch N         legacy rows per batch (default ${DEFAULT_BATCH})
   --rate N          at most N messages a second (default ${DEFAULT_RATE}; 0: unthrottled)
   --tenant ID       the tenant of a single-tenant source; with a tenant column, only that tenant's rows
-  --run NAME        the run's name (default: <database>.<table>[:<tenant>])`,
+  --run NAME        the run's name (default: <database>.<table>[:<tenant>])
+  --via-queue       enqueue the batches as legacy.batch jobs for the workers (each worker needs
+                    LEGACY_SOURCE_URL; --rate does not apply: the number of workers is the throttle),
+                    then wait until every batch is committed; a re-run enqueues only what is missing
+  --no-wait         with --via-queue: enqueue and exit`,
   follow: `usage: npm run legacy -- follow --source URL [--install-capture] [--once] [--interval S] [migrate's options]
 Migrates what is past the checkpoint, then applies every change the capture trigger recorded
 (inserts, updates, deletes of legacy rows and of their attachments), and repeats until stopped
@@ -122,6 +127,8 @@ const OPTIONS = {
   'api-key': { type: 'string' },
   api: { type: 'string' },
   once: { type: 'boolean' },
+  'via-queue': { type: 'boolean' },
+  'no-wait': { type: 'boolean' },
   interval: { type: 'string' },
 } as const
 
@@ -141,16 +148,6 @@ function defaultRun(url: string, m: Mapping, tenant: string | null) {
     database = decodeURIComponent(new URL(url).pathname.slice(1)) || database
   } catch {}
   return `${database}.${m.table}${tenant && m.tenant_column ? `:${tenant}` : ''}`
-}
-
-const redacted = (url: string, table: string) => {
-  try {
-    const u = new URL(url)
-    u.password = ''
-    return `${u.host}${u.pathname} ${table}`
-  } catch {
-    return table
-  }
 }
 
 async function withSystem<T>(fn: (system: System) => Promise<T>): Promise<T> {
@@ -293,11 +290,21 @@ async function run(argv: string[]): Promise<number> {
       }
       if (verb === 'follow') {
         const interval = intOption('interval', v.interval, 1, 0)
-        return follow(deps, { reader, run: runName, source: redacted(url, mapping.table), tenant, batchSize, rate, capture: new Capture(reader.db, mapping) }, {
+        return follow(deps, { reader, run: runName, source: sourceLabel(url, mapping.table), tenant, batchSize, rate, capture: new Capture(reader.db, mapping) }, {
           install: !!v['install-capture'],
           once: !!v.once,
           interval,
         })
+      }
+      if (v['via-queue']) {
+        const plan = await enqueueLegacyBatches(deps, { reader, run: runName, source: sourceLabel(url, mapping.table), tenant, batchSize })
+        console.log(`run ${runName}: ${plan.enqueued} legacy.batch jobs enqueued, ${plan.batches.length - plan.enqueued} of ${plan.batches.length} batches committed already`)
+        if (v['no-wait']) return 0
+        const bar = progress(`migrate ${runName} via the queue (batches)`, plan.batches.length)
+        await waitForBatches(deps, plan, { onProgress: (done) => bar.update(done) })
+        bar.stop()
+        console.log(`run ${runName}: every batch committed`)
+        return 0
       }
       const total = await reader.countAfter(null)
       const bar = progress(`migrate ${runName}`, total)
@@ -305,7 +312,7 @@ async function run(argv: string[]): Promise<number> {
         const summary = await migrateLegacy(deps, {
           reader,
           run: runName,
-          source: redacted(url, mapping.table),
+          source: sourceLabel(url, mapping.table),
           tenant,
           batchSize,
           rate,

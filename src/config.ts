@@ -44,6 +44,11 @@ export const configSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /**
+   * The legacy database a migration reads (npm run legacy, and workers running legacy.batch jobs
+   * of `legacy migrate --via-queue`): kept in the environment, never in a queue message.
+   */
+  LEGACY_SOURCE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  /**
    * More operator tokens, comma-separated, all valid at once: add the new one, move clients,
    * then drop the old one, with no restart in between that refuses anybody.
    */

@@ -98,6 +98,15 @@ export const JOB_SPECS = {
       resume: z.object({ bodies: z.string().max(600).optional(), blobs: z.string().max(120).optional(), attachments: z.uuid().optional() }).optional(),
     }),
   }),
+  /**
+   * One batch of a legacy migration run with --via-queue (src/services/legacy/queue.ts): the run
+   * and a key range, never the source's address or password (workers have LEGACY_SOURCE_URL).
+   */
+  'legacy.batch': spec({
+    queue: QUEUES.jobs,
+    maxAttempts: 5,
+    schema: z.object({ run: z.string().min(1).max(200), batch_no: z.number().int().min(1), after: z.string().max(100).nullable(), last: z.string().min(1).max(100) }),
+  }),
   'content.recompute_expiry': spec({ queue: QUEUES.jobs, maxAttempts: 5, schema: z.object({ tenant_id: z.uuid() }) }),
   /** A few steps of an erasure request (src/services/erasure); only its id, so a tenant's deletion never finds its own job. */
   'erasure.run': spec({ queue: QUEUES.jobs, maxAttempts: 10, schema: z.object({ request_id: z.uuid() }) }),

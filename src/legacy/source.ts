@@ -56,6 +56,16 @@ export async function openSource(url: string): Promise<Db> {
   return db
 }
 
+/** The source as a run records it: host, database and table, never a user's password. */
+export function sourceLabel(url: string, table: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.host}${u.pathname} ${table}`
+  } catch {
+    return table
+  }
+}
+
 export interface TableInfo {
   columns: Map<string, string>
   attachmentColumns: Map<string, string>
@@ -172,6 +182,18 @@ export class LegacyReader {
       `SELECT ${this.select} FROM ${ident(this.mapping.table)} t ${this.where([`${this.id} = ANY($1::${this.idType}[])`], params)} ORDER BY ${this.id}`,
       params,
     )
+  }
+
+  /** The key `n` rows after `after` (or the last one, when fewer are left); null when none are: a batch's end. */
+  async keyAfter(after: string | null, n: number): Promise<string | null> {
+    const params: unknown[] = []
+    const where = this.where(after === null ? [] : [`${this.id} > $${params.push(after)}::${this.idType}`], params)
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT id FROM (SELECT ${this.id} AS k, ${this.id}::text AS id FROM ${ident(this.mapping.table)} t ${where} ORDER BY ${this.id} LIMIT $${params.push(n)}) s
+        ORDER BY k DESC LIMIT 1`,
+      params,
+    )
+    return rows[0]?.id ?? null
   }
 
   /** `n` keys at random among those up to `last` (a verify sample). */

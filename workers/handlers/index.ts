@@ -7,6 +7,7 @@ import { expireContent } from './content.expire.ts'
 import { recomputeExpiryJob } from './content.recompute_expiry.ts'
 import { erasureRun } from './erasure.run.ts'
 import { eventsApply } from './events.apply.ts'
+import { legacyBatch } from './legacy.batch.ts'
 import { backup } from './maintenance.backup.ts'
 import { prune } from './maintenance.prune.ts'
 import { messageCreated } from './message.created.ts'
@@ -24,6 +25,7 @@ export const HANDLERS: JobMap = jobMap([
   prune,
   backup,
   erasureRun,
+  legacyBatch,
 ])
 
 export const queuesOf = (jobs: JobMap) => [...new Set([...jobs.values()].map((j) => j.queue))]

@@ -30,6 +30,7 @@ import {
   lastLegacyBatch,
   legacyIdsOfBatch,
   linkPendingParents,
+  lockLegacyRun,
   listLegacyBatches,
   markLegacyBatchDated,
   missingEmailAccounts,
@@ -80,7 +81,7 @@ export interface MigrateSummary {
  * Whether the run exists already; a resume must use the mapping and tenant it began with. A new
  * run is recorded with its first batch, so a migrate that fails before one commits leaves nothing.
  */
-async function runExists(deps: Deps, o: MigrateOptions, mapping: Mapping): Promise<boolean> {
+export async function runExists(deps: Deps, o: MigrateOptions, mapping: Mapping): Promise<boolean> {
   const run = await getLegacyRun(deps.tiers.oltp, o.run)
   if (!run) return false
   if (mappingKey(run.mapping as Mapping) !== mappingKey(mapping)) {
@@ -90,17 +91,19 @@ async function runExists(deps: Deps, o: MigrateOptions, mapping: Mapping): Promi
   return true
 }
 
-/** Step (3) for batches whose process died after (2): their refs carry the original dates. */
-async function dateUndatedBatches(deps: Deps, run: string) {
+/** Step (3) for one batch whose process died after (2): its refs carry the original dates. */
+export async function dateBatch(deps: Deps, run: string, batchNo: number) {
   const { oltp, content } = deps.tiers
-  for (const b of (await listLegacyBatches(oltp, run)).filter((b) => !b.dated)) {
-    const ids = await legacyIdsOfBatch(oltp, run, b.batch_no)
-    for (const [tenant, rows] of Map.groupBy(ids, (r) => r.tenant_id)) {
-      const refs = await getMessageRefs(oltp, tenant, rows.map((r) => r.message_id))
-      await backdateContent(content, tenant, refs.map((r) => r.content_storage_key), refs.map((r) => r.created))
-    }
-    await markLegacyBatchDated(oltp, run, b.batch_no)
+  const ids = await legacyIdsOfBatch(oltp, run, batchNo)
+  for (const [tenant, rows] of Map.groupBy(ids, (r) => r.tenant_id)) {
+    const refs = await getMessageRefs(oltp, tenant, rows.map((r) => r.message_id))
+    await backdateContent(content, tenant, refs.map((r) => r.content_storage_key), refs.map((r) => r.created))
   }
+  await markLegacyBatchDated(oltp, run, batchNo)
+}
+
+async function dateUndatedBatches(deps: Deps, run: string) {
+  for (const b of (await listLegacyBatches(deps.tiers.oltp, run)).filter((b) => !b.dated)) await dateBatch(deps, run, b.batch_no)
 }
 
 /** Every tenant and mailbox a batch names must exist; mailboxes named by address become ids. */
@@ -281,6 +284,7 @@ async function writeBatchRefs(
   await step(o.profile, 'oltp write', () =>
     tiers.oltp.transaction(async (tx) => {
       if (clock.now() - oldest > graceMs) throw new Error(`batch ${batchNo}: the refs came too late after their content; not committed (run migrate again)`)
+      await lockLegacyRun(tx, o.run)
       // Parents migrated by earlier batches link now; the others (later in this batch or in a later
       // one, or never) wait in the id map and are linked when their parent's batch commits.
       const earlier = new Map((await findLegacyIds(tx, o.run, wanted)).map((r) => [r.legacy_id, r]))
@@ -364,6 +368,11 @@ export async function migrateLegacy(deps: Deps, o: MigrateOptions): Promise<Migr
   let newRun = !(await runExists(deps, o, o.reader.mapping))
   await dateUndatedBatches(deps, o.run)
   const last = await lastLegacyBatch(deps.tiers.oltp, o.run)
+  const committed = await listLegacyBatches(deps.tiers.oltp, o.run)
+  if (last && committed.length !== last.batch_no) {
+    // Queue workers commit batches out of order: resuming after the last would skip a gap.
+    throw conflict(`run ${o.run} has batches missing below ${last.batch_no} (still queued, or failed): run migrate --via-queue again`, 'run')
+  }
   let after = last?.last_key ?? null
   let batch = last?.batch_no ?? 0
   const total = await o.reader.countAfter(after)

@@ -243,3 +243,11 @@ export function sampleMigrated(q: Queryable, run: string, tenantId: string, n: n
     [run, tenantId, n],
   )
 }
+
+/**
+ * Serialises the refs transactions of one run (until commit): batches run in parallel by queue
+ * workers would otherwise miss a thread link, each not yet seeing the other's parent or child.
+ */
+export async function lockLegacyRun(q: Queryable, run: string): Promise<void> {
+  await q.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`edp.legacy:${run}`])
+}
