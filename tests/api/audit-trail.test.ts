@@ -39,7 +39,8 @@ interface Case {
   op: string
   send: () => Promise<{ status: number; headers: Headers; body: any }>
   action: string
-  target: (reply: any) => string | null
+  /** The target of its row, or of each of its rows (a batch writes one per message). */
+  target: (reply: any) => string | null | string[]
   /** The key's tenant, or admin. */
   actor: 'key' | 'admin'
   /** A change outside OLTP: an intent row, then the outcome. */
@@ -92,6 +93,12 @@ function cases(t: TenantFixture, mailbox: string): Case[] {
     c('DELETE /v1/suppressions/:email', 'suppression.delete', () => call(sys, 'DELETE', '/v1/suppressions/s@example.com', k), () => 's@example.com'),
     c('POST /v1/messages', 'message.create', () => call(sys, 'POST', '/v1/messages', { ...k, body: messageBody(t.accountId) }), keep('message')),
     c(
+      'POST /v1/messages/batch',
+      'message.create',
+      () => call(sys, 'POST', '/v1/messages/batch', { ...k, body: { messages: [messageBody(t.accountId), messageBody(t.accountId)] } }),
+      (r) => r.results.map((x: any) => x.id),
+    ),
+    c(
       'POST /v1/inbound',
       'message.create',
       () =>
@@ -131,7 +138,7 @@ function cases(t: TenantFixture, mailbox: string): Case[] {
 }
 
 /** Operations recorded elsewhere: provider deliveries carry no key and are verified by signature (tests/webhooks). */
-const NOT_DRIVEN = new Set(['POST /v1/webhooks/:provider', 'POST /v1/messages/batch'])
+const NOT_DRIVEN = new Set(['POST /v1/webhooks/:provider'])
 
 describe('every state-changing request is recorded', () => {
   test('each non-GET operation of the API writes exactly its rows: action, actor, target, request id, outcome', async () => {
@@ -152,8 +159,11 @@ describe('every state-changing request is recorded', () => {
       expect({ op: c.op, status: r.status }).toEqual({ op: c.op, status: r.status < 300 ? r.status : 200 })
       const rows = await rowsOf(r.headers.get('x-request-id')!)
       const actor = c.actor === 'admin' ? 'admin' : `api_key:${keyId}`
-      const row = { actor, action: c.action, target_id: c.target(r.body) }
-      const expected = c.bracketed ? [{ ...row, outcome: 'started' }, { ...row, outcome: 'succeeded' }] : [{ ...row, outcome: 'succeeded' }]
+      const targets = c.target(r.body)
+      const expected = (Array.isArray(targets) ? targets : [targets]).flatMap((target_id) => {
+        const row = { actor, action: c.action, target_id }
+        return c.bracketed ? [{ ...row, outcome: 'started' }, { ...row, outcome: 'succeeded' }] : [{ ...row, outcome: 'succeeded' }]
+      })
       expect({ op: c.op, rows: rows.map(({ actor, action, target_id, outcome }) => ({ actor, action, target_id, outcome })) }).toEqual({ op: c.op, rows: expected })
       if (c.actor === 'key') expect(rows.every((x) => x.tenant_id === t.id)).toBe(true)
     }
