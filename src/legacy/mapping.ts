@@ -25,8 +25,8 @@ const columnsSchema = z
     parent_id: Optional.default('parent_message_id'),
     direction: Column.default('direction'),
     message_type: Optional.default('message_type'),
-    from_email: Column.default('from_email'),
-    to_email: Column.default('to_email'),
+    from_email: Optional.default('from_email'),
+    to_email: Optional.default('to_email'),
     subject: Optional.default('subject'),
     status: Optional.default('status'),
     rfc822_message_id: Optional.default('message_id'),
@@ -35,10 +35,24 @@ const columnsSchema = z
     content_text: Optional.default('content_text'),
     content_html: Optional.default('content_html'),
     headers: Optional.default('headers'),
+    /**
+     * The whole message as RFC 5322 text or bytes, parsed with the inbound parser: text, html,
+     * headers and its attachments (inline ones too) come from it, and from, to, subject and
+     * Message-ID where the mapping names no column for them.
+     */
+    raw_mime: Optional.default(null),
   })
   .refine((c) => (c.email_account_id === null) !== (c.email_account_address === null), {
     message: 'name exactly one of email_account_id (a uuid column) and email_account_address (an address column); set the other to null',
     path: ['email_account_id'],
+  })
+  .refine((c) => c.raw_mime !== null || (c.from_email !== null && c.to_email !== null), {
+    message: 'from_email and to_email need a column unless raw_mime gives them',
+    path: ['from_email'],
+  })
+  .refine((c) => c.raw_mime === null || (c.content_text === null && c.content_html === null && c.headers === null), {
+    message: 'with raw_mime, the body and headers come from the message: set content_text, content_html and headers to null',
+    path: ['raw_mime'],
   })
 
 export const mappingSchema = z.strictObject({

@@ -6,6 +6,7 @@
 import { postgresDb } from '../db/postgres.ts'
 import type { Db } from '../db/types.ts'
 import { AppError, invalid } from '../errors.ts'
+import { parseMail, type ParsedMail } from '../inbound/parse.ts'
 import { mappedColumns, type Mapping } from './mapping.ts'
 
 export interface LegacyRow {
@@ -27,6 +28,10 @@ export interface LegacyRow {
   content_text: string | null
   content_html: string | null
   headers: string | null
+  /** The raw message (mapping setting columns.raw_mime): text or bytes as the column holds it. */
+  raw_mime: string | Uint8Array | null
+  /** That message parsed, or why it could not be (the reader parses it; transformRow uses it). */
+  parsed?: ParsedMail | { error: string }
 }
 
 export interface LegacyAttachment {
@@ -94,6 +99,9 @@ function requireColumn(columns: Map<string, string>, table: string, setting: str
 export async function checkMapping(db: Db, m: Mapping): Promise<TableInfo> {
   const columns = await describe(db, m.table, 'table')
   for (const [setting, column] of mappedColumns(m)) requireColumn(columns, m.table, setting, column)
+  if (m.columns.raw_mime && !['text', 'bytea'].includes(columns.get(m.columns.raw_mime)!.replace(/^character varying.*/, 'text'))) {
+    throw invalid(`the raw_mime column "${m.columns.raw_mime}" is ${columns.get(m.columns.raw_mime)}; it must be text or bytea (mapping setting columns.raw_mime)`, 'columns.raw_mime', 'not text or bytea')
+  }
   const idType = columns.get(m.id.column)!
   const integral = ['bigint', 'integer', 'smallint'].includes(idType)
   if ((m.id.type === 'uuid' && idType !== 'uuid') || (m.id.type === 'bigint' && !integral)) {
@@ -143,7 +151,20 @@ export class LegacyReader {
       ),
       ...(['subject', 'status', 'rfc822_message_id', 'content_text', 'content_html', 'headers'] as const).map((f) => col(c[f], f)),
       col(c.created, 'created', '::timestamptz'),
+      col(c.raw_mime, 'raw_mime', ''),
     ].join(', ')
+  }
+
+  /** Rows of the main table, their raw messages parsed when the mapping has one. */
+  private async rows(sql: string, params: unknown[]): Promise<LegacyRow[]> {
+    const rows = await this.db.query<LegacyRow>(sql, params)
+    if (!this.mapping.columns.raw_mime) return rows
+    for (const r of rows) {
+      if (r.raw_mime === null) continue
+      const bytes = typeof r.raw_mime === 'string' ? new TextEncoder().encode(r.raw_mime) : r.raw_mime
+      r.parsed = await parseMail(bytes).catch((err: Error) => ({ error: err.message }))
+    }
+    return rows
   }
 
   private get id() {
@@ -162,7 +183,7 @@ export class LegacyReader {
   batchAfter(after: string | null, limit: number): Promise<LegacyRow[]> {
     const params: unknown[] = []
     const where = this.where(after === null ? [] : [`${this.id} > $${params.push(after)}::${this.idType}`], params)
-    return this.db.query<LegacyRow>(
+    return this.rows(
       `SELECT ${this.select} FROM ${ident(this.mapping.table)} t ${where} ORDER BY ${this.id} LIMIT $${params.push(limit)}`,
       params,
     )
@@ -173,12 +194,12 @@ export class LegacyReader {
     const params: unknown[] = []
     const conditions = [`${this.id} <= $${params.push(last)}::${this.idType}`]
     if (after !== null) conditions.push(`${this.id} > $${params.push(after)}::${this.idType}`)
-    return this.db.query<LegacyRow>(`SELECT ${this.select} FROM ${ident(this.mapping.table)} t ${this.where(conditions, params)} ORDER BY ${this.id}`, params)
+    return this.rows(`SELECT ${this.select} FROM ${ident(this.mapping.table)} t ${this.where(conditions, params)} ORDER BY ${this.id}`, params)
   }
 
   byIds(ids: readonly string[]): Promise<LegacyRow[]> {
     const params: unknown[] = [ids]
-    return this.db.query<LegacyRow>(
+    return this.rows(
       `SELECT ${this.select} FROM ${ident(this.mapping.table)} t ${this.where([`${this.id} = ANY($1::${this.idType}[])`], params)} ORDER BY ${this.id}`,
       params,
     )

@@ -79,13 +79,27 @@ export function transformRow(m: Mapping, row: LegacyRow, files: readonly LegacyA
     return mapped ?? fail(field, `has ${JSON.stringify(value)}, which mapping setting values.${field} does not map`)
   }
 
+  // A raw message: body, headers and its own attachments from the parser; the envelope fields
+  // from it where the mapping names no column.
+  const parsed = row.parsed
+  if (parsed && 'error' in parsed) fail('raw_mime', `is not a readable message: ${parsed.error}`)
+  const mail = parsed && !('error' in parsed) ? parsed : null
+  if (mail) {
+    row = {
+      ...row,
+      from_email: row.from_email ?? (mail.from || null),
+      to_email: row.to_email ?? mail.recipients[0] ?? null,
+      subject: row.subject ?? mail.subject,
+      rfc822_message_id: row.rfc822_message_id || mail.messageId,
+    }
+  }
   const tenant = tenantOverride ?? row.tenant_id
   if (!tenant || !isUuid(tenant)) fail('tenant_column', `is not a tenant uuid: ${JSON.stringify(tenant)}`)
   const created = row.created ?? fail('created', 'is empty')
   const direction = vocabulary('direction', required('direction', row.direction), DIRECTIONS)
   const account = required(m.columns.email_account_id ? 'email_account_id' : 'email_account_address', row.email_account)
-  let headers: HeaderField[] | null = null
-  if (row.headers !== null) {
+  let headers: HeaderField[] | null = mail ? mail.headers : null
+  if (!mail && row.headers !== null) {
     try {
       headers = m.headers_format === 'raw' ? parseRawHeaders(row.headers) : parseJsonHeaders(row.headers)
     } catch (err) {
@@ -109,17 +123,26 @@ export function transformRow(m: Mapping, row: LegacyRow, files: readonly LegacyA
     subject: row.subject ?? '',
     status: row.status === null ? (direction === 'outbound' ? 'sent' : 'received') : (m.values.status[row.status] ?? row.status),
     rfc822_message_id: row.rfc822_message_id || null,
-    content_text: row.content_text,
-    content_html: row.content_html,
+    content_text: mail ? mail.text : row.content_text,
+    content_html: mail ? mail.html : row.content_html,
     headers,
-    attachments: files.map((f) => {
-      if (f.content === null) throw invalid(`legacy row ${row.legacy_id}: an attachment has no content`, 'attachments.content', 'is empty')
-      return {
-        filename: safeFilename(f.filename ?? ''),
-        mime_type: storedMimeType(f.mime_type ?? ''),
-        bytes: f.content,
-        storage_disposition: f.disposition ?? 'attachment',
-      }
-    }),
+    attachments: [
+      ...files.map((f) => {
+        if (f.content === null) throw invalid(`legacy row ${row.legacy_id}: an attachment has no content`, 'attachments.content', 'is empty')
+        return {
+          filename: safeFilename(f.filename ?? ''),
+          mime_type: storedMimeType(f.mime_type ?? ''),
+          bytes: f.content,
+          storage_disposition: f.disposition ?? 'attachment',
+        }
+      }),
+      // The message's own parts, inline (a cid: image) or attached, as the inbound path stores them.
+      ...(mail?.attachments ?? []).map((a) => ({
+        filename: safeFilename(a.filename),
+        mime_type: storedMimeType(a.mimeType),
+        bytes: a.bytes,
+        storage_disposition: a.disposition,
+      })),
+    ],
   }
 }
