@@ -184,7 +184,7 @@ await runCommand(cli, async () => {
       urls[`${tier.toUpperCase()}_DATABASE_URL`] = u.toString()
     }
     // One environment for every line, as a Procfile runner gives it; web's own settings are in its command.
-    await check({ ...urls, ADMIN_TOKEN: ADMIN, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', METRICS_REFRESH_S: '1', ANALYTICS_REFRESH_DEBOUNCE_S: '0' })
+    await check({ ...urls, ADMIN_TOKEN: ADMIN, CONTENT_MASTER_KEY: Buffer.alloc(32, 5).toString('base64'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', METRICS_REFRESH_S: '1', ANALYTICS_REFRESH_DEBOUNCE_S: '0' })
     console.log('the Procfile runs as documented')
     return 0
   } catch (err) {

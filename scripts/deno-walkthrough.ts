@@ -76,6 +76,8 @@ const env: Record<string, string> = {
   ...(process.env as Record<string, string>),
   ...Object.fromEntries(TIERS.map((t) => [`${t.toUpperCase()}_DATABASE_URL`, urlOf(`${RUN}_${t}`)])),
   ADMIN_TOKEN: ADMIN,
+  // Server mode seals content under a master key it must be given; the walkthrough's data is throwaway.
+  CONTENT_MASTER_KEY: Buffer.alloc(32, 5).toString('base64'),
   LOG_LEVEL: 'warn',
   ANALYTICS_REFRESH_DEBOUNCE_S: '0',
   TEST_PG_URL: '',
