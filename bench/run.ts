@@ -14,6 +14,7 @@ import { benchCompression } from './sections/compression.ts'
 import { benchContent } from './sections/content.ts'
 import { benchOltp } from './sections/oltp.ts'
 import { benchWrite } from './sections/write.ts'
+import { benchHttp } from './sections/http.ts'
 import { benchAccess } from './sections/access.ts'
 import { benchPrune } from './sections/prune.ts'
 import { benchBackup } from './sections/backup.ts'
@@ -30,6 +31,7 @@ const BENCHMARKS: Record<string, (o: { quick: boolean; cold: boolean }) => Promi
   content: benchContent,
   oltp: benchOltp,
   write: benchWrite,
+  http: benchHttp,
   access: benchAccess,
   prune: benchPrune,
   backup: benchBackup,

@@ -4,9 +4,18 @@ import { join } from 'node:path'
 export interface RunningServer {
   url: string
   stop(): Promise<void>
+  /** With { accessLog: true }: every stdout line after "api listening". */
+  accessLog?: string[]
+  /** The server's own time (duration_ms of its access log) for a route's requests since line `from`. */
+  durations(route: string, from?: number): number[]
 }
 
-export async function startServer(databaseUrl: string, env: Record<string, string> = {}, entry = 'bin/start.ts'): Promise<RunningServer> {
+export async function startServer(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  entry = 'bin/start.ts',
+  { accessLog = false }: { accessLog?: boolean } = {},
+): Promise<RunningServer> {
   const proc = Bun.spawn([process.execPath, entry], {
     cwd: join(import.meta.dir, '..', '..'),
     env: {
@@ -17,6 +26,8 @@ export async function startServer(databaseUrl: string, env: Record<string, strin
       QUEUE_DATABASE_URL: databaseUrl,
       DATABASE_URL: databaseUrl,
       ADMIN_TOKEN: 'bench-admin-token-0123456789',
+      // Server mode needs a content master key; the benchmarks' data is throwaway.
+      CONTENT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
       WORKERS_IN_PROCESS: 'true',
       PORT: '0',
       LOG_LEVEL: 'info',
@@ -40,11 +51,26 @@ export async function startServer(databaseUrl: string, env: Record<string, strin
     text += decoder.decode(value)
     const line = text.split('\n').find((l) => l.includes('"api listening"'))
     if (line) {
+      const lines: string[] | undefined = accessLog ? [] : undefined
       void (async () => {
-        while (!(await reader.read()).done);
+        let rest = ''
+        for (;;) {
+          const { value, done } = await reader.read()
+          if (done) break
+          if (!lines) continue
+          const parts = (rest + decoder.decode(value)).split('\n')
+          rest = parts.pop()!
+          lines.push(...parts)
+        }
       })().catch(() => {})
       return {
         url: JSON.parse(line).url.replace(/\/$/, ''),
+        accessLog: lines,
+        durations: (route, from = 0) =>
+          (lines ?? [])
+            .slice(from)
+            .filter((l) => l.includes(`"route":"${route}"`))
+            .map((l) => JSON.parse(l).duration_ms as number),
         async stop() {
           proc.kill('SIGTERM')
           await proc.exited
