@@ -3,6 +3,7 @@
  * migration"). Checks come before writes: the mapping, the source and its columns are checked
  * before our tiers are even opened, so a bad one is one message and nothing is written.
  */
+import { randomBytes } from 'node:crypto'
 import pino from 'pino'
 import { commandLine, exitOnError, intOption, UsageError, type Cli } from '../src/cli.ts'
 import { loadConfig } from '../src/config.ts'
@@ -240,7 +241,8 @@ async function run(argv: string[]): Promise<number> {
         const mapping = r.mapping as Mapping
         const reader = new LegacyReader(db, mapping, await checkMapping(db, mapping), mapping.tenant_column ? r.tenant_id : null)
         const headers = { authorization: `Bearer ${key}` }
-        const app = v.api ? undefined : createApp(deps)
+        // The in-process app answers the tenant's key only: its admin token is random and never shown.
+        const app = v.api ? undefined : createApp({ ...deps, adminToken: randomBytes(24).toString('hex') })
         const get = (path: string) => (app ? Promise.resolve(app.request(path, { headers })) : fetch(new URL(path, v.api), { headers }))
         const report = await compareLegacy(deps, { reader, run: r, tenant: principal.tenant_id, sample, get })
         console.log(compareText(report))
