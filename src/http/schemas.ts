@@ -110,7 +110,9 @@ const PROBLEMS = {
   },
   503: {
     code: 'service_unavailable',
-    says: 'Too many large uploads in progress (a body over LARGE_BODY_BYTES, or chunked, waits for one of MAX_CONCURRENT_LARGE_BODIES slots); retry after Retry-After',
+    says:
+      'Too many large uploads in progress (a body over LARGE_BODY_BYTES, or chunked, waits for one of MAX_CONCURRENT_LARGE_BODIES slots); retry after Retry-After. ' +
+      'On a content read or write: "content key unavailable" (the master key is missing or wrong, or the tenant was deleted); the server log names which',
     detail: 'too many large uploads in progress; retry in a second',
     headers: retryAfter,
   },

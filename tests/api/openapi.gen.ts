@@ -1954,7 +1954,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Too many large uploads in progress (a body over LARGE_BODY_BYTES, or chunked, waits for one of MAX_CONCURRENT_LARGE_BODIES slots); retry after Retry-After */
+        /** @description Too many large uploads in progress (a body over LARGE_BODY_BYTES, or chunked, waits for one of MAX_CONCURRENT_LARGE_BODIES slots); retry after Retry-After. On a content read or write: "content key unavailable" (the master key is missing or wrong, or the tenant was deleted); the server log names which */
         ServiceUnavailable: {
             headers: {
                 /** @description Seconds to wait before trying again */
@@ -4376,6 +4376,7 @@ export interface operations {
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getMessageContent: {
@@ -4428,6 +4429,7 @@ export interface operations {
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getMessageAttachment: {
@@ -4458,6 +4460,7 @@ export interface operations {
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getMessageThread: {
@@ -5060,6 +5063,7 @@ export interface operations {
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listNotifications: {

@@ -85,7 +85,7 @@ export function messageRoutes(deps: Deps) {
         description: 'Scope messages:read. Once retention expired the content, 410 with expired_at (the ref itself stays listed).',
         security: apiKey,
         request: { params: MessageParams },
-        responses: { 200: json('The message', MessageDetail, ex.messageDetail), ...tenantErrors(404, 410, 422) },
+        responses: { 200: json('The message', MessageDetail, ex.messageDetail), ...tenantErrors(404, 410, 422, 503) },
       }),
       async (c) => {
         const message = await getMessage(deps, c.get('tenantId'), c.req.valid('param').id)
@@ -105,7 +105,7 @@ export function messageRoutes(deps: Deps) {
         responses: {
           200: { ...json('The content', MessageContent, ex.messageContent), headers: { ETag: { description: 'Strong validator of this content', schema: { type: 'string' } } } },
           304: { description: 'Not modified (If-None-Match matched)' },
-          ...tenantErrors(404, 410, 422),
+          ...tenantErrors(404, 410, 422, 503),
         },
       }),
       async (c) => {
@@ -133,7 +133,7 @@ export function messageRoutes(deps: Deps) {
         request: { params: AttachmentParams },
         responses: {
           200: { description: 'The bytes, with the MIME type they were stored with', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
-          ...tenantErrors(404, 410, 422),
+          ...tenantErrors(404, 410, 422, 503),
         },
       }),
       async (c) => {

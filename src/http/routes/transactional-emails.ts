@@ -89,7 +89,7 @@ export function transactionalEmailRoutes(deps: Deps) {
             ...ex.transactional,
             content: { content_text: 'Use this link within 30 minutes to choose a new password: https://app.acme.example/reset/9f2c1e', content_html: null, headers: [] },
           }),
-          ...tenantErrors(404, 422),
+          ...tenantErrors(404, 422, 503),
         },
       }),
       async (c) => c.json(await readTransactionalEmail(deps, c.get('tenantId'), c.req.valid('param').id), 200, CONTENT_SECURITY_HEADERS),
