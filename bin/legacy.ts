@@ -29,8 +29,9 @@ import { createLogger, openSystem, type System } from '../src/system.ts'
 
 const DEFAULT_BATCH = 200
 /**
- * Messages a second by default: about 60% of what migrate reaches alone here (400/s), so the live
- * API keeps a share of the two cores. Its effect on API latency is not measured yet.
+ * Messages a second by default, so the live API keeps a share of the cores: with it, the API's
+ * listing p99 during a migration was 1.5x its idle p99 (npm run bench -- --only legacy; the
+ * issue's bound is 2x), on a 2-core machine so loaded that migrate held 138/s, not 250.
  */
 const DEFAULT_RATE = 250
 
@@ -75,6 +76,7 @@ Migrates what is past the checkpoint, then applies every change the capture trig
 (Ctrl-C or SIGTERM finish the cycle in progress). Needs the capture installed, best before migrate.
 ${SOURCE}
   --install-capture create the capture table and triggers on the legacy table (writes to the legacy database)
+  --remove-capture  drop them again and exit (abandoning the parallel run; finalize drops them itself)
   --once            one cycle, then exit (0 when nothing is left behind, 4 otherwise)
   --interval S      seconds between cycles when idle (default 1)
   --mapping FILE    JSON mapping; default: the benchmark's legacy shape
@@ -125,6 +127,7 @@ const OPTIONS = {
   sample: { type: 'string' },
   all: { type: 'boolean' },
   'install-capture': { type: 'boolean' },
+  'remove-capture': { type: 'boolean' },
   'api-key': { type: 'string' },
   api: { type: 'string' },
   once: { type: 'boolean' },
@@ -288,6 +291,12 @@ async function run(argv: string[]): Promise<number> {
     return await withSystem(async ({ deps }) => {
       if (verb === 'plan') {
         console.log(planText(await planLegacy(deps, { reader, info, run: runName, tenant, rate }), runName))
+        return 0
+      }
+      if (verb === 'follow' && v['remove-capture']) {
+        const capture = new Capture(reader.db, mapping)
+        await capture.uninstall()
+        console.log(`capture removed: ${capture.names.table} and the ${capture.names.trigger} triggers are gone from the legacy database`)
         return 0
       }
       if (verb === 'follow') {
