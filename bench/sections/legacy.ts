@@ -19,7 +19,7 @@ import { parseMapping } from '../../src/legacy/mapping.ts'
 import { checkMapping, LegacyReader, openSource } from '../../src/legacy/source.ts'
 import { migrateLegacy } from '../../src/services/legacy/migrate.ts'
 import { rollbackLegacy } from '../../src/services/legacy/rollback.ts'
-import { ensureDataset } from '../dataset/load.ts'
+import { dropDataset, ensureDataset } from '../dataset/load.ts'
 import { databaseUrl } from '../lib/pg.ts'
 import { loadConfig } from '../../src/config.ts'
 import { buildDeps } from '../../src/system.ts'
@@ -178,6 +178,8 @@ export async function benchLegacy({ quick = false } = {}): Promise<Section> {
     await rm(dir, { recursive: true, force: true })
     await source.close()
     await db.close()
+    // The quick dataset rebuilds in seconds: not left on a shared server (the full one is reused).
+    if (quick) await dropDataset(size.database)
   }
   return { name: 'legacy', rows, data }
 }
