@@ -21,6 +21,7 @@ Checks, on the tiers the *_DATABASE_URL variables (or DATA_DIR) name:
   analytics_recount          rollups equal a recount of the events (a sample of 200 keys, or --full),
                              and the views equal the rollups
   stale_queue_messages       no queue message older than --queue-max-age (3600 s)
+  content_keys               every tenant's data key opens with CONTENT_MASTER_KEY (or the previous one)
 Exit 0 when all hold, 1 on any violation, 2 on bad arguments or configuration, 3 when a database
 cannot be reached.`,
 }

@@ -320,6 +320,7 @@ export const doctorReport = {
     { name: 'attachments_without_blob', checked: 311, violations: 0, examples: [] },
     { name: 'analytics_recount', checked: 200, violations: 0, examples: [] },
     { name: 'stale_queue_messages', checked: 3, violations: 0, examples: [] },
+    { name: 'content_keys', checked: 12, violations: 0, examples: [] },
   ],
 }
 

@@ -13,6 +13,9 @@
  *   `full`) equal a recount of the stored events, on the days whose events are all still kept;
  *   and the three views equal the rollups on keys no refresh is pending for.
  * - stale_queue_messages: no queue message waits longer than `queueMaxAgeS`.
+ * - content_keys: every tenant's data key opens with this process's master key (CONTENT_MASTER_KEY,
+ *   or CONTENT_MASTER_KEY_PREVIOUS during a rotation). A restore started with the wrong master key,
+ *   or a rotation whose previous key was dropped too early, shows here before a read answers 503.
  */
 import type { Deps } from '../deps.ts'
 import type { Queryable } from '../db/types.ts'
@@ -20,6 +23,8 @@ import { messageKeySql } from '../storage-keys.ts'
 import { findOrphanContent } from './orphans.ts'
 import { eventHorizon } from './analytics.ts'
 import { WORK_QUEUES } from '../tiers/queue/queues.ts'
+import { unwrapDataKey } from '../content-master-key.ts'
+import { liveKeys } from '../tiers/content/keys.ts'
 
 const BATCH = 1000
 /** Orphans are counted up to this many: enough to say the collector is not keeping up. */
@@ -55,6 +60,7 @@ export async function runDoctor(deps: Deps, opts: DoctorOptions = {}): Promise<D
     await attachmentsWithoutBlob(deps.tiers.content),
     await analyticsRecount(deps, opts),
     await staleQueueMessages(deps, opts.queueMaxAgeS ?? 3600),
+    await contentKeys(deps),
   ]
   return { ok: checks.every((c) => c.violations === 0), checks }
 }
@@ -223,4 +229,25 @@ export function reportLines(report: DoctorReport): string[] {
   }
   lines.push(report.ok ? 'all invariants hold' : 'violations found')
   return lines
+}
+
+async function contentKeys(deps: Deps): Promise<Check> {
+  // No master key at all (server mode without CONTENT_MASTER_KEY): every key is one nothing opens.
+  const master = await deps.contentKeys.masterKeys().catch(() => null)
+  const masters = [master?.current, master?.previous].filter((m) => m != null)
+  const bad: string[] = []
+  let checked = 0
+  let after = '00000000-0000-0000-0000-000000000000'
+  for (;;) {
+    const rows = await liveKeys(deps.tiers.content, after, BATCH)
+    for (const r of rows) {
+      const m = masters.find((k) => k.fingerprint === r.master_fingerprint)
+      const raw = m && (await unwrapDataKey(m, r.tenant_id, r.key_id, r.wrapped_key))
+      if (!raw) bad.push(`${r.tenant_id} (master ${r.master_fingerprint})`)
+      raw?.fill(0)
+    }
+    checked += rows.length
+    if (rows.length < BATCH) return check('content_keys', checked, bad)
+    after = rows.at(-1)!.tenant_id
+  }
 }

@@ -2598,6 +2598,12 @@ export interface operations {
                      *           "checked": 3,
                      *           "violations": 0,
                      *           "examples": []
+                     *         },
+                     *         {
+                     *           "name": "content_keys",
+                     *           "checked": 12,
+                     *           "violations": 0,
+                     *           "examples": []
                      *         }
                      *       ]
                      *     }

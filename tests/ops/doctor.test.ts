@@ -9,7 +9,7 @@ import { call, createTenant, messageBody } from '../support/api.ts'
 import { drainQueues, emptyQueues } from '../support/queues.ts'
 import { ROOT } from '../support/child.ts'
 import { engine } from '../support/databases.ts'
-import { ADMIN_TOKEN, testConfig, testDatabases, useSystem } from '../support/system.ts'
+import { ADMIN_TOKEN, makeDeps, TEST_MASTER_KEY, testConfig, testDatabases, useSystem } from '../support/system.ts'
 import { runDoctor } from '../../src/services/doctor.ts'
 import { messageKey } from '../../src/storage-keys.ts'
 
@@ -117,6 +117,24 @@ describe('doctor', () => {
     expect((await violations()).analytics_recount).toBe(0)
   })
 
+  test('a data key the master key does not open: altered, or wrapped by a master this process lacks', async () => {
+    const { t } = await healthy()
+    expect((await violations()).content_keys).toBe(0)
+    const [key] = await sys.tiers.content.query<{ wrapped_key: Uint8Array }>(`SELECT wrapped_key FROM content.tenant_keys WHERE tenant_id = $1`, [t.id])
+    // One byte of the wrapped key flipped: the fingerprint still matches, the unwrap fails.
+    const flipped = Buffer.from(key!.wrapped_key)
+    flipped[20]! ^= 1
+    await sys.tiers.content.query(`UPDATE content.tenant_keys SET wrapped_key = $2 WHERE tenant_id = $1`, [t.id, flipped])
+    const report = await runDoctor(sys.deps, {})
+    expect(report.checks.find((c) => c.name === 'content_keys')).toMatchObject({ violations: 1, examples: [expect.stringContaining(t.id)] })
+    await sys.tiers.content.query(`UPDATE content.tenant_keys SET wrapped_key = $2 WHERE tenant_id = $1`, [t.id, key!.wrapped_key])
+    // Another master key than the one that wrapped them: every key is a violation.
+    const other = makeDeps(sys.tiers, { config: testConfig({ CONTENT_MASTER_KEY: Buffer.alloc(32, 3).toString('base64') }) })
+    const wrong = (await runDoctor(other, {})).checks.find((c) => c.name === 'content_keys')!
+    expect(wrong.violations).toBe(wrong.checked)
+    expect((await violations()).content_keys).toBe(0)
+  })
+
   test('a queue message waiting longer than the limit', async () => {
     await healthy()
     await sys.tiers.queue.query(`SELECT pgmq.send('jobs', '{"job":"doctor.test"}'::jsonb)`)
@@ -160,6 +178,7 @@ describe('npm run doctor', () => {
       ANALYTICS_DATABASE_URL: urls!.analytics,
       QUEUE_DATABASE_URL: urls!.queue,
       ADMIN_TOKEN,
+      CONTENT_MASTER_KEY: TEST_MASTER_KEY, // the doctor opens every data key with it (content_keys)
     }
     const clean = await cli(['--full'], env)
     expect({ code: clean.code, err: clean.err }).toEqual({ code: 0, err: '' })

@@ -68,3 +68,12 @@ export function keyCounts(q: Queryable) {
     `SELECT master_fingerprint, count(*)::int AS keys FROM content.tenant_keys GROUP BY master_fingerprint ORDER BY master_fingerprint NULLS LAST`,
   )
 }
+
+/** Live (not destroyed) keys by tenant id from `afterTenant`: what the doctor tries to open. */
+export function liveKeys(q: Queryable, afterTenant: string, limit: number) {
+  return q.query<Pick<TenantKeyRow, 'tenant_id' | 'key_id' | 'master_fingerprint'> & { wrapped_key: Uint8Array }>(
+    `SELECT tenant_id, key_id, master_fingerprint, wrapped_key FROM content.tenant_keys
+      WHERE wrapped_key IS NOT NULL AND tenant_id > $1::uuid ORDER BY tenant_id LIMIT $2`,
+    [afterTenant, limit],
+  )
+}
