@@ -149,3 +149,20 @@ export const sequenceStepAnalytics = analytics.table(
     index('sequence_step_analytics_campaign').on(t.tenant_id, t.campaign_id, t.day),
   ],
 )
+
+/**
+ * Per legacy migration batch, the rollup deltas its migrated messages added (their historical
+ * sent, answers and unique replies) and the message_firsts rows it set: written in the
+ * transaction that applies them, so a redone batch finds it and adds nothing, and a rollback
+ * subtracts exactly what it says. History never goes through events: the prune would delete them.
+ */
+export const legacyHistory = analytics.table(
+  'legacy_history',
+  {
+    run: varchar({ length: 200 }).notNull(),
+    batch_no: integer().notNull(),
+    deltas: jsonb().notNull(),
+    applied_at: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.run, t.batch_no] })],
+)
