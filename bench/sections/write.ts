@@ -60,6 +60,7 @@ export async function benchWrite({ quick = false } = {}): Promise<Section> {
   const rows: Row[] = []
   const data: Record<string, unknown> = { body_bytes: BODY_BYTES }
   const server = await startServer(url, { WORKERS_IN_PROCESS: 'true', API_PROCESSES })
+  let stopped = false
   try {
     const f = await httpFixture(server.url, 0)
     const { tenantId, accountId } = f
@@ -110,40 +111,67 @@ export async function benchWrite({ quick = false } = {}): Promise<Section> {
       )
     }
     if (hasWrk()) {
-      // Campaign sends: BATCH messages per POST /v1/messages/batch, a few requests in flight.
-      const body = (r: number) =>
-        JSON.stringify({
-          messages: Array.from({ length: BATCH }, (_, i) => {
-            const m = messages[(r + i) % messages.length]!
-            return {
-              email_account_id: accountId,
-              from_email: 'sales@bench.test',
-              to_email: `lead${r}-${i}@example.com`,
-              subject: `Quarterly plan ${i}`,
-              content_text: m.text,
-              content_html: m.html,
-            }
-          }),
-        })
-      const requests = Array.from({ length: 4 }, (_, r) => ({ method: 'POST' as const, path: '/v1/messages/batch', key: f.key, body: body(r) }))
-      const r = await wrk(server.url, requests, 4, seconds)
-      if (r.errors > 0) throw new Error(`batch ingest: ${r.errors} failed requests`)
-      const perSecond = r.per_second * BATCH
-      data.batch = { messages_per_request: BATCH, connections: 4, per_s: perSecond, raw_4tier_16_clients_per_s: raw16 }
-      rows.push({
-        benchmark: 'write, batch',
-        case: `20 KB messages, ${BATCH} per POST /v1/messages/batch, 4 in flight, vs raw INSERTs at 16 clients`,
-        ours: `${Math.round(perSecond)} msg/s`,
-        baseline: `${Math.round(raw16)} msg/s`,
-        ratio: perSecond / raw16,
-        note: `API_PROCESSES=${API_PROCESSES}; each batch: one reference read, one content and one OLTP transaction`,
-      })
+      const perSecond = await batchRate(server.url, f.key, accountId, messages, seconds)
+      await server.stop()
+      stopped = true
+      // The same with the workers in another process (server mode's default), once the first
+      // server and its workers are gone: the API's own rate; the message.created jobs wait in the
+      // queue for `npm run workers`.
+      const apiOnly = await startServer(url, { WORKERS_IN_PROCESS: 'false', API_PROCESSES })
+      let apiAlone: number
+      try {
+        apiAlone = await batchRate(apiOnly.url, f.key, accountId, messages, seconds)
+      } finally {
+        await apiOnly.stop()
+      }
+      data.batch = { messages_per_request: BATCH, connections: 4, per_s: perSecond, workers_elsewhere_per_s: apiAlone, raw_4tier_16_clients_per_s: raw16 }
+      rows.push(
+        {
+          benchmark: 'write, batch',
+          case: `20 KB messages, ${BATCH} per POST /v1/messages/batch, 4 in flight, vs raw INSERTs at 16 clients`,
+          ours: `${Math.round(perSecond)} msg/s`,
+          baseline: `${Math.round(raw16)} msg/s`,
+          ratio: perSecond / raw16,
+          note: `API_PROCESSES=${API_PROCESSES}, workers in process; each batch: one reference read, one content and one OLTP transaction`,
+        },
+        {
+          benchmark: 'write, batch',
+          case: 'the same with the workers in their own process (server mode default), not consuming during the run',
+          ours: `${Math.round(apiAlone)} msg/s`,
+          baseline: `${Math.round(raw16)} msg/s`,
+          ratio: apiAlone / raw16,
+          note: 'the API alone: the message.created jobs (analytics) wait in the queue',
+        },
+      )
     }
   } finally {
-    await server.stop()
+    if (!stopped) await server.stop()
     await bench.dispose()
   }
   return { name: 'write', rows, data }
+}
+
+/** Messages per second through POST /v1/messages/batch: BATCH messages a request, 4 requests in flight. */
+async function batchRate(base: string, key: string, accountId: string, messages: ReturnType<typeof bodies>, seconds: number): Promise<number> {
+  // Campaign sends: BATCH messages per POST /v1/messages/batch, a few requests in flight.
+  const body = (r: number) =>
+    JSON.stringify({
+      messages: Array.from({ length: BATCH }, (_, i) => {
+        const m = messages[(r + i) % messages.length]!
+        return {
+          email_account_id: accountId,
+          from_email: 'sales@bench.test',
+          to_email: `lead${r}-${i}@example.com`,
+          subject: `Quarterly plan ${i}`,
+          content_text: m.text,
+          content_html: m.html,
+        }
+      }),
+    })
+  const requests = Array.from({ length: 4 }, (_, r) => ({ method: 'POST' as const, path: '/v1/messages/batch', key, body: body(r) }))
+  const r = await wrk(base, requests, 4, seconds)
+  if (r.errors > 0) throw new Error(`batch ingest: ${r.errors} failed requests`)
+  return r.per_second * BATCH
 }
 
 async function insertRaw(db: Db, tenantId: string, accountId: string, p: ReturnType<typeof packBody>, i: number) {
