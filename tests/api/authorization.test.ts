@@ -44,6 +44,7 @@ const NEEDS: Record<string, Scope> = {
   'put /v1/webhook-settings': 'admin',
   'get /v1/webhook-settings/{provider}': 'admin',
   'post /v1/messages': 'messages:write',
+  'post /v1/messages/batch': 'messages:write',
   'get /v1/messages': 'messages:read',
   'get /v1/messages/{id}': 'messages:read',
   'get /v1/messages/{id}/content': 'messages:read',
