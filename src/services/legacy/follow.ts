@@ -25,6 +25,7 @@ import {
   type LegacyIdRow,
 } from '../../tiers/oltp/legacy.ts'
 import { getMessageRefs } from '../../tiers/oltp/messages.ts'
+import { batchHistory } from './history.ts'
 import { insertMigratedContent, migrateBatch, migrateLegacy, prepareMigratedContent, resolveMailboxes, type MigrateOptions } from './migrate.ts'
 
 const FOREVER = new Date('9999-12-31T00:00:00Z')
@@ -128,6 +129,9 @@ export async function followOnce(deps: Deps, o: FollowOptions, { changes = 1000 
     cycle.deleted += await applyDeletes(deps, o.run, [...known.values()].filter((k) => !present.has(k.legacy_id)))
     const changed = rows.filter((r) => known.has(r.legacy_id))
     if (changed.length) cycle.updated += await applyUpdates(deps, o, changed, known)
+    // Changed and removed rows change what their batches count in analytics; before the capture
+    // rows go, so a crash re-applies them and syncs again.
+    for (const batch of new Set([...known.values()].map((k) => k.batch_no))) await batchHistory(deps, o.run, batch)
     // New rows at or below the checkpoint; past it, the next keyset pass takes them.
     const fresh = rows.filter((r) => !known.has(r.legacy_id) && checkpoint !== null && compareKeys(type, r.legacy_id, checkpoint) <= 0)
     const home = (key: string) => batches.find((b) => compareKeys(type, key, b.last_key) <= 0)!.batch_no

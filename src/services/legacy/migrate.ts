@@ -2,9 +2,10 @@
  * `legacy migrate`: copies a legacy table into the content and OLTP tiers in keyset batches over
  * the legacy id, in the write path's order. A batch is (1) its bodies, headers and attachments in
  * one content transaction, then (2) its refs, id-map rows and checkpoint in one OLTP transaction,
- * then (3) its content dated back to the original dates. A crash before (2) commits leaves content
- * the re-run finds and reuses (or the orphan collector takes); after (2), the batch is done and
- * the re-run resumes after it; (3) is redone at the next start if it did not finish.
+ * then (3) its content dated back to the original dates, then (4) its historical counts in
+ * analytics (history.ts). A crash before (2) commits leaves content the re-run finds and reuses
+ * (or the orphan collector takes); after (2), the batch is done and the re-run resumes after it;
+ * (3) and (4) are redone at the next start if they did not finish.
  */
 import type { Queryable } from '../../db/types.ts'
 import type { Deps } from '../../deps.ts'
@@ -19,6 +20,7 @@ import { insertAttachment } from '../../tiers/content/attachments.ts'
 import { packBody } from '../../tiers/content/codec.ts'
 import { backdateContent, deleteContentObjects, existingContent, insertContentObject } from '../../tiers/content/objects.ts'
 import { sealWrite, type SealedWrite } from '../content-seal.ts'
+import { batchHistory, catchUpHistory, type HistoryFaults } from './history.ts'
 import { findEmailAccountsByAddress } from '../../tiers/oltp/email-accounts.ts'
 import {
   findLegacyIds,
@@ -49,8 +51,8 @@ export interface MigrateOptions {
   /** Messages per second at most; 0 runs unthrottled. */
   rate: number
   onBatch?: (p: { batch: number; done: number; total: number; expired: number }) => void
-  /** Tests inject a crash between the content and the OLTP commit. */
-  faults?: { afterContentWrite?: () => void | Promise<void> }
+  /** Tests inject a crash between the content and the OLTP commit, after the OLTP commit, or inside the history. */
+  faults?: { afterContentWrite?: () => void | Promise<void>; beforeHistory?: () => void | Promise<void> } & HistoryFaults
   /** Milliseconds spent per step, added up across batches (the benchmark's profile). */
   profile?: Record<string, number>
 }
@@ -261,10 +263,10 @@ async function writeBatchContent(deps: Deps, o: Pick<MigrateOptions, 'faults' | 
   return { expired: b.messages.filter((m) => (expires.get(m.legacy_id)?.getTime() ?? Infinity) <= now).length, oldest }
 }
 
-/** Stage two, (2) and (3): refs, id map and checkpoint in one OLTP transaction, then the content dated back. */
+/** Stage two, (2) to (4): refs, id map and checkpoint in one OLTP transaction, the content dated back, the history in analytics. */
 async function writeBatchRefs(
   deps: Deps,
-  o: Pick<MigrateOptions, 'reader' | 'run' | 'source' | 'tenant' | 'profile'>,
+  o: Pick<MigrateOptions, 'reader' | 'run' | 'source' | 'tenant' | 'profile' | 'faults'>,
   b: PreparedBatch,
   c: ContentWritten,
   batchNo: number,
@@ -340,6 +342,10 @@ async function writeBatchRefs(
     }
     await markLegacyBatchDated(tiers.oltp, o.run, batchNo)
   })
+
+  // (4) The batch's historical counts in analytics, on their own days (src/services/legacy/history.ts).
+  await o.faults?.beforeHistory?.()
+  await step(o.profile, 'history', () => batchHistory(deps, o.run, batchNo, o.faults))
   return { expired }
 }
 
@@ -367,6 +373,7 @@ export async function migrateLegacy(deps: Deps, o: MigrateOptions): Promise<Migr
   }
   let newRun = !(await runExists(deps, o, o.reader.mapping))
   await dateUndatedBatches(deps, o.run)
+  await catchUpHistory(deps, o.run)
   const last = await lastLegacyBatch(deps.tiers.oltp, o.run)
   const committed = await listLegacyBatches(deps.tiers.oltp, o.run)
   if (last && committed.length !== last.batch_no) {
@@ -402,6 +409,9 @@ export async function migrateLegacy(deps: Deps, o: MigrateOptions): Promise<Migr
         rows += b.rows.length
         o.onBatch?.({ batch: no, done: rows, total, expired })
       })
+      // Observed at the next `await refs`; without this a failure while the loop awaits the next
+      // batch's content counts as unhandled.
+      refs.catch(() => {})
       // The throttle: never ahead of `rate` messages a second since the start, so the live API keeps its share.
       issued += b.rows.length
       const ahead = o.rate > 0 ? (issued / o.rate) * 1000 - (performance.now() - started) : 0

@@ -16,6 +16,8 @@ import type { Mapping } from '../../legacy/mapping.ts'
 import { checkMapping, LegacyReader, openSource, sourceLabel } from '../../legacy/source.ts'
 import { sleep } from '../../runtime.ts'
 import { getLegacyRun, insertLegacyBatch, insertLegacyRun, listLegacyBatches } from '../../tiers/oltp/legacy.ts'
+import { batchHistory } from './history.ts'
+import { legacyHistoryBatches } from '../../tiers/analytics/legacy-history.ts'
 import { dateBatch, migrateBatch, runExists, type MigrateOptions } from './migrate.ts'
 
 export interface QueuedPlan {
@@ -68,7 +70,12 @@ export async function runQueuedBatch(deps: Deps, job: JobPayload<'legacy.batch'>
   const { oltp } = deps.tiers
   const done = (await listLegacyBatches(oltp, job.run)).find((b) => b.batch_no === job.batch_no)
   // Committed already (a redelivery); a worker that died before dating it left that step.
-  if (done) return done.dated ? undefined : dateBatch(deps, job.run, job.batch_no)
+  if (done) {
+    // A redelivery after the OLTP commit: finish what the first delivery may not have.
+    if (!done.dated) await dateBatch(deps, job.run, job.batch_no)
+    if (!(await legacyHistoryBatches(deps.tiers.analytics, job.run)).has(job.batch_no)) await batchHistory(deps, job.run, job.batch_no)
+    return
+  }
   const run = await getLegacyRun(oltp, job.run)
   if (!run) throw new AppError('not_found', `legacy run ${job.run} does not exist (rolled back?)`)
   const url = deps.config.LEGACY_SOURCE_URL
