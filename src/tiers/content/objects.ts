@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/types.ts'
-import type { SealedBody } from './sealing.ts'
+import { STORED_BODY_COLUMNS, type SealedBody } from './sealing.ts'
 import { expiresOnCreate } from './retention.ts'
 import type { contentObjects } from './schema.ts'
 
@@ -9,17 +9,7 @@ export type ContentKind = ContentObject['kind']
 
 /** What a read of one body needs: everything but the bookkeeping columns. */
 const READ_COLUMNS = [
-  'storage_key',
-  'tenant_id',
-  'compression_type',
-  'content_text',
-  'content_html',
-  'content_text_packed',
-  'content_html_packed',
-  'headers',
-  'headers_sealed',
-  'key_id',
-  'nonce',
+  ...STORED_BODY_COLUMNS,
   'raw_size_bytes',
   'content_state',
   'expires',

@@ -8,26 +8,14 @@ import type { Queryable } from '../../db/types.ts'
 import { ERASED, type Matcher } from '../../redaction.ts'
 import { STORED_BYTES, type StoredBytesRow } from './attachments.ts'
 import type { contentObjects } from './schema.ts'
+import { STORED_BODY_COLUMNS } from './sealing.ts'
 
-const BODY_COLUMNS = [
-  'storage_key',
-  'compression_type',
-  'content_text',
-  'content_html',
-  'content_text_packed',
-  'content_html_packed',
-  'headers',
-  'headers_sealed',
-  'key_id',
-  'nonce',
-] as const
-
-export type StoredBody = Pick<typeof contentObjects.$inferSelect, (typeof BODY_COLUMNS)[number]>
+export type StoredBody = Pick<typeof contentObjects.$inferSelect, (typeof STORED_BODY_COLUMNS)[number]>
 
 /** The tenant's next `limit` bodies by key, after `afterKey`, as stored (the service unpacks them). */
 export function bodiesAfter(q: Queryable, tenantId: string, afterKey: string, limit: number): Promise<StoredBody[]> {
   return q.query<StoredBody>(
-    `SELECT ${BODY_COLUMNS.join(', ')} FROM content.content_objects
+    `SELECT ${STORED_BODY_COLUMNS.join(', ')} FROM content.content_objects
       WHERE tenant_id = $1 AND storage_key > $2 ORDER BY storage_key LIMIT $3`,
     [tenantId, afterKey, limit],
   )

@@ -6,7 +6,7 @@
 import { z } from 'zod'
 import type { Queryable } from '../../db/types.ts'
 import { messageIdOfKeySql } from '../../storage-keys.ts'
-import type { SealedBody } from './sealing.ts'
+import { STORED_BODY_COLUMNS, type SealedBody } from './sealing.ts'
 import type { ContentKind } from './objects.ts'
 import type { contentObjects } from './schema.ts'
 
@@ -171,24 +171,10 @@ export async function expireOldAttachments(q: Queryable, limit: number): Promise
   return rows.length
 }
 
-const ARCHIVE_COLUMNS = [
-  'storage_key',
-  'tenant_id',
-  'compression_type',
-  'content_text',
-  'content_html',
-  'content_text_packed',
-  'content_html_packed',
-  'headers',
-  'headers_sealed',
-  'key_id',
-  'nonce',
-] as const
-
 /** Live, unarchived bodies past their tenant's archive-after days, oldest first. */
 export function dueForArchive(q: Queryable, limit: number) {
-  return q.query<Pick<typeof contentObjects.$inferSelect, (typeof ARCHIVE_COLUMNS)[number]>>(
-    `SELECT ${ARCHIVE_COLUMNS.map((c) => `c.${c}`).join(', ')}
+  return q.query<Pick<typeof contentObjects.$inferSelect, (typeof STORED_BODY_COLUMNS)[number]>>(
+    `SELECT ${STORED_BODY_COLUMNS.map((c) => `c.${c}`).join(', ')}
        FROM content.content_objects c
        LEFT JOIN content.retention_policies p ON p.tenant_id = c.tenant_id
       WHERE NOT c.archived AND c.content_state = 'present'

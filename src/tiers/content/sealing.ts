@@ -97,6 +97,24 @@ export async function sealBody(k: DataKey, storageKey: string, b: PackedBody, he
 /** A packed body left in the clear: what a process that does not seal (benchmarks' baseline) writes. */
 export const unsealedBody = (b: PackedBody, headers: unknown): SealedBody => ({ ...b, headers, headers_sealed: null, key_id: null, nonce: null })
 
+/**
+ * The columns that hold a body as stored (sealed or in the clear), with its row's identity: what
+ * every read that opens a body selects (the API's read, the archive, the erasure scan, the upgrade job).
+ */
+export const STORED_BODY_COLUMNS = [
+  'storage_key',
+  'tenant_id',
+  'compression_type',
+  'content_text',
+  'content_html',
+  'content_text_packed',
+  'content_html_packed',
+  'headers',
+  'headers_sealed',
+  'key_id',
+  'nonce',
+] as const
+
 /** The stored columns of a body, as read. */
 export interface StoredColumns {
   storage_key: string

@@ -5,29 +5,15 @@
  * races an expiry, an archive run or an erasure, changes nothing it should not.
  */
 import type { Queryable } from '../../db/types.ts'
-import type { SealedBody } from './sealing.ts'
+import { STORED_BODY_COLUMNS, type SealedBody } from './sealing.ts'
 import type { contentObjects } from './schema.ts'
 
-const BODY_COLUMNS = [
-  'storage_key',
-  'tenant_id',
-  'compression_type',
-  'content_text',
-  'content_html',
-  'content_text_packed',
-  'content_html_packed',
-  'headers',
-  'headers_sealed',
-  'key_id',
-  'nonce',
-] as const
-
-export type UnsealedBody = Pick<typeof contentObjects.$inferSelect, (typeof BODY_COLUMNS)[number]>
+export type UnsealedBody = Pick<typeof contentObjects.$inferSelect, (typeof STORED_BODY_COLUMNS)[number]>
 
 /** The next `limit` present bodies in the clear after `afterKey`. */
 export function unsealedBodies(q: Queryable, afterKey: string, limit: number): Promise<UnsealedBody[]> {
   return q.query<UnsealedBody>(
-    `SELECT ${BODY_COLUMNS.join(', ')} FROM content.content_objects
+    `SELECT ${STORED_BODY_COLUMNS.join(', ')} FROM content.content_objects
       WHERE key_id IS NULL AND content_state = 'present' AND storage_key > $1 ORDER BY storage_key LIMIT $2`,
     [afterKey, limit],
   )
