@@ -118,8 +118,9 @@ async function attachmentsWithoutBlob(q: Queryable): Promise<Check> {
 /**
  * The rollup rows of the sampled (dimension, id) pairs against the same counts derived from the
  * stored events, as apply_events derives them: one per event and type, hard/soft and reason for
- * bounces, and a unique on the day of each message's earliest open, click or reply. Days before
- * the event horizon are skipped: their events may be pruned while the rollups stay.
+ * bounces, and a unique on the day of each message's earliest open, click or reply; plus the
+ * deltas legacy-migrated history recorded (analytics.legacy_history), which has no events. Days
+ * before the event horizon are skipped: their events may be pruned while the rollups stay.
  */
 async function analyticsRecount(deps: Deps, opts: DoctorOptions): Promise<Check> {
   const q = deps.tiers.analytics
@@ -133,6 +134,12 @@ async function analyticsRecount(deps: Deps, opts: DoctorOptions): Promise<Check>
   const keys = JSON.stringify(picked)
   const diffs = await q.query<{ k: string; rollup: string | null; recount: string | null }>(
     `WITH k AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(tenant_id uuid, dimension text, dim_id uuid)),
+     hf AS (
+       SELECT f.tenant_id, f.message_id, f.type, f.set
+         FROM analytics.legacy_history lh
+         CROSS JOIN LATERAL jsonb_to_recordset(lh.deltas -> 'firsts') AS f(tenant_id uuid, message_id uuid, type text, prev text, set timestamptz)
+        WHERE f.prev IS NULL OR f.prev = 'infinity'
+     ),
      d AS (
        SELECT k.dimension, k.dim_id, e.* FROM k JOIN analytics.events e
          ON e.tenant_id = k.tenant_id AND CASE k.dimension WHEN 'campaign' THEN e.campaign_id
@@ -146,8 +153,19 @@ async function analyticsRecount(deps: Deps, opts: DoctorOptions): Promise<Check>
                    FROM d WHERE type = 'bounced'
        UNION ALL SELECT tenant_id, dimension, dim_id, (min(occurred_at) AT TIME ZONE 'UTC')::date, 'unique_' || type FROM d
                   WHERE type IN ('opened', 'clicked', 'replied') GROUP BY tenant_id, dimension, dim_id, message_id, type
+                 -- A message whose first reply is migrated history (set where it had none) counted no unique for its live ones.
+                 HAVING NOT EXISTS (SELECT 1 FROM hf WHERE (hf.tenant_id, hf.message_id, hf.type) = (d.tenant_id, d.message_id, d.type)
+                                                       AND hf.set < min(d.occurred_at))
+     ), h AS (
+       -- Legacy-migrated history (src/services/legacy/history.ts): counted in the rollups without events.
+       SELECT x.tenant_id, x.dimension, x.dim_id, x.day, x.metric, x.n
+         FROM analytics.legacy_history lh
+         CROSS JOIN LATERAL jsonb_to_recordset(lh.deltas -> 'rollups') AS x(tenant_id uuid, dimension text, dim_id uuid, day date, metric text, n bigint)
+         JOIN k ON (k.tenant_id, k.dimension, k.dim_id) = (x.tenant_id, x.dimension, x.dim_id)
      ), recounted AS (
-       SELECT tenant_id, dimension, dim_id, day, metric, count(*) AS n FROM m WHERE day >= $2::date GROUP BY 1, 2, 3, 4, 5
+       SELECT tenant_id, dimension, dim_id, day, metric, sum(n) AS n
+         FROM (SELECT tenant_id, dimension, dim_id, day, metric, 1 AS n FROM m UNION ALL SELECT * FROM h) counted
+        WHERE day >= $2::date GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0
      ), rolled AS (
        SELECT r.tenant_id, r.dimension, r.dim_id, r.day, r.metric, r.n FROM analytics.rollup_daily r
          JOIN k ON (r.tenant_id, r.dimension, r.dim_id) = (k.tenant_id, k.dimension, k.dim_id)

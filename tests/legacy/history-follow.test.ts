@@ -2,19 +2,23 @@
  * History in analytics as the migration changes under it: a reply whose parent arrives in a later
  * batch counts once the parent lands; follow's updates and deletes move and remove counts; a
  * --via-queue redelivery after a lost history catches it up; a rollback interrupted after the
- * history left is exact when run again, and so is a migrate that catches the history back up.
+ * history left is exact when run again, and so is a migrate that catches the history back up. A
+ * live reply to a migrated message counts a unique reply only once the migrated one is gone, and
+ * the doctor's recount of the rollups agrees throughout.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Capture } from '../../src/legacy/capture.ts'
 import { parseMapping } from '../../src/legacy/mapping.ts'
 import { checkMapping, LegacyReader, sourceLabel } from '../../src/legacy/source.ts'
-import { campaignReport, refreshViews } from '../../src/services/analytics.ts'
+import { campaignReport, recordEvents, refreshViews } from '../../src/services/analytics.ts'
+import { runDoctor } from '../../src/services/doctor.ts'
 import { followOnce, type FollowOptions } from '../../src/services/legacy/follow.ts'
 import { rollbackHistory } from '../../src/services/legacy/history.ts'
 import { migrateLegacy } from '../../src/services/legacy/migrate.ts'
 import { subtractRollupDeltas, type HistoryDeltas } from '../../src/tiers/analytics/legacy-history.ts'
 import { runQueuedBatch } from '../../src/services/legacy/queue.ts'
 import { rollbackLegacy } from '../../src/services/legacy/rollback.ts'
+import { drainQueues } from '../support/queues.ts'
 import { makeDeps, testConfig, useSystem } from '../support/system.ts'
 import { createSource, createWorld, SHAPE_A_DDL, SHAPE_A_MAPPING, type Source, type World } from './support.ts'
 
@@ -79,6 +83,9 @@ async function day(daysAgo: number) {
 
 const zero = { sent: 0, replied: 0, unique_replied: 0, auto_replied: 0, bounced: 0, hard_bounced: 0 }
 
+/** The doctor's recount of the rollups from events, which must add the history's recorded deltas. */
+const recount = async () => (await runDoctor(sys.deps, { full: true })).checks.find((c) => c.name === 'analytics_recount')
+
 const rollups = () =>
   sys.tiers.analytics.query(`SELECT dimension, dim_id, day::text, metric, n::text FROM analytics.rollup_daily WHERE tenant_id = $1 ORDER BY 1, 2, 3, 4`, [world.tenant])
 
@@ -98,6 +105,25 @@ describe('legacy history under change', () => {
     expect(await day(29)).toEqual({ ...zero, replied: 1, unique_replied: 1 })
     expect(await day(28)).toEqual({ ...zero, bounced: 1, hard_bounced: 1 })
 
+    // A live reply to the migrated parent: a reply today, but not a unique one (its first was day 29).
+    await recordEvents(sys.deps, [
+      {
+        tenant_id: world.tenant,
+        event_id: 'live-reply',
+        message_id: PARENT,
+        type: 'replied',
+        bounce_type: null,
+        occurred_at: new Date().toISOString(),
+        email_account_id: world.account,
+        campaign_id: world.campaign,
+        sequence_step_id: world.step,
+        metadata: null,
+      },
+    ])
+    await drainQueues(sys)
+    expect(await day(0)).toEqual({ ...zero, replied: 1 })
+    expect(await recount()).toMatchObject({ violations: 0 })
+
     // follow: the bounce becomes an auto-reply, the reply is deleted from the legacy table.
     await src.db.query(`UPDATE legacy.emails SET message_type = 'auto_reply' WHERE id = $1`, [ANSWER])
     await src.db.query(`DELETE FROM legacy.emails WHERE id = $1`, [REPLY])
@@ -106,6 +132,9 @@ describe('legacy history under change', () => {
     expect(await day(28)).toEqual({ ...zero, auto_replied: 1 })
     expect(await day(29)).toEqual(zero)
     expect(await day(30)).toEqual({ ...zero, sent: 2 })
+    // The migrated reply gone, the live one is the parent's first reply: unique today.
+    expect(await day(0)).toEqual({ ...zero, replied: 1, unique_replied: 1 })
+    expect(await recount()).toMatchObject({ violations: 0 })
     const settled = await rollups()
 
     // A queue redelivery of a committed batch whose history was lost catches it up, once.
@@ -126,8 +155,11 @@ describe('legacy history under change', () => {
     expect(await rollups()).toEqual(settled)
     await rollbackHistory(sys.deps, world.tenant)
     await rollbackLegacy(sys.deps, { tenant: world.tenant })
-    expect(await rollups()).toEqual([])
+    // Only the live reply's counts are left.
+    expect(new Set((await rollups()).map((r) => `${r.day} ${r.metric} ${r.n}`))).toEqual(new Set([`${dayOf(Date.now())} replied 1`, `${dayOf(Date.now())} unique_replied 1`]))
     for (const d of [30, 29, 28]) expect(await day(d)).toEqual(zero)
+    expect(await day(0)).toEqual({ ...zero, replied: 1, unique_replied: 1 })
+    expect(await recount()).toMatchObject({ violations: 0 })
   })
 })
 

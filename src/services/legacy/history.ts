@@ -19,6 +19,7 @@ import type { Deps } from '../../deps.ts'
 import {
   addRollupDeltas,
   deleteLegacyHistory,
+  earliestEvents,
   getLegacyHistory,
   legacyHistoryBatches,
   listLegacyHistory,
@@ -96,14 +97,30 @@ async function applyFacts(tx: Queryable, facts: readonly HistoryFactRow[]): Prom
 }
 
 /**
- * Takes recorded deltas back out: the rollups subtracted, each first the history set restored to
- * what it was, unless something since moved it (then it is no longer the history's to restore).
+ * Takes recorded deltas back out: the rollups subtracted, and each first the history set (unless
+ * something since moved it) goes back to the earliest of what it was and the live events of the
+ * message stored since: a live reply that came after the history counted no unique reply then,
+ * so it counts one now, on its own day, as apply_events would have.
  */
 async function undo(tx: Queryable, d: HistoryDeltas): Promise<void> {
   const current = await lockFirsts(tx, d.firsts)
-  const restore = d.firsts.filter((s) => current.get(firstKey(s)) === s.set)
-  await writeFirsts(tx, restore.map((s) => ({ ...s, at: s.prev })))
+  const mine = d.firsts.filter((s) => current.get(firstKey(s)) === s.set)
+  const live = await earliestEvents(tx, mine)
+  const moves = new Map<string, RollupDelta>()
+  const restore = mine.map((s) => {
+    const prev = s.prev === null || s.prev === 'infinity' ? null : s.prev
+    const l = live.get(firstKey(s))
+    const target = l && (prev === null || l.at < prev) ? l.at : prev
+    if (l && target !== prev) {
+      const dims = { tenant_id: s.tenant_id, ...l }
+      add(moves, dims, target!, `unique_${s.type}`, 1)
+      if (prev !== null) add(moves, dims, prev, `unique_${s.type}`, -1)
+    }
+    return { ...s, at: target ?? (s.prev === 'infinity' ? 'infinity' : null) }
+  })
+  await writeFirsts(tx, restore)
   await subtractRollupDeltas(tx, d.rollups)
+  await addRollupDeltas(tx, [...moves.values()])
 }
 
 /** One batch's history brought in line with its refs, in one analytics transaction (see the top). */

@@ -155,3 +155,21 @@ export async function subtractRollupDeltas(q: Queryable, deltas: readonly Rollup
   )
   await afterRollupChange(q, json)
 }
+
+/**
+ * Each (tenant, message, type)'s earliest stored event and its dimensions: where a first the
+ * history set goes back to when the history leaves (a live reply that came after it).
+ */
+export async function earliestEvents(q: Queryable, keys: readonly { tenant_id: string; message_id: string; type: string }[]) {
+  if (keys.length === 0) return new Map<string, { at: string; campaign_id: string | null; sequence_step_id: string | null; email_account_id: string | null }>()
+  const rows = await q.query<{ tenant_id: string; message_id: string; type: string; at: string; campaign_id: string | null; sequence_step_id: string | null; email_account_id: string | null }>(
+    `SELECT DISTINCT ON (e.tenant_id, e.message_id, e.type) e.tenant_id, e.message_id, e.type,
+            to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at, e.campaign_id, e.sequence_step_id, e.email_account_id
+       FROM analytics.events e
+       JOIN jsonb_to_recordset($1::jsonb) AS k(tenant_id uuid, message_id uuid, type text)
+         ON (e.tenant_id, e.message_id, e.type) = (k.tenant_id, k.message_id, k.type)
+      ORDER BY e.tenant_id, e.message_id, e.type, e.occurred_at`,
+    [JSON.stringify(keys)],
+  )
+  return new Map(rows.map(({ tenant_id, message_id, type, ...r }) => [`${tenant_id}/${message_id}/${type}`, r]))
+}
