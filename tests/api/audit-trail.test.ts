@@ -337,6 +337,22 @@ describe('GET /v1/audit-log and /v1/admin/audit-log', () => {
     expect(future.body.data).toEqual([])
   })
 
+  test('newest first by number, not by text: id 10 comes before id 9', async () => {
+    const a = await world()
+    // Ids far above any the suite reaches, straddling a digit: 10^15 - 1 and 10^15.
+    const [nine, ten] = ['999999999999999', '1000000000000000']
+    for (const id of [nine, ten]) {
+      await sys.tiers.oltp.query(
+        `INSERT INTO oltp.audit_log (id, tenant_id, actor, action) OVERRIDING SYSTEM VALUE VALUES ($1::bigint, $2, 'test', 'order.check')`,
+        [id, a.t.id],
+      )
+    }
+    const page = await call(sys, 'GET', '/v1/audit-log?action=order.check', { token: a.t.key })
+    expect(page.body.data.map((e: any) => e.id)).toEqual([ten, nine])
+    const admin = await call(sys, 'GET', `/v1/admin/audit-log?tenant_id=${a.t.id}&action=order.check&limit=1`, { token: ADMIN_TOKEN })
+    expect(admin.body.data.map((e: any) => e.id)).toEqual([ten])
+  })
+
   test('the operator lists across tenants or one tenant; bad input is a 422 naming the field', async () => {
     const a = await world()
     const b = await world()

@@ -110,10 +110,11 @@ export function listAudit(q: Queryable, f: AuditFilter): Promise<AuditRow[]> {
   if (f.from !== undefined) add((p) => `created >= ${p}`, f.from)
   if (f.to !== undefined) add((p) => `created < ${p}`, f.to)
   if (f.before !== undefined) add((p) => `id < ${p}::bigint`, f.before)
+  // ORDER BY names the table's column: a bare `id` would be the text alias, sorting 9 before 12.
   return q.query<AuditRow>(
     `SELECT id::text AS id, tenant_id, actor, action, target_type, target_id, detail, request_id, outcome, created
        FROM oltp.audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY id DESC LIMIT $${params.push(f.limit + 1)}`,
+      ORDER BY audit_log.id DESC LIMIT $${params.push(f.limit + 1)}`,
     params,
   )
 }

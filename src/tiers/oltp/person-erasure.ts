@@ -116,7 +116,7 @@ export async function deleteReceiptsNaming(tx: Queryable, tenantId: string, m: M
 export function outboxNaming(q: Queryable, tenantId: string, m: Matcher) {
   return q.query<{ id: string; claimed: boolean }>(
     `SELECT id::text AS id, coalesce(claimed_until > now(), false) AS claimed FROM oltp.outbox
-      WHERE strpos(payload::text, $1) > 0 AND payload::text ~* $2 ORDER BY id`,
+      WHERE strpos(payload::text, $1) > 0 AND payload::text ~* $2 ORDER BY outbox.id`,
     [tenantId, m.pattern],
   )
 }

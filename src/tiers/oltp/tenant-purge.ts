@@ -72,7 +72,7 @@ async function deleteKeys(tx: Queryable, tenantId: string, limit: number): Promi
 /** The tenant's jobs still waiting in the outbox (not yet relayed); `claimed` ones are being relayed right now. */
 export function outboxOfTenant(q: Queryable, tenantId: string) {
   return q.query<{ id: string; claimed: boolean }>(
-    `SELECT id::text AS id, coalesce(claimed_until > now(), false) AS claimed FROM oltp.outbox WHERE strpos(payload::text, $1) > 0 ORDER BY id`,
+    `SELECT id::text AS id, coalesce(claimed_until > now(), false) AS claimed FROM oltp.outbox WHERE strpos(payload::text, $1) > 0 ORDER BY outbox.id`,
     [tenantId],
   )
 }
