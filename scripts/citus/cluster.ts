@@ -9,7 +9,7 @@
  * later (addWorker) is registered in every database the cluster has.
  */
 import { existsSync } from 'node:fs'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { postgresDb } from '../../src/db/postgres.ts'
 import type { Db } from '../../src/db/types.ts'
@@ -87,6 +87,9 @@ export async function startCluster(dir: string, { workers = 2, databases = [] as
   if (!citusInstalled()) throw new ClusterError(`Citus is not installed (${CITUS_LIB} is missing): run ../shared/citus/install.sh`)
   let c = await loadCluster(dir)
   if (!c) {
+    // The nodes run as the postgres user, who must be able to enter it whatever the umask was.
+    await mkdir(dir, { recursive: true })
+    await chmod(dir, 0o755)
     const coordinator = await initNode(nodeDir(dir, 'coordinator'), await freePort(), NODE_SETTINGS)
     const ws: PgNode[] = []
     for (let i = 0; i < workers; i++) ws.push(await initNode(nodeDir(dir, `worker-${i + 1}`), await freePort(), NODE_SETTINGS))

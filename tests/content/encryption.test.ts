@@ -126,19 +126,36 @@ describe('content at rest', () => {
       return { status: r.status, detail: r.body.detail, leaked: JSON.stringify(r.body).includes('bravo') }
     }
     const broken = { status: 500, detail: 'stored content failed its integrity check', leaked: false }
-    // B's ciphertext and nonce in A's row under A's key id: A's key does not open it.
-    await copy(b1.content_storage_key, a1.content_storage_key, ['content_text_packed', 'nonce'])
-    expect(await read(a, a1.id)).toEqual(broken)
-    // B's whole row, key id included: that is not A's key, so there is nothing to try.
-    await copy(b1.content_storage_key, a2.content_storage_key, ['content_text_packed', 'headers_sealed', 'key_id', 'nonce'])
-    expect(await read(a, a2.id)).toEqual({ status: 503, detail: 'content key unavailable', leaked: false })
-    // Within a tenant the key is the same: only the binding to the row stops it.
-    const a4 = await send(a, 'alpha four')
-    await copy(a4.content_storage_key, a3.content_storage_key, ['content_text_packed', 'headers_sealed', 'key_id', 'nonce'])
-    expect(await read(a, a3.id)).toEqual(broken)
-    expect(logs.lines.filter((l) => l.msg === 'content failed authentication: altered, or moved from another row or tenant')).toHaveLength(2)
-    expect((await call(s, 'GET', `/v1/messages/${a4.id}/content`, { token: a.key })).body.content_text).toBe('alpha four')
-    expect((await call(s, 'GET', `/v1/messages/${b1.id}/content`, { token: b.key })).body.content_text).toBe('bravo one')
+    // The tampered rows are put back afterwards: other tests open every row of the tier (searchTiers).
+    const tampered = [a1, a2, a3].map((m) => m.content_storage_key as string)
+    const saved = await sys.tiers.content.query<Record<string, unknown>>(
+      `SELECT storage_key, content_text_packed, headers_sealed, key_id, nonce FROM content.content_objects WHERE storage_key = ANY($1::text[])`,
+      [tampered],
+    )
+    try {
+      // B's ciphertext and nonce in A's row under A's key id: A's key does not open it.
+      await copy(b1.content_storage_key, a1.content_storage_key, ['content_text_packed', 'nonce'])
+      expect(await read(a, a1.id)).toEqual(broken)
+      // B's whole row, key id included: that is not A's key, so there is nothing to try.
+      await copy(b1.content_storage_key, a2.content_storage_key, ['content_text_packed', 'headers_sealed', 'key_id', 'nonce'])
+      expect(await read(a, a2.id)).toEqual({ status: 503, detail: 'content key unavailable', leaked: false })
+      // Within a tenant the key is the same: only the binding to the row stops it.
+      const a4 = await send(a, 'alpha four')
+      await copy(a4.content_storage_key, a3.content_storage_key, ['content_text_packed', 'headers_sealed', 'key_id', 'nonce'])
+      expect(await read(a, a3.id)).toEqual(broken)
+      expect(logs.lines.filter((l) => l.msg === 'content failed authentication: altered, or moved from another row or tenant')).toHaveLength(2)
+      expect((await call(s, 'GET', `/v1/messages/${a4.id}/content`, { token: a.key })).body.content_text).toBe('alpha four')
+      expect((await call(s, 'GET', `/v1/messages/${b1.id}/content`, { token: b.key })).body.content_text).toBe('bravo one')
+    } finally {
+      for (const r of saved) {
+        await sys.tiers.content.query(
+          `UPDATE content.content_objects SET content_text_packed = $2, headers_sealed = $3, key_id = $4, nonce = $5 WHERE storage_key = $1`,
+          [r.storage_key, r.content_text_packed, r.headers_sealed, r.key_id, r.nonce],
+        )
+      }
+    }
+    // Put back, each reads as written.
+    expect((await call(s, 'GET', `/v1/messages/${a1.id}/content`, { token: a.key })).body.content_text).toBe('alpha one')
   })
 
   test('dedupe stays within a tenant: one blob per tenant, each sealed under its own key', async () => {
