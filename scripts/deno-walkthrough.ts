@@ -9,7 +9,13 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
+import pino from 'pino'
 import postgres from 'postgres'
+import { loadConfig } from '../src/config.ts'
+import { postgresDb } from '../src/db/postgres.ts'
+import { ContentKeys } from '../src/services/content-keys.ts'
+import { openStored } from '../src/services/content-seal.ts'
+import { STORED_BODY_COLUMNS, type StoredColumns } from '../src/tiers/content/sealing.ts'
 
 const ROOT = join(import.meta.dirname, '..')
 const SERVER = process.env.PG_URL ?? process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -196,14 +202,22 @@ async function walkthrough(base: string) {
   expectEqual('attachments', got.attachments.map((a: { filename: string }) => a.filename), ['hello.txt'])
   expectEqual('attachment bytes', await call('GET', `/v1/messages/${message}/attachments/${got.attachments[0].id}`, key), 'hello')
 
-  step('the body Deno stored is the zstd frame Bun writes, and Bun reads it')
-  const [stored] = await withSql(
-    urlOf(`${RUN}_content`),
-    (sql) => sql<{ compression_type: string; content_html_packed: Uint8Array }[]>`
-      SELECT compression_type, content_html_packed FROM content.content_objects WHERE tenant_id = ${created.id}`,
-  )
-  expectEqual('compression', stored?.compression_type, 'zstd')
-  const packed = new Uint8Array(stored!.content_html_packed)
+  step('the body Deno stored is sealed; opened with the tenant key, it is the zstd frame Bun writes, and Bun reads it')
+  const content = postgresDb(urlOf(`${RUN}_content`), { max: 1 })
+  const packed = await (async () => {
+    try {
+      const [row] = await content.query<StoredColumns & { compression_type: string }>(
+        `SELECT ${STORED_BODY_COLUMNS.join(', ')} FROM content.content_objects WHERE tenant_id = $1`,
+        [created.id],
+      )
+      expectEqual('compression', row?.compression_type, 'zstd')
+      expectEqual('sealed under a tenant key', typeof row?.key_id, 'string')
+      const keys = ContentKeys.fromConfig(content, pino({ level: 'silent' }), loadConfig(env))
+      return new Uint8Array((await openStored(keys, created.id, row!)).content_html_packed!)
+    } finally {
+      await content.close()
+    }
+  })()
   expectEqual('Bun reads it', new TextDecoder().decode(Bun.zstdDecompressSync(packed)), html)
   expectEqual('same bytes as Bun writes', Buffer.from(Bun.zstdCompressSync(new TextEncoder().encode(html), { level: 3 })).equals(Buffer.from(packed)), true)
 

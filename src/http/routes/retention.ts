@@ -6,7 +6,10 @@ import { router } from '../env.ts'
 import * as ex from '../examples.ts'
 import { apiKey, json, JSON_BODY, jsonBody, tenantErrors } from '../schemas.ts'
 
-const Policy = retentionPolicySchema.openapi('RetentionPolicy')
+// Rebuilt with the OpenAPI-extended z: a schema made before @hono/zod-openapi was first imported
+// has no .openapi() (zod 4 gives methods to instances as they are made), and under Deno the
+// tiers' modules can be evaluated first (bin/api.ts checks the master key before it builds the app).
+const Policy = z.object(retentionPolicySchema.shape).openapi('RetentionPolicy')
 
 export function retentionRoutes(deps: Deps) {
   return router()
