@@ -95,7 +95,7 @@ export const createMessage = {
 export const messageBatch = {
   messages: [
     { email_account_id: ID.emailAccount, from_email: SALES, to_email: LEAD, subject: 'Cutting freight costs at Northwind', content_text: 'Hi Dana, …', sequence_step_id: ID.step },
-    { email_account_id: ID.emailAccount, from_email: SALES, to_email: 'not-an-address', subject: 'Cutting freight costs', content_text: 'Hi, …' },
+    { email_account_id: ID.emailAccount, from_email: SALES, to_email: 'gone@northwind.example', subject: 'Cutting freight costs', content_text: 'Hi, …' },
   ],
 }
 
@@ -108,8 +108,8 @@ export const messageBatchResult = {
       index: 1,
       status: 422,
       type: 'urn:edp:problem:validation_failed',
-      detail: 'invalid message: to_email',
-      errors: [{ field: 'to_email', message: 'must be an email address' }],
+      detail: 'gone@northwind.example is on the suppression list (hard_bounce: user_unknown)',
+      errors: [{ field: 'to_email', message: 'suppressed; set override_suppression to send anyway' }],
     },
   ],
 }

@@ -4079,7 +4079,7 @@ export interface operations {
                  *         {
                  *           "email_account_id": "019cadd2-95c4-7c40-acb8-5f3f4a24e39a",
                  *           "from_email": "sales@acme.example",
-                 *           "to_email": "not-an-address",
+                 *           "to_email": "gone@northwind.example",
                  *           "subject": "Cutting freight costs",
                  *           "content_text": "Hi, …"
                  *         }
@@ -4112,11 +4112,11 @@ export interface operations {
                      *           "index": 1,
                      *           "status": 422,
                      *           "type": "urn:edp:problem:validation_failed",
-                     *           "detail": "invalid message: to_email",
+                     *           "detail": "gone@northwind.example is on the suppression list (hard_bounce: user_unknown)",
                      *           "errors": [
                      *             {
                      *               "field": "to_email",
-                     *               "message": "must be an email address"
+                     *               "message": "suppressed; set override_suppression to send anyway"
                      *             }
                      *           ]
                      *         }
