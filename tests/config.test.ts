@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { ConfigError, isEmbedded, loadConfig } from '../src/config.ts'
 import { resolveAdminToken } from '../src/admin-token.ts'
-import { mkdtemp, readFile, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { useLeakCheck } from './support/leaks.ts'
@@ -48,12 +48,16 @@ describe('config', () => {
 
   test('embedded mode generates an admin token once and keeps it; server mode requires one', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'edp-cfg-'))
-    const first = await resolveAdminToken(loadConfig({ DATA_DIR: dir }))
-    const second = await resolveAdminToken(loadConfig({ DATA_DIR: dir }))
-    expect(first.generated).toBe(true)
-    expect(second).toMatchObject({ token: first.token, generated: false })
-    expect((await readFile(join(dir, 'admin-token'), 'utf8')).trim()).toBe(first.token)
-    expect((await stat(join(dir, 'admin-token'))).mode & 0o077).toBe(0)
+    try {
+      const first = await resolveAdminToken(loadConfig({ DATA_DIR: dir }))
+      const second = await resolveAdminToken(loadConfig({ DATA_DIR: dir }))
+      expect(first.generated).toBe(true)
+      expect(second).toMatchObject({ token: first.token, generated: false })
+      expect((await readFile(join(dir, 'admin-token'), 'utf8')).trim()).toBe(first.token)
+      expect((await stat(join(dir, 'admin-token'))).mode & 0o077).toBe(0)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
     const url = 'postgres://u@h/db'
     const server = loadConfig({ OLTP_DATABASE_URL: url, CONTENT_DATABASE_URL: url, ANALYTICS_DATABASE_URL: url, QUEUE_DATABASE_URL: url })
     await expect(resolveAdminToken(server)).rejects.toThrow('ADMIN_TOKEN')

@@ -3,40 +3,26 @@
  * why and changing nothing; then the capture stops, the legacy tables are renamed to their
  * archive names with every row in them, and the audit log has the act.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { Capture } from '../../src/legacy/capture.ts'
-import { parseMapping } from '../../src/legacy/mapping.ts'
 import { checkMapping, LegacyReader } from '../../src/legacy/source.ts'
 import { archiveSuffix, finalizeLegacy } from '../../src/services/legacy/finalize.ts'
 import { followOnce } from '../../src/services/legacy/follow.ts'
 import { migrateLegacy } from '../../src/services/legacy/migrate.ts'
 import { legacyRun } from '../../src/services/legacy/verify.ts'
-import { useSystem } from '../support/system.ts'
-import { createSource, createWorld, seedShapeA, SHAPE_A_DDL, SHAPE_A_MAPPING, type Source, type World } from './support.ts'
+import { useShapeA } from './support.ts'
 
-let src: Source
-let world: World
-let ids: string[]
 const N = 9
 
-beforeAll(async () => {
-  src = await createSource()
-  await src.db.exec(SHAPE_A_DDL)
-})
-afterAll(() => src.drop())
-const sys = useSystem()
-beforeAll(async () => {
-  world = await createWorld(sys.deps)
-  ids = await seedShapeA(src, world, N)
-})
+const fx = useShapeA(N)
+const { sys, mapping } = fx
 
-const mapping = parseMapping(SHAPE_A_MAPPING)
 
 async function reader() {
-  return new LegacyReader(src.db, mapping, await checkMapping(src.db, mapping))
+  return new LegacyReader(fx.src.db, mapping, await checkMapping(fx.src.db, mapping))
 }
-const finalize = async () => finalizeLegacy(sys.deps, { reader: await reader(), run: await legacyRun(sys.deps, 'z'), capture: new Capture(src.db, mapping) })
-const exists = async (table: string) => (await src.db.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [table]))[0]!.ok
+const finalize = async () => finalizeLegacy(sys.deps, { reader: await reader(), run: await legacyRun(sys.deps, 'z'), capture: new Capture(fx.src.db, mapping) })
+const exists = async (table: string) => (await fx.src.db.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS ok`, [table]))[0]!.ok
 const auditRows = () =>
   sys.tiers.oltp.query<{ outcome: string; actor: string; target_id: string; detail: Record<string, unknown> }>(
     `SELECT outcome, actor, target_id, detail FROM oltp.audit_log WHERE action = 'legacy.finalize' ORDER BY id`,
@@ -44,22 +30,22 @@ const auditRows = () =>
 
 describe('legacy finalize', () => {
   test('refused on a mismatch or on lag, naming why; then capture stops, the tables are archived, the act is audited', async () => {
-    const capture = new Capture(src.db, mapping)
+    const capture = new Capture(fx.src.db, mapping)
     await capture.install()
     await migrateLegacy(sys.deps, { reader: await reader(), run: 'z', source: 'test', tenant: null, batchSize: 4, rate: 0 })
 
     // A mismatch verify finds (our side changed behind the migration's back), with no lag.
-    await sys.tiers.oltp.query(`UPDATE oltp.inbox_message_refs SET subject = 'tampered' WHERE id = $1`, [ids[4]])
-    await expect(finalize()).rejects.toMatchObject({ code: 'conflict', detail: expect.stringContaining(`verify found 1 mismatched rows (legacy ids ${ids[4]}`) })
-    await sys.tiers.oltp.query(`UPDATE oltp.inbox_message_refs SET subject = 'hello 4' WHERE id = $1`, [ids[4]])
+    await sys.tiers.oltp.query(`UPDATE oltp.inbox_message_refs SET subject = 'tampered' WHERE id = $1`, [fx.ids[4]])
+    await expect(finalize()).rejects.toMatchObject({ code: 'conflict', detail: expect.stringContaining(`verify found 1 mismatched rows (legacy ids ${fx.ids[4]}`) })
+    await sys.tiers.oltp.query(`UPDATE oltp.inbox_message_refs SET subject = 'hello 4' WHERE id = $1`, [fx.ids[4]])
 
     // Lag: the legacy application wrote a row that follow has not applied yet (verify is clean: it is past the checkpoint).
-    const later = ids[N - 1]!.replace(/^(.{8})/, (p) => (parseInt(p, 16) + 1).toString(16).padStart(8, '0'))
-    await src.db.query(
+    const later = fx.ids[N - 1]!.replace(/^(.{8})/, (p) => (parseInt(p, 16) + 1).toString(16).padStart(8, '0'))
+    await fx.src.db.query(
       `INSERT INTO legacy.emails SELECT $2::uuid, tenant_id, email_account_id, campaign_id, sequence_step_id, lead_id, NULL, direction,
               message_type, from_email, to_email, 'later', status, NULL, content_text, content_html, headers, created + interval '1 day', updated
          FROM legacy.emails WHERE id = $1`,
-      [ids[0], later],
+      [fx.ids[0], later],
     )
     await expect(finalize()).rejects.toMatchObject({
       code: 'conflict',
@@ -81,9 +67,9 @@ describe('legacy finalize', () => {
     expect(await exists('legacy.emails')).toBe(false)
     expect(await exists('legacy.email_attachments')).toBe(false)
     expect(await capture.installed()).toBe(false)
-    const [archived] = await src.db.query<{ n: string }>(`SELECT count(*) AS n FROM legacy."emails${suffix}"`)
+    const [archived] = await fx.src.db.query<{ n: string }>(`SELECT count(*) AS n FROM legacy."emails${suffix}"`)
     expect(Number(archived!.n)).toBe(N + 1)
-    const [triggers] = await src.db.query<{ n: string }>(`SELECT count(*) AS n FROM pg_trigger WHERE tgname = 'edp_capture'`)
+    const [triggers] = await fx.src.db.query<{ n: string }>(`SELECT count(*) AS n FROM pg_trigger WHERE tgname = 'edp_capture'`)
     expect(Number(triggers!.n)).toBe(0)
     const audit = await auditRows()
     expect(audit.map((a) => [a.outcome, a.actor, a.target_id])).toEqual([

@@ -4,9 +4,8 @@
  * land verified, a re-run writes nothing, a crash between a batch's two commits resumes cleanly,
  * verify names what differs, retention counts from the original date, rollback keeps API mail.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import type { Deps } from '../../src/deps.ts'
-import { parseMapping } from '../../src/legacy/mapping.ts'
 import { checkMapping, LegacyReader } from '../../src/legacy/source.ts'
 import { migrateLegacy, type MigrateOptions } from '../../src/services/legacy/migrate.ts'
 import { rollbackLegacy } from '../../src/services/legacy/rollback.ts'
@@ -14,40 +13,26 @@ import { legacyRun, verifyLegacy } from '../../src/services/legacy/verify.ts'
 import { createMessage, getMessage, getMessageThread } from '../../src/services/messages.ts'
 import { expireDue } from '../../src/services/retention.ts'
 import { rowCounts } from '../support/databases.ts'
-import { useSystem } from '../support/system.ts'
-import { createSource, createWorld, seedShapeA, SHAPE_A_DDL, SHAPE_A_MAPPING, type Source, type World } from './support.ts'
+import { createWorld, seedShapeA, useShapeA } from './support.ts'
 
-let src: Source
-let world: World
-let ids: string[]
 const N = 23
 
-// Registered before useSystem, so the source is dropped before its leak check runs.
-beforeAll(async () => {
-  src = await createSource()
-  await src.db.exec(SHAPE_A_DDL)
-})
-afterAll(() => src.drop())
-const sys = useSystem()
-beforeAll(async () => {
-  world = await createWorld(sys.deps)
-  ids = await seedShapeA(src, world, N)
-})
+const fx = useShapeA(N)
+const { sys, mapping } = fx
 
-const mapping = parseMapping(SHAPE_A_MAPPING)
 
 async function migrate(o: Partial<MigrateOptions> = {}, deps: Deps = sys.deps) {
-  const reader = new LegacyReader(src.db, mapping, await checkMapping(src.db, mapping))
+  const reader = new LegacyReader(fx.src.db, mapping, await checkMapping(fx.src.db, mapping))
   return migrateLegacy(deps, { reader, run: 'a', source: 'test', tenant: null, batchSize: 5, rate: 0, ...o })
 }
 
 async function verify(sample?: number) {
-  const reader = new LegacyReader(src.db, mapping, await checkMapping(src.db, mapping))
+  const reader = new LegacyReader(fx.src.db, mapping, await checkMapping(fx.src.db, mapping))
   return verifyLegacy(sys.deps, { reader, run: await legacyRun(sys.deps, 'a'), sample })
 }
 
 const legacyChecksum = async () =>
-  (await src.db.query<{ sum: string }>(`SELECT md5(string_agg(e::text, ',' ORDER BY id)) AS sum FROM legacy.emails e`))[0]!.sum
+  (await fx.src.db.query<{ sum: string }>(`SELECT md5(string_agg(e::text, ',' ORDER BY id)) AS sum FROM legacy.emails e`))[0]!.sum
 
 // One story in order (each step builds on the last), so it is one test: `--randomize` shuffles tests.
 describe('legacy migrate', () => {
@@ -59,14 +44,14 @@ describe('legacy migrate', () => {
         if (++batches === 3) throw new Error('killed between the two commits')
       }
       await expect(migrate({ faults: { afterContentWrite: crash } })).rejects.toThrow('killed between the two commits')
-      const [partial] = await sys.tiers.oltp.query<{ n: string }>(`SELECT count(*) AS n FROM oltp.inbox_message_refs WHERE tenant_id = $1`, [world.tenant])
+      const [partial] = await sys.tiers.oltp.query<{ n: string }>(`SELECT count(*) AS n FROM oltp.inbox_message_refs WHERE tenant_id = $1`, [fx.world.tenant])
       expect(Number(partial!.n)).toBe(10) // two batches of five committed, the third's content left behind
 
       const summary = await migrate()
       expect(summary).toMatchObject({ rows: N - 10, total_rows: N, batches: 5, expired: 0 })
-      const refs = await sys.tiers.oltp.query<{ id: string }>(`SELECT id FROM oltp.inbox_message_refs WHERE tenant_id = $1 ORDER BY id`, [world.tenant])
-      expect(refs.map((r) => r.id)).toEqual([...ids].sort())
-      const [content] = await sys.tiers.content.query<{ n: string }>(`SELECT count(*) AS n FROM content.content_objects WHERE tenant_id = $1`, [world.tenant])
+      const refs = await sys.tiers.oltp.query<{ id: string }>(`SELECT id FROM oltp.inbox_message_refs WHERE tenant_id = $1 ORDER BY id`, [fx.world.tenant])
+      expect(refs.map((r) => r.id)).toEqual([...fx.ids].sort())
+      const [content] = await sys.tiers.content.query<{ n: string }>(`SELECT count(*) AS n FROM content.content_objects WHERE tenant_id = $1`, [fx.world.tenant])
       expect(Number(content!.n)).toBe(N)
       const report = await verify()
       expect(report.mismatches).toBe(0)
@@ -76,18 +61,18 @@ describe('legacy migrate', () => {
 
     // migrated messages read like any other: bodies, headers, attachments, threads, original dates
     {
-      const reply = await getMessage(sys.deps, world.tenant, ids[3]!)
-      expect(reply.parent_message_id).toBe(ids[2]!)
+      const reply = await getMessage(sys.deps, fx.world.tenant, fx.ids[3]!)
+      expect(reply.parent_message_id).toBe(fx.ids[2]!)
       expect(reply.direction).toBe('inbound')
-      expect(reply.created.toISOString()).toBe((await src.db.query<{ created: Date }>(`SELECT created FROM legacy.emails WHERE id = $1`, [ids[3]]))[0]!.created.toISOString())
+      expect(reply.created.toISOString()).toBe((await fx.src.db.query<{ created: Date }>(`SELECT created FROM legacy.emails WHERE id = $1`, [fx.ids[3]]))[0]!.created.toISOString())
       expect(reply.content!.content_html).toContain('<p>Hi Jane, message 3.</p>')
       expect(reply.content!.headers).toEqual([
-        { name: 'Message-ID', value: `<${ids[3]}@legacy.test>` },
+        { name: 'Message-ID', value: `<${fx.ids[3]}@legacy.test>` },
         { name: 'X-Legacy', value: '3' },
       ])
-      const first = await getMessage(sys.deps, world.tenant, ids[0]!)
+      const first = await getMessage(sys.deps, fx.world.tenant, fx.ids[0]!)
       expect(first.attachments.map((a) => a.filename)).toEqual(['scan-0.pdf'])
-      expect((await getMessageThread(sys.deps, world.tenant, ids[3]!)).map((m) => m.id)).toEqual([ids[2]!, ids[3]!])
+      expect((await getMessageThread(sys.deps, fx.world.tenant, fx.ids[3]!)).map((m) => m.id)).toEqual([fx.ids[2]!, fx.ids[3]!])
       // Content carries the original date once its ref exists, so archive and expiry count from it.
       const [row] = await sys.tiers.content.query<{ created: Date; expires: Date }>(
         `SELECT created, expires FROM content.content_objects WHERE storage_key = $1`,
@@ -107,17 +92,17 @@ describe('legacy migrate', () => {
 
     // verify names the ids whose body byte or subject changed, per batch
     {
-      const [original] = await src.db.query<{ html: string }>(`SELECT content_html AS html FROM legacy.emails WHERE id = $1`, [ids[17]])
-      await src.db.query(`UPDATE legacy.emails SET subject = subject || '!' WHERE id = $1`, [ids[1]])
+      const [original] = await fx.src.db.query<{ html: string }>(`SELECT content_html AS html FROM legacy.emails WHERE id = $1`, [fx.ids[17]])
+      await fx.src.db.query(`UPDATE legacy.emails SET subject = subject || '!' WHERE id = $1`, [fx.ids[1]])
       // One byte of one body: a single character of the html flipped.
-      await src.db.query(`UPDATE legacy.emails SET content_html = overlay(content_html placing 'X' from 12 for 1) WHERE id = $1`, [ids[17]])
+      await fx.src.db.query(`UPDATE legacy.emails SET content_html = overlay(content_html placing 'X' from 12 for 1) WHERE id = $1`, [fx.ids[17]])
       try {
         const report = await verify()
         expect(report.mismatches).toBe(2)
         const bad = report.batches.flatMap((b) => b.mismatches.map((m) => ({ batch: b.batch, ...m })))
         expect(bad).toEqual([
-          { batch: 1, legacy_id: ids[1]!, fields: ['subject'] },
-          { batch: 4, legacy_id: ids[17]!, fields: ['content_html'] },
+          { batch: 1, legacy_id: fx.ids[1]!, fields: ['subject'] },
+          { batch: 4, legacy_id: fx.ids[17]!, fields: ['content_html'] },
         ])
         const batch1 = report.batches.find((b) => b.batch === 1)!
         expect(batch1.legacy_checksum).not.toBe(batch1.our_checksum)
@@ -125,8 +110,8 @@ describe('legacy migrate', () => {
         // A sample covering every row finds the same two.
         expect((await verify(N)).mismatches).toBe(2)
       } finally {
-        await src.db.query(`UPDATE legacy.emails SET subject = left(subject, -1) WHERE id = $1`, [ids[1]])
-        await src.db.query(`UPDATE legacy.emails SET content_html = $2 WHERE id = $1`, [ids[17], original!.html])
+        await fx.src.db.query(`UPDATE legacy.emails SET subject = left(subject, -1) WHERE id = $1`, [fx.ids[1]])
+        await fx.src.db.query(`UPDATE legacy.emails SET content_html = $2 WHERE id = $1`, [fx.ids[17], original!.html])
       }
       expect((await verify()).mismatches).toBe(0)
     }
@@ -134,27 +119,27 @@ describe('legacy migrate', () => {
     // rollback removes every migrated message and keeps an API reply to one of them; the legacy table is untouched
     {
       const legacyBefore = await legacyChecksum()
-      const apiReply = await createMessage(sys.deps, world.tenant, {
-        email_account_id: world.account,
-        from_email: world.address,
+      const apiReply = await createMessage(sys.deps, fx.world.tenant, {
+        email_account_id: fx.world.account,
+        from_email: fx.world.address,
         to_email: 'jane@example.com',
         subject: 'written through the API',
         content_text: 'kept',
         direction: 'outbound',
         message_type: 'email',
-        parent_message_id: ids[0]!,
+        parent_message_id: fx.ids[0]!,
       })
       const summary = await rollbackLegacy(sys.deps, { chunk: 7 })
       expect(summary).toEqual({ messages: N, runs_removed: ['a'] })
       const refs = await sys.tiers.oltp.query<{ id: string; parent_message_id: string | null }>(
         `SELECT id, parent_message_id FROM oltp.inbox_message_refs WHERE tenant_id = $1`,
-        [world.tenant],
+        [fx.world.tenant],
       )
       expect(refs).toEqual([{ id: apiReply.id, parent_message_id: null }])
-      expect((await getMessage(sys.deps, world.tenant, apiReply.id)).content!.content_text).toBe('kept')
-      const [content] = await sys.tiers.content.query<{ n: string }>(`SELECT count(*) AS n FROM content.content_objects WHERE tenant_id = $1`, [world.tenant])
+      expect((await getMessage(sys.deps, fx.world.tenant, apiReply.id)).content!.content_text).toBe('kept')
+      const [content] = await sys.tiers.content.query<{ n: string }>(`SELECT count(*) AS n FROM content.content_objects WHERE tenant_id = $1`, [fx.world.tenant])
       expect(Number(content!.n)).toBe(1)
-      const [blobs] = await sys.tiers.content.query<{ n: string }>(`SELECT count(*) AS n FROM content.attachment_blobs WHERE tenant_id = $1`, [world.tenant])
+      const [blobs] = await sys.tiers.content.query<{ n: string }>(`SELECT count(*) AS n FROM content.attachment_blobs WHERE tenant_id = $1`, [fx.world.tenant])
       expect(Number(blobs!.n)).toBe(0)
       const [map] = await sys.tiers.oltp.query<{ n: string }>(`SELECT count(*) AS n FROM oltp.legacy_ids`)
       expect(Number(map!.n)).toBe(0)
@@ -164,7 +149,7 @@ describe('legacy migrate', () => {
     // retention counts from the original date: three-year-old mail under a two-year policy arrives expired
     {
       const old = await createWorld(sys.deps, 'old')
-      await seedShapeA(src, old, 6, Date.now() - 3 * 365 * 86_400_000)
+      await seedShapeA(fx.src, old, 6, Date.now() - 3 * 365 * 86_400_000)
       const summary = await migrate({ run: 'a', batchSize: 4 })
       expect(summary.rows).toBe(N + 6)
       expect(summary.expired).toBe(6)

@@ -5,8 +5,7 @@
  * a worker without the URL, or pointed at another database, refuses; a serial migrate will not
  * resume over a gap the queue left.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { parseMapping } from '../../src/legacy/mapping.ts'
+import { beforeAll, describe, expect, test } from 'bun:test'
 import { checkMapping, LegacyReader, sourceLabel } from '../../src/legacy/source.ts'
 import { enqueue } from '../../src/jobs/enqueue.ts'
 import { migrateLegacy } from '../../src/services/legacy/migrate.ts'
@@ -19,29 +18,19 @@ import { HANDLERS } from '../../workers/handlers/index.ts'
 import { Worker } from '../../workers/runtime/worker.ts'
 import { rowCounts } from '../support/databases.ts'
 import { emptyQueues } from '../support/queues.ts'
-import { makeDeps, testConfig, useSystem } from '../support/system.ts'
-import { createSource, createWorld, seedShapeA, SHAPE_A_DDL, SHAPE_A_MAPPING, type Source, type World } from './support.ts'
+import { makeDeps, testConfig } from '../support/system.ts'
+import { useShapeA } from './support.ts'
 
-let src: Source
-let world: World
-let ids: string[]
 const N = 30
 
-beforeAll(async () => {
-  src = await createSource()
-  await src.db.exec(SHAPE_A_DDL)
-})
-afterAll(() => src.drop())
-const sys = useSystem()
+const fx = useShapeA(N)
+const { sys, mapping } = fx
 beforeAll(async () => {
   await emptyQueues(sys.tiers)
-  world = await createWorld(sys.deps)
-  ids = await seedShapeA(src, world, N)
 })
 
-const mapping = parseMapping(SHAPE_A_MAPPING)
-const label = () => sourceLabel(src.url, mapping.table)
-const reader = async () => new LegacyReader(src.db, mapping, await checkMapping(src.db, mapping))
+const label = () => sourceLabel(fx.src.url, mapping.table)
+const reader = async () => new LegacyReader(fx.src.db, mapping, await checkMapping(fx.src.db, mapping))
 /** A worker process's deps: the same tiers, and the source in its own environment. */
 const workerDeps = (url?: string) => makeDeps(sys.tiers, { config: testConfig(url ? { LEGACY_SOURCE_URL: url } : {}) })
 
@@ -52,23 +41,23 @@ describe('legacy migrate --via-queue', () => {
     // The queue message holds the run and a key range: nothing of the source's address.
     const [message] = await sys.tiers.queue.query<{ message: string }>(`SELECT message::text AS message FROM pgmq.q_${QUEUES.jobs} ORDER BY msg_id LIMIT 1`)
     expect(message!.message).toContain('"job": "legacy.batch"')
-    expect(message!.message).not.toContain(new URL(src.url).host)
+    expect(message!.message).not.toContain(new URL(fx.src.url).host)
 
     // A worker whose environment does not name the source, or names another database, refuses.
-    const job = { run: 'q', batch_no: 2, after: ids[2]!, last: ids[5]! }
+    const job = { run: 'q', batch_no: 2, after: fx.ids[2]!, last: fx.ids[5]! }
     await expect(runQueuedBatch(workerDeps(), job)).rejects.toThrow('LEGACY_SOURCE_URL is not set in this worker')
-    const other = new URL(src.url)
+    const other = new URL(fx.src.url)
     other.pathname = '/postgres'
     await expect(runQueuedBatch(workerDeps(other.toString()), job)).rejects.toThrow(`but run q reads ${label()}`)
 
     // One batch done out of order: a serial migrate will not resume over the gap it leaves.
-    await runQueuedBatch(workerDeps(src.url), job)
+    await runQueuedBatch(workerDeps(fx.src.url), job)
     await expect(migrateLegacy(sys.deps, { reader: await reader(), run: 'q', source: label(), tenant: null, batchSize: 3, rate: 0 })).rejects.toThrow(
       'run q has batches missing below 2',
     )
 
     // Two workers drain the queue together (batch 2's job finds its batch committed and does nothing).
-    const workers = [new Worker(workerDeps(src.url), { queues: [QUEUES.jobs], jobs: HANDLERS, batchSize: 2 }), new Worker(workerDeps(src.url), { queues: [QUEUES.jobs], jobs: HANDLERS, batchSize: 2 })]
+    const workers = [new Worker(workerDeps(fx.src.url), { queues: [QUEUES.jobs], jobs: HANDLERS, batchSize: 2 }), new Worker(workerDeps(fx.src.url), { queues: [QUEUES.jobs], jobs: HANDLERS, batchSize: 2 })]
     const drain = async (w: Worker) => {
       while ((await w.runOnce(QUEUES.jobs)) > 0);
     }
@@ -77,7 +66,7 @@ describe('legacy migrate --via-queue', () => {
     const report = await verifyLegacy(sys.deps, { reader: await reader(), run: await legacyRun(sys.deps, 'q') })
     expect(report).toMatchObject({ checked: N, mismatches: 0, not_migrated: 0 })
     // Every fourth row answers the one before it: 3→2 and 15→14 across batches of three, 7→6 within one.
-    for (const k of [3, 7, 15]) expect((await getMessageThread(sys.deps, world.tenant, ids[k]!)).map((m) => m.id)).toEqual([ids[k - 1]!, ids[k]!])
+    for (const k of [3, 7, 15]) expect((await getMessageThread(sys.deps, fx.world.tenant, fx.ids[k]!)).map((m) => m.id)).toEqual([fx.ids[k - 1]!, fx.ids[k]!])
     const [pending] = await sys.tiers.oltp.query<{ n: string }>(`SELECT count(*) AS n FROM oltp.legacy_ids WHERE parent_legacy_id IS NOT NULL`)
     expect(Number(pending!.n)).toBe(0)
 
@@ -85,7 +74,7 @@ describe('legacy migrate --via-queue', () => {
     // The data, that is: the redelivery leaves its line in job_logs and its message in the archive.
     const data = async () => Object.fromEntries(Object.entries(await rowCounts(sys)).filter(([t]) => t !== 'queue.job_logs' && !t.startsWith('pgmq.')))
     const before = await data()
-    await enqueue(sys.tiers.queue, 'legacy.batch', { run: 'q', batch_no: 5, after: ids[11]!, last: ids[14]! })
+    await enqueue(sys.tiers.queue, 'legacy.batch', { run: 'q', batch_no: 5, after: fx.ids[11]!, last: fx.ids[14]! })
     await drain(workers[0]!)
     expect(await enqueueLegacyBatches(sys.deps, { reader: await reader(), run: 'q', source: label(), tenant: null, batchSize: 3 })).toMatchObject({ enqueued: 0 })
     expect(await data()).toEqual(before)

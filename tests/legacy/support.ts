@@ -5,17 +5,20 @@
  * copied: tests never import the benchmarks); shape B is a single-tenant archive with bigint ids,
  * renamed columns, its own vocabularies and raw header text.
  */
+import { afterAll, beforeAll } from 'bun:test'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { postgresDb } from '../../src/db/postgres.ts'
 import type { Db } from '../../src/db/types.ts'
 import type { Deps } from '../../src/deps.ts'
+import { parseMapping, type Mapping } from '../../src/legacy/mapping.ts'
 import { createCampaign, addStep } from '../../src/services/campaigns.ts'
 import { createEmailAccount } from '../../src/services/email-accounts.ts'
 import { createLead } from '../../src/services/leads.ts'
 import { createTenant } from '../../src/services/tenants.ts'
 import { spawnChild, type Child } from '../support/child.ts'
+import { useSystem, type TestSystem } from '../support/system.ts'
 
 const SERVER = process.env.LEGACY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
@@ -221,4 +224,34 @@ export async function legacyCli(args: string[], env: Record<string, string>): Pr
   // Let the line reader drain what the process wrote before it exited.
   await Bun.sleep(20)
   return { code, stdout: child.lines.join('\n'), stderr: await child.stderr() }
+}
+
+export interface ShapeA {
+  sys: TestSystem
+  src: Source
+  world: World
+  /** The seeded legacy ids, in key order. */
+  ids: string[]
+  mapping: Mapping
+}
+
+/**
+ * The setup most legacy tests share: a legacy source of the benchmark's shape with `n` seeded rows,
+ * beside a test system holding the tenant and mailboxes they name. The source's hooks are registered
+ * before useSystem's, so it is dropped before the system's leak check runs. `src`, `world` and `ids`
+ * are set by the time the file's own beforeAll and tests run.
+ */
+export function useShapeA(n: number): ShapeA {
+  const f = { mapping: parseMapping(SHAPE_A_MAPPING) } as ShapeA
+  beforeAll(async () => {
+    f.src = await createSource()
+    await f.src.db.exec(SHAPE_A_DDL)
+  })
+  afterAll(() => f.src.drop())
+  f.sys = useSystem()
+  beforeAll(async () => {
+    f.world = await createWorld(f.sys.deps)
+    f.ids = await seedShapeA(f.src, f.world, n)
+  })
+  return f
 }
