@@ -66,7 +66,9 @@ async function startServer(): Promise<Child & { url: string }> {
     await db.close()
   } else {
     await seedQueue(sys.tiers.queue)
-    Object.assign(env, await tierUrlEnv(), { WORKERS_IN_PROCESS: 'true' })
+    // One API process: the page and this test compare storage figures each process caches for a
+    // minute, and two processes (the server-mode default on two cores) each keep their own copy.
+    Object.assign(env, await tierUrlEnv(), { WORKERS_IN_PROCESS: 'true', API_PROCESSES: '1' })
   }
   const child = spawnChild('bin/start.ts', env)
   cleanup.push(async () => {
