@@ -13,6 +13,7 @@ import { ContentKeys, KeyUnavailable } from '../../src/services/content-keys.ts'
 import { openBytes, openStored } from '../../src/services/content-seal.ts'
 import { unpackBody, type CompressionType } from '../../src/tiers/content/codec.ts'
 import { STORED_BYTES } from '../../src/tiers/content/attachments.ts'
+import { STORED_BODY_COLUMNS, type StoredColumns } from '../../src/tiers/content/sealing.ts'
 import { testConfig } from './system.ts'
 
 export interface Hit {
@@ -47,21 +48,8 @@ export async function searchTiers(tiers: Tiers, text: string): Promise<Hit[]> {
   const keys = ContentKeys.fromConfig(tiers.content, pino({ level: 'silent' }), testConfig())
   // A row whose key was destroyed (a deleted tenant's) cannot be read by anyone: nothing to find in it.
   const orNull = <T>(p: Promise<T>) => p.catch((err) => (err instanceof KeyUnavailable ? null : Promise.reject(err)))
-  const bodies = await tiers.content.query<{
-    storage_key: string
-    tenant_id: string
-    compression_type: CompressionType
-    content_text: string | null
-    content_html: string | null
-    content_text_packed: Uint8Array | null
-    content_html_packed: Uint8Array | null
-    headers: unknown
-    headers_sealed: Uint8Array | null
-    key_id: string | null
-    nonce: Uint8Array | null
-  }>(
-    `SELECT storage_key, tenant_id, compression_type, content_text, content_html, content_text_packed, content_html_packed, headers,
-            headers_sealed, key_id, nonce
+  const bodies = await tiers.content.query<StoredColumns & { tenant_id: string; compression_type: CompressionType }>(
+    `SELECT ${STORED_BODY_COLUMNS.join(', ')}
        FROM content.content_objects WHERE compression_type <> 'none' OR key_id IS NOT NULL`,
   )
   let packed = 0
