@@ -48,9 +48,9 @@ const LISTINGS: { name: string; tier: 'oltp' | 'content'; run: (q: Queryable) =>
   { name: 'leads', tier: 'oltp', run: (q) => listLeads(q, tenant, page), index: 'leads_tenant_id_id_pk' },
   // At most one row matches (a unique index): either that index and a sort of one row, or the key in order.
   { name: 'a lead by email', tier: 'oltp', run: (q) => listLeads(q, tenant, page, 'a@b.test'), index: '(leads_tenant_email|leads_tenant_id_id_pk)', uniqueFilter: true },
-  { name: 'transactional emails', tier: 'content', run: (q) => listTransactionalEmails(q, tenant, page), index: 'transactional_emails_tenant' },
-  { name: 'notifications', tier: 'content', run: (q) => listNotifications(q, tenant, page), index: 'notifications_tenant' },
-  { name: "a user's notifications", tier: 'content', run: (q) => listNotifications(q, tenant, page, newId()), index: 'notifications_tenant' },
+  { name: 'transactional emails', tier: 'content', run: (q) => listTransactionalEmails(q, tenant, page), index: 'transactional_emails_pkey' },
+  { name: 'notifications', tier: 'content', run: (q) => listNotifications(q, tenant, page), index: 'notifications_pkey' },
+  { name: "a user's notifications", tier: 'content', run: (q) => listNotifications(q, tenant, page, newId()), index: 'notifications_pkey' },
 ]
 
 describe('listings read their index in order', () => {

@@ -34,7 +34,7 @@ export async function createTransactionalEmail(deps: Deps, tenantId: string, inp
   const body = await sealContent(deps, tenantId, storageKey, packed, input.headers)
   const audited = { tenantId, action: 'transactional_email.create', targetType: 'transactional_email', targetId: id }
   return bracketed(deps, audited, () => deps.tiers.content.transaction(async (tx) => {
-    await insertContentObject(tx, { storageKey, tenantId, kind: 'transactional', body })
+    const expires = await insertContentObject(tx, { storageKey, tenantId, kind: 'transactional', body })
     return insertTransactionalEmail(tx, {
       id,
       tenant_id: tenantId,
@@ -43,6 +43,7 @@ export async function createTransactionalEmail(deps: Deps, tenantId: string, inp
       subject: input.subject,
       template_key: input.template_key ?? null,
       content_storage_key: storageKey,
+      expires,
     })
   }))
 }

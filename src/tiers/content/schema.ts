@@ -15,7 +15,7 @@ export const content = pgSchema('content')
 export const contentObjects = content.table(
   'content_objects',
   {
-    storage_key: varchar({ length: 500 }).primaryKey(),
+    storage_key: varchar({ length: 500 }).notNull(),
     tenant_id: uuid().notNull(),
     /** outbound | inbound | transactional | notification: which retention TTL applies. */
     kind: varchar({ length: 20, enum: ['outbound', 'inbound', 'transactional', 'notification'] }).notNull(),
@@ -38,6 +38,9 @@ export const contentObjects = content.table(
     archived: boolean().notNull().default(false),
   },
   (t) => [
+    // Every key leads with tenant_id, so on Citus each tenant's rows live on one shard
+    // (src/db/distribution.ts) and every lookup names it.
+    primaryKey({ name: 'content_objects_pkey', columns: [t.tenant_id, t.storage_key] }),
     index('content_objects_tenant_created').on(t.tenant_id, t.created),
     index('content_objects_expires').on(t.expires).where(sql`${t.expires} is not null and ${t.content_state} = 'present'`),
     // Tombstones by the date they expired: what the prune deletes, oldest first.
@@ -89,11 +92,9 @@ export const attachmentBlobs = content.table(
 export const attachments = content.table(
   'attachments',
   {
-    id: uuid().primaryKey(),
+    id: uuid().notNull(),
     tenant_id: uuid().notNull(),
-    parent_storage_key: varchar({ length: 500 })
-      .notNull()
-      .references(() => contentObjects.storage_key, { onDelete: 'cascade' }),
+    parent_storage_key: varchar({ length: 500 }).notNull(),
     filename: varchar({ length: 255 }).notNull(),
     mime_type: varchar({ length: 100 }).notNull(),
     size_bytes: integer().notNull(),
@@ -109,7 +110,13 @@ export const attachments = content.table(
     created: createdAt(),
   },
   (t) => [
-    index('attachments_parent').on(t.parent_storage_key),
+    primaryKey({ name: 'attachments_pkey', columns: [t.tenant_id, t.id] }),
+    foreignKey({
+      name: 'attachments_parent_fk',
+      columns: [t.tenant_id, t.parent_storage_key],
+      foreignColumns: [contentObjects.tenant_id, contentObjects.storage_key],
+    }).onDelete('cascade'),
+    index('attachments_tenant_parent').on(t.tenant_id, t.parent_storage_key),
     index('attachments_blob').on(t.tenant_id, t.blob_sha256).where(sql`${t.blob_sha256} is not null`),
     index('attachments_unsealed').on(t.id).where(sql`${t.content} is not null and ${t.key_id} is null`),
     foreignKey({ columns: [t.tenant_id, t.blob_sha256], foreignColumns: [attachmentBlobs.tenant_id, attachmentBlobs.sha256] }),
@@ -119,23 +126,25 @@ export const attachments = content.table(
 export const transactionalEmails = content.table(
   'transactional_emails',
   {
-    id: uuid().primaryKey(),
+    id: uuid().notNull(),
     tenant_id: uuid().notNull(),
     to_email: varchar({ length: 254 }).notNull(),
     from_email: varchar({ length: 254 }).notNull(),
     subject: varchar({ length: 500 }).notNull(),
     template_key: varchar({ length: 100 }),
-    content_storage_key: varchar({ length: 500 }).references(() => contentObjects.storage_key, {
-      onDelete: 'set null',
-    }),
+    /**
+     * The body's content object. No foreign key: on Citus a key that includes the distribution
+     * column cannot SET NULL on delete, so a record whose content was deleted (retention, erasure)
+     * keeps the key and reads with content null, as it does once its content expired.
+     */
+    content_storage_key: varchar({ length: 500 }),
     status: varchar({ length: 50 }).notNull().default('queued'),
     created: createdAt(),
     expires: timestamp({ withTimezone: true }),
   },
   (t) => [
-    index('transactional_emails_tenant').on(t.tenant_id, t.id.desc().nullsFirst()),
-    // The foreign key's ON DELETE SET NULL looks records up by key whenever content is deleted
-    // (tombstones pruned, orphans collected): without it, each deleted row scanned this table.
+    primaryKey({ name: 'transactional_emails_pkey', columns: [t.tenant_id, t.id] }),
+    // A person's erasure finds the records that point at the bodies it deletes.
     index('transactional_emails_content').on(t.content_storage_key),
   ],
 )
@@ -143,7 +152,7 @@ export const transactionalEmails = content.table(
 export const notifications = content.table(
   'notifications',
   {
-    id: uuid().primaryKey(),
+    id: uuid().notNull(),
     tenant_id: uuid().notNull(),
     user_id: uuid(),
     channel: varchar({ length: 20 }).notNull().default('in_app'),
@@ -154,7 +163,7 @@ export const notifications = content.table(
     created: createdAt(),
     expires: timestamp({ withTimezone: true }),
   },
-  (t) => [index('notifications_tenant').on(t.tenant_id, t.id.desc().nullsFirst())],
+  (t) => [primaryKey({ name: 'notifications_pkey', columns: [t.tenant_id, t.id] })],
 )
 
 /**
@@ -164,7 +173,7 @@ export const notifications = content.table(
  */
 export const tenantKeys = content.table('tenant_keys', {
   tenant_id: uuid().primaryKey(),
-  key_id: uuid().notNull().unique(),
+  key_id: uuid().notNull(),
   wrapped_key: bytea(),
   /** The first 8 bytes of sha256(master key), hex: names the master a key needs, never the master itself. */
   master_fingerprint: varchar({ length: 16 }),

@@ -7,16 +7,16 @@ export type TransactionalEmailRow = typeof transactionalEmails.$inferSelect
 
 const COLUMNS = selectList(transactionalEmails)
 
+/** Stores a transactional record; `expires` is its body's, so the two go together. */
 export async function insertTransactionalEmail(
   q: Queryable,
-  r: Omit<TransactionalEmailRow, 'status' | 'created' | 'expires'>,
+  r: Omit<TransactionalEmailRow, 'status' | 'created'>,
 ): Promise<TransactionalEmailRow> {
-  // The record expires with its body.
   const rows = await q.query<TransactionalEmailRow>(
     `INSERT INTO content.transactional_emails (id, tenant_id, to_email, from_email, subject, template_key, content_storage_key, expires)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::varchar, (SELECT expires FROM content.content_objects WHERE storage_key = $7::varchar))
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      RETURNING ${COLUMNS}`,
-    [r.id, r.tenant_id, r.to_email, r.from_email, r.subject, r.template_key, r.content_storage_key],
+    [r.id, r.tenant_id, r.to_email, r.from_email, r.subject, r.template_key, r.content_storage_key, r.expires],
   )
   return rows[0]!
 }

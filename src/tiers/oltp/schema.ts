@@ -462,7 +462,7 @@ export const ERASURE_STATUSES = ['pending', 'running', 'completed'] as const
 export const erasureRequests = oltp.table(
   'erasure_requests',
   {
-    id: uuid().primaryKey(),
+    id: uuid().notNull(),
     tenant_id: uuid().notNull(),
     kind: varchar({ length: 10, enum: ERASURE_KINDS }).notNull(),
     status: varchar({ length: 20, enum: ERASURE_STATUSES }).notNull().default('pending'),
@@ -486,7 +486,8 @@ export const erasureRequests = oltp.table(
     completed_at: timestamp({ withTimezone: true }),
   },
   (t) => [
-    index('erasure_requests_tenant').on(t.tenant_id, t.id.desc().nullsFirst()),
+    // Leads with tenant_id, like every key of a tenant's rows (src/db/distribution.ts).
+    primaryKey({ name: 'erasure_requests_pkey', columns: [t.tenant_id, t.id] }),
     // One unfinished request per person (or tenant): asking again answers the one already running.
     uniqueIndex('erasure_requests_unfinished')
       .on(t.tenant_id, t.kind, sql`coalesce(${t.email_sha256}, '')`)
