@@ -91,12 +91,12 @@ async function commit(
   },
 ): Promise<boolean> {
   return deps.tiers.oltp.transaction(async (tx) => {
-    const locked = await lockAtVersion(tx, req.id, req.version)
+    const locked = await lockAtVersion(tx, req, req.version)
     if (!locked) return false
     const written = to.oltp ? await to.oltp(tx) : {}
     const counts = addCounts(addCounts(locked.counts as TierCounts, to.counts), written.counts)
     const next = written.next === undefined ? to.next : written.next
-    await saveProgress(tx, req.id, { ...to.after(next), pending: to.pending, counts })
+    await saveProgress(tx, req, { ...to.after(next), pending: to.pending, counts })
     return true
   })
 }
@@ -104,10 +104,10 @@ async function commit(
 /** Completes the request with the plan's last writes, at the version it was read at. */
 async function complete<C>(deps: Deps, plan: Plan<C>, ctx: C, req: ErasureRequestRow): Promise<boolean> {
   return deps.tiers.oltp.transaction(async (tx) => {
-    const locked = await lockAtVersion(tx, req.id, req.version)
+    const locked = await lockAtVersion(tx, req, req.version)
     if (!locked) return false
     await plan.finish(tx, ctx, locked)
-    await completeRequest(tx, req.id, locked.counts as TierCounts)
+    await completeRequest(tx, req, locked.counts as TierCounts)
     return true
   })
 }

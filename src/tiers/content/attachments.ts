@@ -55,21 +55,32 @@ export async function insertAttachment(q: Queryable, tenantId: string, parentKey
 }
 
 /**
- * Deletes up to `limit` blobs no attachment points at any more. SKIP LOCKED passes over blobs a
- * writer is attaching right now; the re-check happens under the row lock.
+ * Deletes up to `limit` blobs no attachment points at any more, one tenant at a time (on a
+ * cluster, row locks are taken within one shard). SKIP LOCKED passes over blobs a writer is
+ * attaching right now; the re-check happens under the row lock.
  */
 export async function collectUnreferencedBlobs(q: Queryable, limit: number): Promise<number> {
-  const rows = await q.query(
-    `DELETE FROM content.attachment_blobs b
-      WHERE (b.tenant_id, b.sha256) IN (
-        SELECT c.tenant_id, c.sha256 FROM content.attachment_blobs c
-         WHERE NOT EXISTS (SELECT 1 FROM content.attachments a WHERE a.tenant_id = c.tenant_id AND a.blob_sha256 = c.sha256)
-         LIMIT $1 FOR UPDATE SKIP LOCKED)
-        AND NOT EXISTS (SELECT 1 FROM content.attachments a WHERE a.tenant_id = b.tenant_id AND a.blob_sha256 = b.sha256)
-      RETURNING b.sha256`,
+  const unreferenced = `NOT EXISTS (SELECT 1 FROM content.attachments a WHERE a.tenant_id = c.tenant_id AND a.blob_sha256 = c.sha256)`
+  const tenants = await q.query<{ tenant_id: string }>(
+    `SELECT DISTINCT c.tenant_id FROM content.attachment_blobs c WHERE ${unreferenced} LIMIT $1`,
     [limit],
   )
-  return rows.length
+  let deleted = 0
+  for (const { tenant_id } of tenants) {
+    if (deleted >= limit) break
+    const rows = await q.query(
+      `DELETE FROM content.attachment_blobs b
+        WHERE b.tenant_id = $1 AND (b.tenant_id, b.sha256) IN (
+          SELECT c.tenant_id, c.sha256 FROM content.attachment_blobs c
+           WHERE c.tenant_id = $1 AND ${unreferenced}
+           LIMIT $2 FOR UPDATE SKIP LOCKED)
+          AND NOT EXISTS (SELECT 1 FROM content.attachments a WHERE a.tenant_id = b.tenant_id AND a.blob_sha256 = b.sha256)
+        RETURNING b.sha256`,
+      [tenant_id, limit - deleted],
+    )
+    deleted += rows.length
+  }
+  return deleted
 }
 
 export function listAttachments(q: Queryable, tenantId: string, parentKey: string): Promise<AttachmentMeta[]> {

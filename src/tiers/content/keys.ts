@@ -31,7 +31,7 @@ export async function destroyTenantKey(q: Queryable, tenantId: string): Promise<
   await q.query(
     `INSERT INTO content.tenant_keys AS k (tenant_id, key_id, wrapped_key, master_fingerprint, destroyed_at)
      VALUES ($1, gen_random_uuid(), NULL, NULL, now())
-     ON CONFLICT (tenant_id) DO UPDATE SET wrapped_key = NULL, master_fingerprint = NULL, destroyed_at = coalesce(k.destroyed_at, now())`,
+     ON CONFLICT (tenant_id) DO UPDATE SET wrapped_key = NULL, master_fingerprint = NULL, destroyed_at = coalesce(k.destroyed_at, excluded.destroyed_at)`,
     [tenantId],
   )
 }

@@ -14,7 +14,7 @@ export async function insertNotification(
   r: Pick<NotificationRow, 'id' | 'tenant_id' | 'user_id' | 'channel' | 'title' | 'body' | 'data'>,
 ): Promise<NotificationRow> {
   const params: unknown[] = [r.id, r.tenant_id, r.user_id, r.channel, r.title, r.body, r.data == null ? null : JSON.stringify(r.data)]
-  const expires = expiresOnCreate('notification', r.tenant_id, params)
+  const expires = await expiresOnCreate(q, 'notification', r.tenant_id, params)
   const rows = await q.query<NotificationRow>(
     `INSERT INTO content.notifications (id, tenant_id, user_id, channel, title, body, data, expires)
      VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, ${expires}) RETURNING ${COLUMNS}`,
@@ -38,12 +38,16 @@ export async function getNotification(q: Queryable, tenantId: string, id: string
   return rows[0]
 }
 
-/** Marks it read (keeping the first read_at when it already was) or unread. */
+/**
+ * Marks it read (keeping the first read_at when it already was) or unread. Two statements: a
+ * cluster evaluates now() on the coordinator only outside CASE and COALESCE.
+ */
 export async function setNotificationRead(q: Queryable, tenantId: string, id: string, read: boolean): Promise<NotificationRow | undefined> {
-  const rows = await q.query<NotificationRow>(
-    `UPDATE content.notifications SET read_at = CASE WHEN $3::boolean THEN COALESCE(read_at, now()) END
-      WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
-    [tenantId, id, read],
+  await q.query(
+    read
+      ? `UPDATE content.notifications SET read_at = now() WHERE tenant_id = $1 AND id = $2 AND read_at IS NULL`
+      : `UPDATE content.notifications SET read_at = NULL WHERE tenant_id = $1 AND id = $2 AND read_at IS NOT NULL`,
+    [tenantId, id],
   )
-  return rows[0]
+  return getNotification(q, tenantId, id)
 }

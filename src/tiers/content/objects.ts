@@ -20,7 +20,7 @@ const READ_COLUMNS = [
 export type ContentRow = Omit<Pick<ContentObject, (typeof READ_COLUMNS)[number]>, 'headers'> & { headers: { name: string; value: string }[] | null }
 
 /**
- * Stores a body (sealed with its headers by src/services/content-seal.ts); its expiry comes from the tenant's retention policy in the same statement,
+ * Stores a body (sealed with its headers by src/services/content-seal.ts); its expiry comes from the tenant's retention policy,
  * counted from `since` when given (a migrated message's original date). Returns that expiry.
  */
 export async function insertContentObject(
@@ -44,7 +44,7 @@ export async function insertContentObject(
     b.key_id,
     b.nonce,
   ]
-  const expires = expiresOnCreate(row.kind, row.tenantId, params, row.since)
+  const expires = await expiresOnCreate(q, row.kind, row.tenantId, params, row.since)
   const rows = await q.query<{ expires: Date | null }>(
     `INSERT INTO content.content_objects (storage_key, tenant_id, kind, content_text, content_html, content_text_packed,
        content_html_packed, headers, raw_size_bytes, stored_size_bytes, compression_type, headers_sealed, key_id, nonce, expires)

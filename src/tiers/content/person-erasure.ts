@@ -96,7 +96,7 @@ export async function eraseContent(tx: Queryable, tenantId: string, keys: readon
   await tx.query(`DELETE FROM content.content_objects WHERE tenant_id = $1 AND storage_key = ANY($2::text[])`, [tenantId, all])
   await tx.query(
     `DELETE FROM content.attachment_blobs b
-      WHERE (b.tenant_id, b.sha256) IN (
+      WHERE b.tenant_id = $1 AND (b.tenant_id, b.sha256) IN (
         SELECT c.tenant_id, c.sha256 FROM content.attachment_blobs c
          WHERE c.tenant_id = $1 AND c.sha256 = ANY($2::text[])
            AND NOT EXISTS (SELECT 1 FROM content.attachments a WHERE a.tenant_id = c.tenant_id AND a.blob_sha256 = c.sha256)

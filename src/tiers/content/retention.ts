@@ -1,9 +1,11 @@
 /**
  * How long content lives: the policy (per tenant, or the defaults), the one rule that turns a
  * policy into an expiry, and the named queries of the content lifecycle (recompute, expire,
- * archive). The rule is written once, as SQL, because every place that applies it is a query.
+ * archive). The rule is written once, as SQL, because every place that applies it is a query;
+ * a write reads its tenant's policy first and passes the days in.
  */
 import { z } from 'zod'
+import { plusDaysSql } from '../../db/sql-time.ts'
 import type { Queryable } from '../../db/types.ts'
 import { messageIdOfKeySql } from '../../storage-keys.ts'
 import { STORED_BODY_COLUMNS, type SealedBody } from './sealing.ts'
@@ -51,39 +53,34 @@ type PolicyColumn = (typeof KIND_COLUMN)[ContentKind] | 'attachments_days' | 'ar
 const days = (column: PolicyColumn, defaultParam: string) => `coalesce(p.${column}, CASE WHEN p.tenant_id IS NULL THEN ${defaultParam}::integer END)`
 
 /** SQL: the rule. Content created at `created` with `days` to live expires then; no days, never. */
-const expiry = (created: string, daysExpr: string) =>
-  `CASE WHEN (${daysExpr}) IS NULL THEN NULL ELSE ${created} + make_interval(days => (${daysExpr})) END`
-
-const policyOf = (tenantParam: string) =>
-  `(SELECT ${tenantParam}::uuid AS tenant_id) t LEFT JOIN content.retention_policies p ON p.tenant_id = t.tenant_id`
+const expiry = (created: string, daysExpr: string) => `CASE WHEN (${daysExpr}) IS NULL THEN NULL ELSE ${plusDaysSql(created, `(${daysExpr})`)} END`
 
 /**
  * SQL: when content of `kind` written now for a tenant expires, counted from `since` (a migrated
- * message's original date) or from now. Pushes its parameters onto `params`; insert statements
- * use it so new content gets its expiry in the same statement.
+ * message's original date) or from now, under the tenant's policy in force (read first: a router
+ * query on a cluster, where an INSERT cannot hold a subquery). Pushes its parameters onto
+ * `params` for the insert statement that uses it.
  */
-export function expiresOnCreate(kind: ContentKind, tenantId: string, params: unknown[], since?: Date): string {
-  const tenant = `$${params.push(tenantId)}`
-  const fallback = `$${params.push(DEFAULT_POLICY.content_ttl_days[kind])}`
+export async function expiresOnCreate(q: Queryable, kind: ContentKind, tenantId: string, params: unknown[], since?: Date): Promise<string> {
+  const policy = await readPolicy(q, tenantId)
+  const ttl = `$${params.push(policy.content_ttl_days[kind])}::integer`
   const from = since ? `$${params.push(since)}::timestamptz` : 'now()'
-  return `(SELECT ${expiry(from, days(KIND_COLUMN[kind], fallback))} FROM ${policyOf(tenant)})`
+  return expiry(from, ttl)
 }
 
 /** The tenant's policy in force: its own, or the defaults when it never set one. */
 export async function readPolicy(q: Queryable, tenantId: string): Promise<RetentionPolicy> {
-  const d = DEFAULT_POLICY
-  const t = d.content_ttl_days
   const [r] = await q.query<Record<'outbound' | 'inbound' | 'transactional' | 'notification' | 'attachments' | 'archive', number | null>>(
-    `SELECT ${days('outbound_days', '$2')} AS outbound, ${days('inbound_days', '$3')} AS inbound,
-            ${days('transactional_days', '$4')} AS transactional, ${days('notification_days', '$5')} AS notification,
-            ${days('attachments_days', '$6')} AS attachments, ${days('archive_after_days', '$7')} AS archive
-       FROM ${policyOf('$1')}`,
-    [tenantId, t.outbound, t.inbound, t.transactional, t.notification, d.attachments_ttl_days, d.archive_after_days],
+    `SELECT outbound_days AS outbound, inbound_days AS inbound, transactional_days AS transactional, notification_days AS notification,
+            attachments_days AS attachments, archive_after_days AS archive
+       FROM content.retention_policies WHERE tenant_id = $1`,
+    [tenantId],
   )
+  if (!r) return DEFAULT_POLICY
   return {
-    content_ttl_days: { outbound: r!.outbound, inbound: r!.inbound, transactional: r!.transactional, notification: r!.notification },
-    attachments_ttl_days: r!.attachments,
-    archive_after_days: r!.archive,
+    content_ttl_days: { outbound: r.outbound, inbound: r.inbound, transactional: r.transactional, notification: r.notification },
+    attachments_ttl_days: r.attachments,
+    archive_after_days: r.archive,
   }
 }
 
@@ -91,10 +88,10 @@ export async function putPolicy(q: Queryable, tenantId: string, p: RetentionPoli
   const t = p.content_ttl_days
   await q.query(
     `INSERT INTO content.retention_policies AS r (tenant_id, outbound_days, inbound_days, transactional_days, notification_days,
-       attachments_days, archive_after_days)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
+       attachments_days, archive_after_days, updated)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now())
      ON CONFLICT (tenant_id) DO UPDATE SET outbound_days = $2, inbound_days = $3, transactional_days = $4,
-       notification_days = $5, attachments_days = $6, archive_after_days = $7, updated = now()`,
+       notification_days = $5, attachments_days = $6, archive_after_days = $7, updated = excluded.updated`,
     [tenantId, t.outbound, t.inbound, t.transactional, t.notification, p.attachments_ttl_days, p.archive_after_days],
   )
 }
@@ -104,17 +101,18 @@ export async function putPolicy(q: Queryable, tenantId: string, p: RetentionPoli
  * storage_key), after a policy change. Returns the last key, or null when the kind is done.
  */
 export async function recomputeExpiryBatch(q: Queryable, tenantId: string, kind: ContentKind, afterKey: string, limit: number) {
+  const ttl = (await readPolicy(q, tenantId)).content_ttl_days[kind]
   const rows = await q.query<{ storage_key: string }>(
     `WITH batch AS (
        SELECT storage_key FROM content.content_objects
         WHERE tenant_id = $1 AND kind = $2 AND content_state = 'present' AND storage_key > $3
         ORDER BY storage_key LIMIT $4)
      UPDATE content.content_objects c
-        SET expires = ${expiry('c.created', days(KIND_COLUMN[kind], '$5'))}
-       FROM batch, ${policyOf('$1')}
-      WHERE c.storage_key = batch.storage_key
+        SET expires = ${expiry('c.created', '$5::integer')}
+       FROM batch
+      WHERE c.tenant_id = $1 AND c.storage_key = batch.storage_key
      RETURNING c.storage_key`,
-    [tenantId, kind, afterKey, limit, DEFAULT_POLICY.content_ttl_days[kind]],
+    [tenantId, kind, afterKey, limit, ttl],
   )
   return rows.length < limit ? null : rows.map((r) => r.storage_key).sort().at(-1)!
 }

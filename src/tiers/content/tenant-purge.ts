@@ -18,8 +18,9 @@ export async function countTenantRows(q: Queryable, table: ContentTable, tenantI
 
 /** Deletes up to `limit` of the tenant's rows of the table; returns how many. */
 export async function deleteTenantRows(q: Queryable, table: ContentTable, tenantId: string, limit: number): Promise<number> {
+  // tenant_id outside too: a ctid names a row only within one table (on a cluster, one shard).
   const rows = await q.query(
-    `DELETE FROM content.${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM content.${table} WHERE tenant_id = $1 LIMIT $2)) RETURNING 1`,
+    `DELETE FROM content.${table} WHERE tenant_id = $1 AND ctid = ANY(ARRAY(SELECT ctid FROM content.${table} WHERE tenant_id = $1 LIMIT $2)) RETURNING 1`,
     [tenantId, limit],
   )
   return rows.length

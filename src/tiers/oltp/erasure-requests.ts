@@ -51,7 +51,10 @@ export async function insertErasureRequest(q: Queryable, r: NewErasureRequest): 
   return { row: existing, created: false }
 }
 
-/** By id alone: the job's payload names the request, not its tenant (a deletion must not find its own job). */
+/**
+ * By id alone: the job's payload names the request, not its tenant (a deletion must not find its
+ * own job). On a cluster this one read asks every shard; the steps after it name the tenant.
+ */
 export async function getErasureRequest(q: Queryable, id: string): Promise<ErasureRequestRow | undefined> {
   const rows = await q.query<ErasureRequestRow>(`SELECT ${COLUMNS} FROM oltp.erasure_requests WHERE id = $1`, [id])
   return rows[0]
@@ -85,13 +88,16 @@ export function listPersonErasures(q: Queryable, tenantId: string, page: { limit
 }
 
 /** The request at the version a step read, locked for the step's transaction; undefined once another step moved it. */
-export async function lockAtVersion(tx: Queryable, id: string, version: number): Promise<ErasureRequestRow | undefined> {
-  const rows = await tx.query<ErasureRequestRow>(`SELECT ${COLUMNS} FROM oltp.erasure_requests WHERE id = $1 AND version = $2 FOR UPDATE`, [
-    id,
-    version,
-  ])
+export async function lockAtVersion(tx: Queryable, req: RequestKey, version: number): Promise<ErasureRequestRow | undefined> {
+  const rows = await tx.query<ErasureRequestRow>(
+    `SELECT ${COLUMNS} FROM oltp.erasure_requests WHERE tenant_id = $1 AND id = $2 AND version = $3 FOR UPDATE`,
+    [req.tenant_id, req.id, version],
+  )
   return rows[0]
 }
+
+/** A request's key: its tenant and id. */
+export type RequestKey = Pick<ErasureRequestRow, 'tenant_id' | 'id'>
 
 export interface Progress {
   stage: string
@@ -101,22 +107,22 @@ export interface Progress {
 }
 
 /** Moves a locked request on: its stage and cursor, the work written ahead, the counts so far. */
-export async function saveProgress(tx: Queryable, id: string, p: Progress): Promise<void> {
+export async function saveProgress(tx: Queryable, req: RequestKey, p: Progress): Promise<void> {
   await tx.query(
     `UPDATE oltp.erasure_requests
         SET stage = $2, cursor = $3, pending = $4::jsonb, counts = $5::jsonb, status = 'running', version = version + 1
-      WHERE id = $1`,
-    [id, p.stage, p.cursor, p.pending === null ? null : JSON.stringify(p.pending), JSON.stringify(p.counts)],
+      WHERE tenant_id = $6 AND id = $1`,
+    [req.id, p.stage, p.cursor, p.pending === null ? null : JSON.stringify(p.pending), JSON.stringify(p.counts), req.tenant_id],
   )
 }
 
 /** The request is done: the address goes, its hash and the counts stay. */
-export async function completeRequest(tx: Queryable, id: string, counts: TierCounts): Promise<void> {
+export async function completeRequest(tx: Queryable, req: RequestKey, counts: TierCounts): Promise<void> {
   await tx.query(
     `UPDATE oltp.erasure_requests
         SET status = 'completed', completed_at = now(), email = NULL, stage = 'done', cursor = NULL, pending = NULL,
             counts = $2::jsonb, version = version + 1
-      WHERE id = $1`,
-    [id, JSON.stringify(counts)],
+      WHERE tenant_id = $3 AND id = $1`,
+    [req.id, JSON.stringify(counts), req.tenant_id],
   )
 }

@@ -87,13 +87,13 @@ export async function upsertLeads(q: Queryable, tenantId: string, leads: readonl
   // xmax is 0 on a row version this statement inserted, and set on one it updated. Rows go in
   // address order, so two imports overlapping in addresses lock them in the same order.
   const rows = await q.query<{ inserted: boolean }>(
-    `INSERT INTO oltp.leads AS l (tenant_id, id, email, first_name, last_name)
-     SELECT $1, u.id, u.email, u.first_name, u.last_name
+    `INSERT INTO oltp.leads AS l (tenant_id, id, email, first_name, last_name, updated)
+     SELECT $1, u.id, u.email, u.first_name, u.last_name, now()
        FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[]) AS u(id, email, first_name, last_name)
       ORDER BY lower(u.email)
      ON CONFLICT (tenant_id, lower(email)) DO UPDATE
         SET first_name = COALESCE(EXCLUDED.first_name, l.first_name),
-            last_name = COALESCE(EXCLUDED.last_name, l.last_name), updated = now()
+            last_name = COALESCE(EXCLUDED.last_name, l.last_name), updated = EXCLUDED.updated
       WHERE (COALESCE(EXCLUDED.first_name, l.first_name), COALESCE(EXCLUDED.last_name, l.last_name))
             IS DISTINCT FROM (l.first_name, l.last_name)
      RETURNING (l.xmax = 0) AS inserted`,

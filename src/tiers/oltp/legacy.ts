@@ -149,14 +149,19 @@ export async function missingTenants(q: Queryable, ids: readonly string[]): Prom
   return rows.map((r) => r.id)
 }
 
-/** Of these (tenant, mailbox id) pairs, those OLTP does not know. */
-export function missingEmailAccounts(q: Queryable, pairs: readonly { tenant_id: string; id: string }[]) {
-  if (pairs.length === 0) return Promise.resolve([])
-  return q.query<{ tenant_id: string; id: string }>(
-    `SELECT DISTINCT t.tenant_id, t.id FROM unnest($1::uuid[], $2::uuid[]) AS t(tenant_id, id)
-      WHERE NOT EXISTS (SELECT 1 FROM oltp.email_accounts a WHERE a.tenant_id = t.tenant_id AND a.id = t.id)`,
-    [pairs.map((p) => p.tenant_id), pairs.map((p) => p.id)],
-  )
+/**
+ * Of these (tenant, mailbox id) pairs, those OLTP does not know: one lookup per tenant (a router
+ * query on a cluster, where a correlated subquery over a list of pairs cannot run).
+ */
+export async function missingEmailAccounts(q: Queryable, pairs: readonly { tenant_id: string; id: string }[]) {
+  const missing: { tenant_id: string; id: string }[] = []
+  for (const [tenantId, mine] of Map.groupBy(pairs, (p) => p.tenant_id)) {
+    const ids = [...new Set(mine.map((p) => p.id))]
+    const known = await q.query<{ id: string }>(`SELECT id FROM oltp.email_accounts WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [tenantId, ids])
+    const have = new Set(known.map((r) => r.id))
+    for (const id of ids) if (!have.has(id)) missing.push({ tenant_id: tenantId, id })
+  }
+  return missing
 }
 
 /** The messages one batch of a run created. */

@@ -6,7 +6,8 @@
 import { scanWindow } from '../../db/scan-window.ts'
 import type { Queryable } from '../../db/types.ts'
 import { allowAuditMaintenance } from './audit-log.ts'
-import { ERASED, erasedAddressSql, type Matcher } from '../../redaction.ts'
+import { sha256Hex } from '../../ids.ts'
+import { ERASED, erasedAddress, type Matcher } from '../../redaction.ts'
 import { messageKeySql } from '../../storage-keys.ts'
 
 /**
@@ -34,16 +35,23 @@ export function refsNamingWindow(q: Queryable, tenantId: string, m: Matcher, lea
  */
 export async function eraseRefs(tx: Queryable, tenantId: string, ids: readonly string[], m: Matcher): Promise<number> {
   if (ids.length === 0) return 0
+  // The Message-IDs naming the person, hashed here: on a cluster an UPDATE may compute only
+  // IMMUTABLE functions from a column, and turning text into bytes to hash is not one.
+  const named = (
+    await tx.query<{ rfc822_message_id: string }>(
+      `SELECT DISTINCT rfc822_message_id FROM oltp.inbox_message_refs WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND rfc822_message_id ~* $3`,
+      [tenantId, ids, m.pattern],
+    )
+  ).map((r) => r.rfc822_message_id)
   const rows = await tx.query(
     `UPDATE oltp.inbox_message_refs
         SET from_email = CASE WHEN from_email ~* $3 THEN $4 ELSE from_email END,
             to_email = CASE WHEN to_email ~* $3 THEN $4 ELSE to_email END,
             subject = $4,
-            rfc822_message_id = CASE WHEN rfc822_message_id ~* $3
-              THEN '<' || encode(sha256(convert_to(rfc822_message_id, 'UTF8')), 'hex') || '@erased.invalid>' ELSE rfc822_message_id END,
+            rfc822_message_id = coalesce(($6::text[])[array_position($5::text[], rfc822_message_id::text)], rfc822_message_id),
             lead_id = NULL, content_state = 'erased', updated = now()
       WHERE tenant_id = $1 AND id = ANY($2::uuid[]) RETURNING id`,
-    [tenantId, ids, m.pattern, ERASED],
+    [tenantId, ids, m.pattern, ERASED, named, named.map((id) => `<${sha256Hex(id)}@erased.invalid>`)],
   )
   return rows.length
 }
@@ -83,16 +91,16 @@ export async function deleteUsersOf(tx: Queryable, tenantId: string, email: stri
  * A hashed row already there (an earlier erasure) absorbs the plain one. Returns the rows changed.
  */
 export async function hashSuppression(tx: Queryable, tenantId: string, email: string, m: Matcher): Promise<number> {
-  const hashed = erasedAddressSql('$2::text')
+  const hashed = erasedAddress(email)
   const absorbed = await tx.query(
     `DELETE FROM oltp.suppressions WHERE tenant_id = $1 AND email = $2
-        AND EXISTS (SELECT 1 FROM oltp.suppressions WHERE tenant_id = $1 AND email = ${hashed}) RETURNING id`,
-    [tenantId, email],
+        AND EXISTS (SELECT 1 FROM oltp.suppressions WHERE tenant_id = $1 AND email = $3) RETURNING id`,
+    [tenantId, email, hashed],
   )
   const hashedNow = await tx.query(
-    `UPDATE oltp.suppressions SET email = ${hashed}, note = CASE WHEN note ~* $3 THEN NULL ELSE note END
+    `UPDATE oltp.suppressions SET email = $4, note = CASE WHEN note ~* $3 THEN NULL ELSE note END
       WHERE tenant_id = $1 AND email = $2 RETURNING id`,
-    [tenantId, email, m.pattern],
+    [tenantId, email, m.pattern, hashed],
   )
   const notes = await tx.query(`UPDATE oltp.suppressions SET note = NULL WHERE tenant_id = $1 AND note ~* $2 RETURNING id`, [tenantId, m.pattern])
   return absorbed.length + hashedNow.length + notes.length

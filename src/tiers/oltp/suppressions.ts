@@ -5,9 +5,10 @@
  * platform mail the person again.
  */
 import { keysetList } from '../../db/keyset.ts'
+import { plusDaysSql } from '../../db/sql-time.ts'
 import { pruneOldestByTime, type PrunedBatch } from '../../db/prune-batch.ts'
 import type { Queryable } from '../../db/types.ts'
-import { erasedAddressSql } from '../../redaction.ts'
+import { erasedAddress, erasedAddressSql } from '../../redaction.ts'
 import { selectList } from '../columns.ts'
 import { suppressions } from './schema.ts'
 
@@ -30,31 +31,42 @@ export interface NewSuppression {
   note: string | null
 }
 
-/** Adds the address; one already listed keeps its first reason and date. Returns the row added, if any. */
+/**
+ * Adds the addresses; one already listed (or listed under its erased pseudonym) keeps its first
+ * reason and date. Returns the rows added. Each tenant's addresses are checked first, then
+ * inserted: on a cluster an INSERT cannot look at the table it fills through a subquery.
+ */
 export async function insertSuppressions(q: Queryable, rows: readonly NewSuppression[]): Promise<SuppressionRow[]> {
-  if (rows.length === 0) return []
-  return q.query<SuppressionRow>(
-    `INSERT INTO oltp.suppressions (tenant_id, id, email, reason, bounce_reason, source, source_message_id, note)
-     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(tenant_id uuid, id uuid, email text, reason text, bounce_reason text,
-                                                      source text, source_message_id uuid, note text)
-      WHERE NOT EXISTS (SELECT 1 FROM oltp.suppressions s WHERE s.tenant_id = x.tenant_id AND s.email = ${erasedAddressSql('x.email')})
-     ORDER BY tenant_id, email
-     ON CONFLICT (tenant_id, email) DO NOTHING RETURNING ${COLUMNS}`,
-    [
-      JSON.stringify(
-        rows.map((r) => ({
-          tenant_id: r.tenantId,
-          id: r.id,
-          email: r.email,
-          reason: r.reason,
-          bounce_reason: r.bounceReason,
-          source: r.source,
-          source_message_id: r.sourceMessageId,
-          note: r.note,
-        })),
-      ),
-    ],
-  )
+  const added: SuppressionRow[] = []
+  for (const [tenantId, mine] of Map.groupBy(rows, (r) => r.tenantId)) {
+    const listed = await suppressedAmong(q, tenantId, mine.map((r) => r.email))
+    const fresh = mine.filter((r) => !listed.has(r.email))
+    if (fresh.length === 0) continue
+    added.push(
+      ...(await q.query<SuppressionRow>(
+        `INSERT INTO oltp.suppressions (tenant_id, id, email, reason, bounce_reason, source, source_message_id, note)
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(tenant_id uuid, id uuid, email text, reason text, bounce_reason text,
+                                                          source text, source_message_id uuid, note text)
+         ORDER BY email
+         ON CONFLICT (tenant_id, email) DO NOTHING RETURNING ${COLUMNS}`,
+        [
+          JSON.stringify(
+            fresh.map((r) => ({
+              tenant_id: r.tenantId,
+              id: r.id,
+              email: r.email,
+              reason: r.reason,
+              bounce_reason: r.bounceReason,
+              source: r.source,
+              source_message_id: r.sourceMessageId,
+              note: r.note,
+            })),
+          ),
+        ],
+      )),
+    )
+  }
+  return added
 }
 
 export async function findSuppression(q: Queryable, tenantId: string, email: string): Promise<SuppressionRow | undefined> {
@@ -65,15 +77,19 @@ export async function findSuppression(q: Queryable, tenantId: string, email: str
   return rows[0]
 }
 
-/** Which of these addresses (lowercased) the tenant has suppressed. */
+/** Which of these addresses (lowercased) the tenant has suppressed, as given or by their erased pseudonym. */
 export async function suppressedAmong(q: Queryable, tenantId: string, emails: readonly string[]): Promise<Set<string>> {
   if (emails.length === 0) return new Set()
-  const rows = await q.query<{ email: string }>(
-    `SELECT e AS email FROM unnest($2::text[]) AS e
-      WHERE EXISTS (SELECT 1 FROM oltp.suppressions WHERE tenant_id = $1 AND ${listedAs('e')})`,
-    [tenantId, [...emails]],
-  )
-  return new Set(rows.map((r) => r.email))
+  const byListed = new Map<string, string>()
+  for (const e of emails) {
+    byListed.set(e, e)
+    byListed.set(erasedAddress(e), e)
+  }
+  const rows = await q.query<{ email: string }>(`SELECT email FROM oltp.suppressions WHERE tenant_id = $1 AND email = ANY($2::text[])`, [
+    tenantId,
+    [...byListed.keys()],
+  ])
+  return new Set(rows.map((r) => byListed.get(r.email)!))
 }
 
 /** Deletes the address and its soft-bounce streak; false when it was not listed. */
@@ -97,15 +113,20 @@ export function listSuppressions(q: Queryable, tenantId: string, page: { limit: 
  */
 export async function countSoftBounces(q: Queryable, tenantId: string, emails: readonly string[], windowDays: number) {
   if (emails.length === 0) return new Map<string, number>()
+  // From the time this statement stamps (the new row's last_at is now()), back the window. The days
+  // are written into the text, not passed: Citus runs an INSERT … SELECT's DO UPDATE on the workers
+  // without the parameters' types. A whole number from the configuration, never from a request.
+  if (!Number.isSafeInteger(windowDays)) throw new RangeError(`windowDays must be an integer, not ${windowDays}`)
+  const windowStart = plusDaysSql('excluded.last_at', String(-windowDays))
   const rows = await q.query<{ email: string; count: number }>(
     `INSERT INTO oltp.soft_bounce_streaks AS s (tenant_id, email, count, first_at, last_at)
-     SELECT $1, e, 1, now(), now() FROM unnest($2::text[]) AS e ORDER BY e
+     SELECT $1::uuid, e, 1, now(), now() FROM unnest($2::text[]) AS e ORDER BY e
      ON CONFLICT (tenant_id, email) DO UPDATE
-       SET count = CASE WHEN s.first_at < now() - $3 * interval '1 day' THEN 1 ELSE s.count + 1 END,
-           first_at = CASE WHEN s.first_at < now() - $3 * interval '1 day' THEN now() ELSE s.first_at END,
-           last_at = now()
+       SET count = CASE WHEN s.first_at < ${windowStart} THEN 1 ELSE s.count + 1 END,
+           first_at = CASE WHEN s.first_at < ${windowStart} THEN excluded.first_at ELSE s.first_at END,
+           last_at = excluded.last_at
      RETURNING email, count`,
-    [tenantId, [...new Set(emails)], windowDays],
+    [tenantId, [...new Set(emails)]],
   )
   return new Map(rows.map((r) => [r.email, Number(r.count)]))
 }
@@ -144,8 +165,8 @@ export async function getWebhookSettings(q: Queryable, tenantId: string, provide
 
 export async function putWebhookSettings(q: Queryable, tenantId: string, provider: string, settings: unknown): Promise<void> {
   await q.query(
-    `INSERT INTO oltp.webhook_settings (tenant_id, provider, settings) VALUES ($1, $2, $3::jsonb)
-     ON CONFLICT (tenant_id, provider) DO UPDATE SET settings = excluded.settings, updated = now()`,
+    `INSERT INTO oltp.webhook_settings (tenant_id, provider, settings, updated) VALUES ($1, $2, $3::jsonb, now())
+     ON CONFLICT (tenant_id, provider) DO UPDATE SET settings = excluded.settings, updated = excluded.updated`,
     [tenantId, provider, JSON.stringify(settings)],
   )
 }

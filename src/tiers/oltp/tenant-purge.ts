@@ -41,8 +41,9 @@ export async function deleteTenantRows(tx: Queryable, table: OltpTable, tenantId
       : table === 'audit_log'
         ? `AND (target_type IS DISTINCT FROM 'erasure_request' OR target_id IS DISTINCT FROM $${params.push(keep)}::text)`
         : ''
+  // tenant_id outside too: a ctid names a row only within one table (on a cluster, one shard).
   const rows = await tx.query(
-    `DELETE FROM oltp.${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM oltp.${table} WHERE tenant_id = $1 ${except} LIMIT $2)) RETURNING 1`,
+    `DELETE FROM oltp.${table} WHERE tenant_id = $1 AND ctid = ANY(ARRAY(SELECT ctid FROM oltp.${table} WHERE tenant_id = $1 ${except} LIMIT $2)) RETURNING 1`,
     params,
   )
   return rows.length
