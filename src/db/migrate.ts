@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import type { Db, Queryable } from './types.ts'
 import { TIER_NAMES, type TierName } from './tier-names.ts'
+import { distributeTier } from './distribution.ts'
 import { installPgmq } from './install-pgmq.ts'
 import { concurrentIndexName, isChecked, lockHazards, NO_TRANSACTION, statements } from './migration-safety.ts'
 
@@ -86,7 +87,8 @@ export class MigrationError extends Error {
  * two processes starting together apply each migration once: consecutive ordinary migrations in
  * one transaction, a `-- edp:no-transaction` one (CREATE INDEX CONCURRENTLY) on its own between
  * them. A migration that would lock a large table for its whole length is refused before anything
- * is applied (src/db/migration-safety.ts). Returns the tags it applied.
+ * is applied (src/db/migration-safety.ts). On a Citus coordinator, the tier's tables are then
+ * distributed as src/db/distribution.ts lays them out. Returns the tags it applied.
  */
 export async function migrateTier(db: Db, tier: TierName, given?: Migration[]): Promise<string[]> {
   const migrations = given ?? (await loadMigrations(tier))
@@ -110,6 +112,7 @@ export async function migrateTier(db: Db, tier: TierName, given?: Migration[]): 
         await tx.query(`INSERT INTO edp_meta.migrations (tier, tag, hash) VALUES ($1, $2, $3)`, [tier, m.tag, m.hash])
         done.push(m.tag)
       }
+      await distributeTier(tx, tier)
       return null
     })
     if (!outside) return done
