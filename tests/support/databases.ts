@@ -13,10 +13,26 @@ import { migrateAll } from '../../src/db/migrate.ts'
 import { TIER_NAMES, type TierName } from '../../src/db/tier-names.ts'
 import { tiersFrom, type Tiers } from '../../src/db/tiers.ts'
 import type { Db } from '../../src/db/types.ts'
+import { createDatabase, dropDatabase, loadCluster, type Cluster } from '../../scripts/citus/cluster.ts'
 
 const ROOT = join(import.meta.dir, '..', '..')
 export const TEST_PG_URL = process.env.TEST_PG_URL
 export const engine: 'pglite' | 'postgres' = TEST_PG_URL ? 'postgres' : 'pglite'
+/** The running Citus cluster the OLTP and content tiers go to, if TEST_CITUS_DIR names one (with TEST_PG_URL). */
+export const TEST_CITUS_DIR = TEST_PG_URL ? process.env.TEST_CITUS_DIR : undefined
+/** The tiers a Citus run puts on the cluster. */
+const ON_CLUSTER: readonly TierName[] = ['oltp', 'content']
+/** Few shards: each is a table on a worker, and every migration's DDL runs once per shard. */
+const TEST_SHARD_COUNT = 4
+
+let cluster: Promise<Cluster> | undefined
+function testCluster(): Promise<Cluster> {
+  cluster ??= loadCluster(TEST_CITUS_DIR!).then((c) => {
+    if (!c) throw new Error(`TEST_CITUS_DIR=${TEST_CITUS_DIR} holds no cluster: npm run citus -- start --dir ${TEST_CITUS_DIR}`)
+    return c
+  })
+  return cluster
+}
 
 async function migrationsHash(): Promise<string> {
   const h = createHash('sha256')
@@ -62,6 +78,18 @@ export async function createPgDatabase(name: string): Promise<string> {
   return adminUrl(name)
 }
 
+/** A database on the test cluster, with the extension on every node and few shards per table. */
+async function createClusterDatabase(name: string): Promise<string> {
+  const url = await createDatabase(await testCluster(), name)
+  const db = postgresDb(url, { max: 1 })
+  try {
+    await db.exec(`ALTER DATABASE "${name}" SET citus.shard_count = ${TEST_SHARD_COUNT}`)
+  } finally {
+    await db.close()
+  }
+  return url
+}
+
 export async function dropPgDatabases(names: string[]): Promise<void> {
   const admin = postgresDb(TEST_PG_URL!, { max: 1 })
   try {
@@ -89,8 +117,9 @@ export async function openTestDatabases(): Promise<TestDatabases> {
   const names = TIER_NAMES.map((t) => `${prefix}_${t}`)
   const dbs = {} as Record<TierName, Db>
   const urls = {} as Record<TierName, string>
+  const clustered = (tier: TierName) => TEST_CITUS_DIR !== undefined && ON_CLUSTER.includes(tier)
   for (const [i, tier] of TIER_NAMES.entries()) {
-    urls[tier] = await createPgDatabase(names[i]!)
+    urls[tier] = clustered(tier) ? await createClusterDatabase(names[i]!) : await createPgDatabase(names[i]!)
     dbs[tier] = postgresDb(urls[tier], { max: 4 })
   }
   await migrateAll(dbs)
@@ -100,7 +129,9 @@ export async function openTestDatabases(): Promise<TestDatabases> {
     urls,
     async dispose() {
       await tiers.close()
-      await dropPgDatabases(names)
+      await dropPgDatabases(names.filter((_, i) => !clustered(TIER_NAMES[i]!)))
+      const c = TEST_CITUS_DIR ? await testCluster() : undefined
+      for (const [i, tier] of TIER_NAMES.entries()) if (c && clustered(tier)) await dropDatabase(c, names[i]!)
     },
   }
 }
