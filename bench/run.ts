@@ -21,6 +21,7 @@ import { benchBackup } from './sections/backup.ts'
 import { benchAudit } from './sections/audit.ts'
 import { benchLegacy } from './sections/legacy.ts'
 import { benchEncryption } from './sections/encryption.ts'
+import { benchScale } from './sections/scale.ts'
 import { compareWith, postgresVersion, writeResults, type Section } from './lib/report.ts'
 
 const BENCHMARKS: Record<string, (o: { quick: boolean; cold: boolean }) => Promise<Section>> = {
@@ -38,6 +39,7 @@ const BENCHMARKS: Record<string, (o: { quick: boolean; cold: boolean }) => Promi
   audit: benchAudit,
   legacy: benchLegacy,
   encryption: benchEncryption,
+  scale: benchScale,
 }
 
 const cli = {
