@@ -11,6 +11,8 @@ import { AppError, invalid } from '../errors.ts'
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const Column = z.string().regex(NAME, 'must be a plain column name (letters, digits, _)')
 const Optional = Column.nullable()
+/** A key of a JSON object. */
+const JsonKey = z.string().min(1).max(100)
 const Table = z.string().regex(/^([A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$/, 'must be table or schema.table')
 
 const columnsSchema = z
@@ -92,7 +94,31 @@ export const mappingSchema = z.strictObject({
     })
     .nullable()
     .default(null),
+  /**
+   * Attachments inline in the main table instead: a json, jsonb or text column holding, per row, a
+   * JSON array of objects, each one file under these keys (its bytes in base64); null when the
+   * table has none.
+   */
+  inline_attachments: z
+    .strictObject({
+      column: Column,
+      filename: JsonKey.default('filename'),
+      mime_type: JsonKey.default('mime_type'),
+      content: JsonKey.default('content_base64'),
+      /** The key of `attachment` or `inline`; a file without it is an attachment. */
+      disposition: JsonKey.nullable().default('disposition'),
+    })
+    .nullable()
+    .default(null),
 })
+  .refine((m) => !(m.attachments && m.inline_attachments), {
+    message: 'attachments come from a side table (attachments) or a column (inline_attachments), not both: set one to null',
+    path: ['inline_attachments'],
+  })
+  .refine((m) => !(m.columns.raw_mime && m.inline_attachments), {
+    message: 'with raw_mime, the attachments come from the message: set inline_attachments to null',
+    path: ['inline_attachments'],
+  })
 
 export type Mapping = z.infer<typeof mappingSchema>
 export type MappedField = keyof Mapping['columns']
@@ -130,6 +156,7 @@ export function mappedColumns(m: Mapping): [string, string][] {
   const cols: [string, string][] = [['id.column', m.id.column]]
   if (m.tenant_column) cols.push(['tenant_column', m.tenant_column])
   for (const [field, column] of Object.entries(m.columns)) if (column) cols.push([`columns.${field}`, column])
+  if (m.inline_attachments) cols.push(['inline_attachments.column', m.inline_attachments.column])
   return cols
 }
 

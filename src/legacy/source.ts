@@ -113,6 +113,10 @@ export async function checkMapping(db: Db, m: Mapping): Promise<TableInfo> {
     [ident(m.table), m.id.column],
   )
   if (!unique!.ok) throw invalid(`the legacy id column "${m.id.column}" has no unique index: batches walk a unique key`, 'id.column', 'not unique')
+  if (m.inline_attachments && !['json', 'jsonb', 'text'].includes(columns.get(m.inline_attachments.column)!.replace(/^character varying.*/, 'text'))) {
+    const c = m.inline_attachments.column
+    throw invalid(`the inline_attachments column "${c}" is ${columns.get(c)}; it must be json, jsonb or text holding JSON (mapping setting inline_attachments.column)`, 'inline_attachments.column', 'not JSON')
+  }
   let attachmentColumns = new Map<string, string>()
   if (m.attachments) {
     const a = m.attachments
@@ -267,6 +271,7 @@ export class LegacyReader {
 
   /** The attachments of these legacy rows, in their legacy order, grouped by legacy id. */
   async attachments(legacyIds: readonly string[]): Promise<Map<string, LegacyAttachment[]>> {
+    if (this.mapping.inline_attachments) return this.inlineAttachments(legacyIds)
     const a = this.mapping.attachments
     const byId = new Map<string, LegacyAttachment[]>()
     if (!a || legacyIds.length === 0) return byId
@@ -279,6 +284,54 @@ export class LegacyReader {
       [legacyIds],
     )
     for (const r of rows) byId.set(r.legacy_id, [...(byId.get(r.legacy_id) ?? []), r])
+    return byId
+  }
+
+  /**
+   * Attachments held in a JSON column of the main table (mapping setting inline_attachments), in
+   * array order. A value that is not such an array, or a file without a name, type or base64
+   * bytes, is an error naming the row and the element: nothing of the batch is written.
+   */
+  private async inlineAttachments(legacyIds: readonly string[]): Promise<Map<string, LegacyAttachment[]>> {
+    const m = this.mapping.inline_attachments!
+    const byId = new Map<string, LegacyAttachment[]>()
+    if (legacyIds.length === 0) return byId
+    const rows = await this.db.query<{ legacy_id: string; files: string | null }>(
+      `SELECT ${this.id}::text AS legacy_id, t.${ident(m.column)}::text AS files FROM ${ident(this.mapping.table)} t
+        WHERE ${this.id} = ANY($1::${this.idType}[])`,
+      [legacyIds],
+    )
+    for (const r of rows) {
+      if (r.files === null) continue
+      const bad = (what: string): never => {
+        throw invalid(`legacy row ${r.legacy_id}: ${what} (mapping setting inline_attachments)`, 'inline_attachments', what)
+      }
+      let list: unknown
+      try {
+        list = JSON.parse(r.files)
+      } catch {
+        bad(`column "${m.column}" is not JSON`)
+      }
+      if (!Array.isArray(list)) bad(`column "${m.column}" holds no JSON array`)
+      const files = (list as unknown[]).map((item, i): LegacyAttachment => {
+        const f = (item ?? {}) as Record<string, unknown>
+        const text = (key: string | null, required: boolean) => {
+          const v = key === null ? undefined : f[key]
+          if (v === undefined || v === null) return required ? bad(`file ${i} has no "${key}"`) : null
+          return typeof v === 'string' ? v : bad(`file ${i}: "${key}" is not a string`)
+        }
+        const base64 = text(m.content, true)!.replace(/\s+/g, '')
+        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0) bad(`file ${i}: "${m.content}" is not base64`)
+        return {
+          legacy_id: r.legacy_id,
+          filename: text(m.filename, true),
+          mime_type: text(m.mime_type, true),
+          content: new Uint8Array(Buffer.from(base64, 'base64')),
+          disposition: text(m.disposition, false),
+        }
+      })
+      if (files.length) byId.set(r.legacy_id, files)
+    }
     return byId
   }
 }

@@ -5,16 +5,17 @@
  * mailboxes by address, raw header text, its own vocabularies, a reply stored before its parent).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { loadMapping, type Mapping } from '../../src/legacy/mapping.ts'
+import { loadMapping, parseMapping, type Mapping } from '../../src/legacy/mapping.ts'
 import { messageIdFor } from '../../src/legacy/ids.ts'
 import { checkMapping, LegacyReader } from '../../src/legacy/source.ts'
 import { migrateLegacy } from '../../src/services/legacy/migrate.ts'
 import { planLegacy } from '../../src/services/legacy/plan.ts'
 import { legacyRun, verifyLegacy } from '../../src/services/legacy/verify.ts'
-import { getMessage } from '../../src/services/messages.ts'
+import { getMessage, getMessageAttachment } from '../../src/services/messages.ts'
 import { rowCounts } from '../support/databases.ts'
 import { useSystem } from '../support/system.ts'
 import {
+  archiveFiles,
   createSource,
   createWorld,
   mappingFile,
@@ -121,5 +122,61 @@ describe('two legacy shapes', () => {
     expect((await byTitle('Re: gone')).parent_message_id).toBeNull()
     const [pending] = await sys.tiers.oltp.query<{ parent_legacy_id: string }>(`SELECT parent_legacy_id FROM oltp.legacy_ids WHERE run = 'shape-b' AND legacy_id = '2002'`)
     expect(pending!.parent_legacy_id).toBe('999999')
+
+    // Files inline in a JSON column arrive as attachments, in order, with their dispositions and bytes.
+    const idOf = async (no: number) =>
+      messageIdFor('bigint', 'mail_archive', String(no), (await src.db.query<{ sent_at: Date }>(`SELECT sent_at FROM mail_archive WHERE msg_no = $1`, [no]))[0]!.sent_at)
+    const four = await getMessage(sys.deps, b.tenant, await idOf(1004))
+    const expected = archiveFiles(4)
+    expect(four.attachments.map((f) => [f.filename, f.mime_type, f.storage_disposition, f.size_bytes])).toEqual(
+      expected.map((f) => [f.name, f.type, f.disposition ?? 'attachment', Buffer.from(f.data, 'base64').length]),
+    )
+    for (const [i, f] of four.attachments.entries()) {
+      const file = await getMessageAttachment(sys.deps, b.tenant, four.id, f.id)
+      expect(Buffer.from(file.content).equals(Buffer.from(expected[i]!.data, 'base64'))).toBe(true)
+    }
+    expect((await getMessage(sys.deps, b.tenant, await idOf(1003))).attachments).toEqual([])
+
+    // One byte of one inline file changed in the legacy row: verify names the row and the part.
+    const original = (await src.db.query<{ files: string }>(`SELECT files::text AS files FROM mail_archive WHERE msg_no = 1004`))[0]!.files
+    const tampered = archiveFiles(4)
+    tampered[0]!.data = Buffer.from(Buffer.from(tampered[0]!.data, 'base64').map((byte, i) => (i === 9 ? byte ^ 1 : byte))).toString('base64')
+    await src.db.query(`UPDATE mail_archive SET files = $1::jsonb WHERE msg_no = 1004`, [JSON.stringify(tampered)])
+    try {
+      const reader = new LegacyReader(src.db, mappingB, await checkMapping(src.db, mappingB))
+      const flipped = await verifyLegacy(sys.deps, { reader, run: await legacyRun(sys.deps, 'shape-b') })
+      expect(flipped.batches.flatMap((x) => x.mismatches)).toEqual([{ legacy_id: '1004', fields: ['attachments'] }])
+    } finally {
+      await src.db.query(`UPDATE mail_archive SET files = $1::jsonb WHERE msg_no = 1004`, [original])
+    }
+  })
+
+  test('an inline attachments value that is not a list of files stops the run, naming the row; nothing written', async () => {
+    const c = await createWorld(sys.deps, 'shape-b-bad')
+    await src.db.exec(`CREATE TABLE mail_archive_bad (LIKE mail_archive INCLUDING ALL)`)
+    try {
+      await src.db.query(
+        `INSERT INTO mail_archive_bad (msg_no, mailbox, dir, kind, sender, recipient, title, sent_at, body_plain, files)
+         VALUES (1, $1, 'out', 'normal', $1, 'x@example.com', 'fine', now(), 'a', '[]'),
+                (2, $1, 'out', 'normal', $1, 'x@example.com', 'broken', now(), 'b', '[{"name": "a.pdf", "type": "application/pdf", "data": "not base64!"}]')`,
+        [c.address],
+      )
+      const mapping = await loadMapping((files[files.push(await mappingFile({ ...SHAPE_B_MAPPING, table: 'mail_archive_bad' })) - 1]!).path)
+      const before = await rowCounts(sys)
+      const reader = new LegacyReader(src.db, mapping, await checkMapping(src.db, mapping))
+      await expect(migrateLegacy(sys.deps, { reader, run: 'shape-b-bad', source: 'test', tenant: c.tenant, batchSize: 10, rate: 0 })).rejects.toThrow(
+        'legacy row 2: file 0: "data" is not base64 (mapping setting inline_attachments)',
+      )
+      expect(await rowCounts(sys)).toEqual(before)
+    } finally {
+      await src.db.exec(`DROP TABLE mail_archive_bad`)
+    }
+  })
+
+  test('inline attachments with a side table or with raw MIME is a mapping error naming the setting', () => {
+    expect(() => parseMapping({ ...SHAPE_A_MAPPING, inline_attachments: { column: 'files' } })).toThrow('setting "inline_attachments": attachments come from a side table')
+    expect(() =>
+      parseMapping({ ...SHAPE_B_MAPPING, columns: { ...SHAPE_B_MAPPING.columns, raw_mime: 'body_plain', content_text: null, content_html: null, headers: null } }),
+    ).toThrow('setting "inline_attachments": with raw_mime')
   })
 })

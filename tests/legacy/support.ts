@@ -71,7 +71,7 @@ export const SHAPE_B_DDL = `
   CREATE TABLE mail_archive (
     msg_no bigint PRIMARY KEY, mailbox text NOT NULL, dir char(3) NOT NULL, kind text, sender text NOT NULL,
     recipient text NOT NULL, title text, state text, msgid text, sent_at timestamptz NOT NULL,
-    body_plain text, body_html text, raw_headers text, reply_to bigint, notes text);`
+    body_plain text, body_html text, raw_headers text, reply_to bigint, notes text, files jsonb);`
 
 export const SHAPE_B_MAPPING = {
   table: 'mail_archive',
@@ -97,6 +97,7 @@ export const SHAPE_B_MAPPING = {
     headers: 'raw_headers',
   },
   headers_format: 'raw',
+  inline_attachments: { column: 'files', filename: 'name', mime_type: 'type', content: 'data', disposition: 'disposition' },
   values: {
     direction: { out: 'outbound', in: 'inbound' },
     message_type: { normal: 'email', ndr: 'bounce', ooo: 'auto_reply' },
@@ -183,12 +184,19 @@ export async function seedShapeA(src: Source, w: World, n: number, start = Date.
 }
 
 /** `n` rows of shape B for one mailbox address, numbered from 1; every third row answers the row before. */
+/** The files an archive row keeps in its JSON column (shape B's inline attachments). */
+export function archiveFiles(k: number) {
+  const files: { name: string; type: string; data: string; disposition?: string }[] = [{ name: `quote-${k}.pdf`, type: 'application/pdf', data: Buffer.from(`%PDF-1.4 quote ${k} `.repeat(20)).toString('base64') }]
+  if (k % 4 === 0) files.push({ name: 'logo.png', type: 'image/png', data: Buffer.from([0x89, 0x50, 0x4e, 0x47, k]).toString('base64'), disposition: 'inline' })
+  return files
+}
+
 export async function seedShapeB(src: Source, address: string, n: number, start = Date.now() - 30 * DAY): Promise<void> {
   for (let k = 1; k <= n; k++) {
     const reply = k % 3 === 0
     await src.db.query(
-      `INSERT INTO mail_archive (msg_no, mailbox, dir, kind, sender, recipient, title, state, msgid, sent_at, body_plain, body_html, raw_headers, reply_to, notes)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'x')`,
+      `INSERT INTO mail_archive (msg_no, mailbox, dir, kind, sender, recipient, title, state, msgid, sent_at, body_plain, body_html, raw_headers, reply_to, notes, files)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'x', $15::jsonb)`,
       [
         1000 + k,
         address,
@@ -204,6 +212,8 @@ export async function seedShapeB(src: Source, address: string, n: number, start 
         k % 2 ? null : `<b>${k}</b>`,
         `Message-ID: <b${k}@archive.test>\r\nSubject: archived ${k}\r\nReceived: from a\r\n  by b\r\n`,
         reply ? 1000 + k - 1 : null,
+        // Every other row keeps its files inline: a PDF, and on some a logo shown in the body.
+        k % 2 === 0 ? JSON.stringify(archiveFiles(k)) : null,
       ],
     )
   }
