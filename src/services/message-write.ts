@@ -14,6 +14,7 @@ import type { Queryable } from '../db/types.ts'
 import { insertAttachment, type NewAttachment } from '../tiers/content/attachments.ts'
 import { packBody, type PackedBody } from '../tiers/content/codec.ts'
 import { deleteContentObject, insertContentObject } from '../tiers/content/objects.ts'
+import { readPolicies, type RetentionPolicy } from '../tiers/content/retention.ts'
 import { sealWrite, type SealedWrite } from './content-seal.ts'
 import { findInboundByRfc822Id, insertMessageRef, markBounced, type MessageRefRow } from '../tiers/oltp/messages.ts'
 import type { MessageType } from '../tiers/oltp/schema.ts'
@@ -135,18 +136,22 @@ export function prepareWrite(deps: Deps, tenantId: string, m: CheckedMessage, an
 }
 
 /** The content rows of one message, sealed under its tenant's key, inside the caller's content transaction. */
-async function insertContent(tx: Queryable, p: PreparedWrite, sealed: SealedWrite): Promise<void> {
-  await insertContentObject(tx, { storageKey: p.storageKey, tenantId: p.tenantId, kind: p.m.direction, body: sealed.body })
+async function insertContent(tx: Queryable, p: PreparedWrite, sealed: SealedWrite, policy: RetentionPolicy): Promise<void> {
+  await insertContentObject(tx, { storageKey: p.storageKey, tenantId: p.tenantId, kind: p.m.direction, body: sealed.body, policy })
   for (const a of sealed.attachments) await insertAttachment(tx, p.tenantId, p.storageKey, a)
 }
 
 /** Writes the content of every message in one transaction (one commit however many). */
 export async function commitContent(deps: Deps, writes: readonly PreparedWrite[]): Promise<number> {
-  // Sealed before the transaction: a tenant's first write makes its key, which must not wait on the transaction's connection.
-  const sealed = await Promise.all(writes.map((p) => sealWrite(deps, p.tenantId, p.storageKey, p.body, p.m.headers, p.attachments)))
+  // Sealed before the transaction: a tenant's first write makes its key, which must not wait on
+  // the transaction's connection. The group's retention policies are read meanwhile, once.
+  const [sealed, policies] = await Promise.all([
+    Promise.all(writes.map((p) => sealWrite(deps, p.tenantId, p.storageKey, p.body, p.m.headers, p.attachments))),
+    readPolicies(deps.tiers.content, writes.map((p) => p.tenantId)),
+  ])
   await deps.tiers.content.transaction(async (tx) => {
     // Issued together: the driver sends them in one write and the server answers in one round trip.
-    await Promise.all(writes.map((p, i) => insertContent(tx, p, sealed[i]!)))
+    await Promise.all(writes.map((p, i) => insertContent(tx, p, sealed[i]!, policies.get(p.tenantId)!)))
   })
   return deps.clock.now()
 }

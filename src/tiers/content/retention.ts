@@ -56,32 +56,48 @@ const days = (column: PolicyColumn, defaultParam: string) => `coalesce(p.${colum
 const expiry = (created: string, daysExpr: string) => `CASE WHEN (${daysExpr}) IS NULL THEN NULL ELSE ${plusDaysSql(created, `(${daysExpr})`)} END`
 
 /**
- * SQL: when content of `kind` written now for a tenant expires, counted from `since` (a migrated
- * message's original date) or from now, under the tenant's policy in force (read first: a router
- * query on a cluster, where an INSERT cannot hold a subquery). Pushes its parameters onto
- * `params` for the insert statement that uses it.
+ * SQL: when content of `kind` written now under `policy` expires, counted from `since` (a migrated
+ * message's original date) or from now. Pushes its parameters onto `params` for the insert
+ * statement that uses it.
  */
-export async function expiresOnCreate(q: Queryable, kind: ContentKind, tenantId: string, params: unknown[], since?: Date): Promise<string> {
-  const policy = await readPolicy(q, tenantId)
+export function expiresSql(policy: RetentionPolicy, kind: ContentKind, params: unknown[], since?: Date): string {
   const ttl = `$${params.push(policy.content_ttl_days[kind])}::integer`
   const from = since ? `$${params.push(since)}::timestamptz` : 'now()'
   return expiry(from, ttl)
 }
 
+/**
+ * expiresSql under the tenant's policy in force, read first: on a cluster an INSERT cannot hold a
+ * subquery. Writers of many rows read the policies once (readPolicies) and call expiresSql.
+ */
+export async function expiresOnCreate(q: Queryable, kind: ContentKind, tenantId: string, params: unknown[], since?: Date): Promise<string> {
+  return expiresSql(await readPolicy(q, tenantId), kind, params, since)
+}
+
+/** The policies in force of several tenants, in one statement. */
+export async function readPolicies(q: Queryable, tenantIds: readonly string[]): Promise<Map<string, RetentionPolicy>> {
+  const rows = await q.query<PolicyRow & { tenant_id: string }>(`SELECT tenant_id, ${POLICY_COLUMNS} FROM content.retention_policies WHERE tenant_id = ANY($1::uuid[])`, [
+    [...new Set(tenantIds)],
+  ])
+  const found = new Map(rows.map((r) => [r.tenant_id, policyOf(r)]))
+  return new Map(tenantIds.map((t) => [t, found.get(t) ?? DEFAULT_POLICY]))
+}
+
+type PolicyRow = Record<'outbound' | 'inbound' | 'transactional' | 'notification' | 'attachments' | 'archive', number | null>
+
+const POLICY_COLUMNS = `outbound_days AS outbound, inbound_days AS inbound, transactional_days AS transactional,
+  notification_days AS notification, attachments_days AS attachments, archive_after_days AS archive`
+
+const policyOf = (r: PolicyRow): RetentionPolicy => ({
+  content_ttl_days: { outbound: r.outbound, inbound: r.inbound, transactional: r.transactional, notification: r.notification },
+  attachments_ttl_days: r.attachments,
+  archive_after_days: r.archive,
+})
+
 /** The tenant's policy in force: its own, or the defaults when it never set one. */
 export async function readPolicy(q: Queryable, tenantId: string): Promise<RetentionPolicy> {
-  const [r] = await q.query<Record<'outbound' | 'inbound' | 'transactional' | 'notification' | 'attachments' | 'archive', number | null>>(
-    `SELECT outbound_days AS outbound, inbound_days AS inbound, transactional_days AS transactional, notification_days AS notification,
-            attachments_days AS attachments, archive_after_days AS archive
-       FROM content.retention_policies WHERE tenant_id = $1`,
-    [tenantId],
-  )
-  if (!r) return DEFAULT_POLICY
-  return {
-    content_ttl_days: { outbound: r.outbound, inbound: r.inbound, transactional: r.transactional, notification: r.notification },
-    attachments_ttl_days: r.attachments,
-    archive_after_days: r.archive,
-  }
+  const [r] = await q.query<PolicyRow>(`SELECT ${POLICY_COLUMNS} FROM content.retention_policies WHERE tenant_id = $1`, [tenantId])
+  return r ? policyOf(r) : DEFAULT_POLICY
 }
 
 export async function putPolicy(q: Queryable, tenantId: string, p: RetentionPolicy): Promise<void> {
