@@ -8,7 +8,8 @@
  *
  * The same migrations run on PGlite, plain PostgreSQL and Citus. When the citus extension is in the
  * tier's database, migrateTier (src/db/migrate.ts) then distributes whatever is not yet
- * distributed, so a fresh cluster gets its layout and a later migration's new table gets its own.
+ * distributed, so a fresh cluster gets its layout, and a table a later migration adds gets its place
+ * the next time migrations run (tests/distribution-layout.test.ts fails until LAYOUT names it).
  * The shard count is Citus's own setting: `ALTER DATABASE … SET citus.shard_count = N` before the
  * first migration (README, "Running on a Citus cluster").
  */
