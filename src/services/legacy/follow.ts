@@ -15,6 +15,7 @@ import type { LegacyRow } from '../../legacy/source.ts'
 import { transformRow, type MigratedMessage } from '../../legacy/transform.ts'
 import { messageKey } from '../../storage-keys.ts'
 import { backdateContent, deleteContentObjects } from '../../tiers/content/objects.ts'
+import { readPolicy } from '../../tiers/content/retention.ts'
 import {
   deleteMigratedRefs,
   findLegacyIds,
@@ -73,9 +74,10 @@ async function applyUpdates(deps: Deps, o: FollowOptions, rows: LegacyRow[], kno
     const rewrite = list.filter((m) => refs.get(m.id)?.content_state === 'present')
     if (rewrite.length > 0) await deps.contentKeys.forWrite(tenantId) // made before the transaction (PGlite's one connection)
     const sealed = await Promise.all(rewrite.map((m) => prepareMigratedContent(deps, m, messageKey(tenantId, m.id))))
+    const policy = await readPolicy(content, tenantId)
     await content.transaction(async (tx) => {
       await deleteContentObjects(tx, tenantId, rewrite.map((m) => messageKey(tenantId, m.id)), FOREVER)
-      for (const [i, m] of rewrite.entries()) await insertMigratedContent(tx, m, messageKey(tenantId, m.id), sealed[i]!)
+      for (const [i, m] of rewrite.entries()) await insertMigratedContent(tx, m, messageKey(tenantId, m.id), sealed[i]!, policy)
     })
     await oltp.transaction((tx) =>
       updateMigratedRefs(

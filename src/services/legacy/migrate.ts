@@ -19,6 +19,7 @@ import { messageKey } from '../../storage-keys.ts'
 import { insertAttachment } from '../../tiers/content/attachments.ts'
 import { packBody } from '../../tiers/content/codec.ts'
 import { backdateContent, deleteContentObjects, existingContent, insertContentObject } from '../../tiers/content/objects.ts'
+import { readPolicies, type RetentionPolicy } from '../../tiers/content/retention.ts'
 import { sealWrite, type SealedWrite } from '../content-seal.ts'
 import { batchHistory, catchUpHistory, type HistoryFaults } from './history.ts'
 import { findEmailAccountsByAddress } from '../../tiers/oltp/email-accounts.ts'
@@ -164,9 +165,12 @@ export async function prepareMigratedContent(deps: Deps, m: MigratedMessage, key
   return sealWrite(deps, m.tenant_id, key, packed, m.headers, files)
 }
 
-/** Stores a prepared message's content under its storage key; returns the body's expiry. */
-export async function insertMigratedContent(tx: Queryable, m: MigratedMessage, key: string, sealed: SealedWrite): Promise<Date | null> {
-  const expires = await insertContentObject(tx, { storageKey: key, tenantId: m.tenant_id, kind: m.direction, body: sealed.body, since: m.created })
+/**
+ * Stores a prepared message's content under its storage key, its expiry from the tenant's policy
+ * (read by the caller once for many messages) counted from the original date; returns the expiry.
+ */
+export async function insertMigratedContent(tx: Queryable, m: MigratedMessage, key: string, sealed: SealedWrite, policy: RetentionPolicy): Promise<Date | null> {
+  const expires = await insertContentObject(tx, { storageKey: key, tenantId: m.tenant_id, kind: m.direction, body: sealed.body, since: m.created, policy })
   for (const file of sealed.attachments) await insertAttachment(tx, m.tenant_id, key, file)
   return expires
 }
@@ -241,6 +245,7 @@ async function writeBatchContent(deps: Deps, o: Pick<MigrateOptions, 'faults' | 
   const expires = new Map<string, Date | null>()
   // Each tenant's key is had before the transaction: making one inside would wait on the transaction's own connection (PGlite).
   for (const tenantId of byTenant.keys()) await deps.contentKeys.forWrite(tenantId)
+  const policies = await readPolicies(tiers.content, [...byTenant.keys()])
   await step(o.profile, 'content write', () =>
     tiers.content.transaction(async (tx) => {
       for (const [tenantId, list] of byTenant) {
@@ -252,7 +257,7 @@ async function writeBatchContent(deps: Deps, o: Pick<MigrateOptions, 'faults' | 
             if (kept) {
               expires.set(m.legacy_id, kept.expires)
               oldest = Math.min(oldest, kept.created.getTime())
-            } else expires.set(m.legacy_id, await insertMigratedContent(tx, m, key, b.sealed.get(key)!))
+            } else expires.set(m.legacy_id, await insertMigratedContent(tx, m, key, b.sealed.get(key)!, policies.get(tenantId)!))
           }),
         )
       }
