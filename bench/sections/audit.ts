@@ -8,6 +8,7 @@
  * bytes one audit row costs (heap and its four indexes), the figure a counts-per-minute table
  * would save.
  */
+import { decorateDb } from '../../src/db/decorate.ts'
 import { migrateAll } from '../../src/db/migrate.ts'
 import { openPglite, pgliteDb } from '../../src/db/pglite.ts'
 import { TIER_NAMES, type TierName } from '../../src/db/tier-names.ts'
@@ -40,7 +41,7 @@ function switchable(db: Db, skip: { on: boolean }, spent: { ms: number; n: numbe
       (text.startsWith(AUDIT_INSERT) ? (skip.on ? Promise.resolve([]) : timedInsert(q, text, params)) : q.query(text, params)) as Promise<T[]>,
     exec: (text) => q.exec(text),
   })
-  return { ...db, ...guard(db), transaction: (fn) => db.transaction((tx) => fn(guard(tx))) }
+  return decorateDb(db, guard)
 }
 
 async function run(engine: string, db: Db, total: number): Promise<{ rows: Row[]; data: Record<string, unknown> }> {

@@ -19,6 +19,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { citusInstalled, createDatabase, destroyCluster, startCluster } from '../../scripts/citus/cluster.ts'
+import { decorateDb } from '../../src/db/decorate.ts'
 import { migrateAll } from '../../src/db/migrate.ts'
 import { postgresDb } from '../../src/db/postgres.ts'
 import { TIER_NAMES, type TierName } from '../../src/db/tier-names.ts'
@@ -52,7 +53,7 @@ function timed(db: Db, tier: keyof Spent, spent: Spent): Db {
     },
     exec: (text) => q.exec(text),
   })
-  return Object.assign(Object.create(db) as Db, wrap(db), { transaction: <T>(fn: (tx: Queryable) => Promise<T>) => db.transaction((tx) => fn(wrap(tx))) })
+  return decorateDb(db, wrap)
 }
 
 interface System {

@@ -9,6 +9,7 @@
  * Runs when TEST_CITUS_DIR names a running cluster (the Citus pass of .ci/run).
  */
 import { beforeAll, describe, expect, test } from 'bun:test'
+import { decorateDb } from '../../src/db/decorate.ts'
 import { createApp } from '../../src/http/app.ts'
 import type { Db, Queryable } from '../../src/db/types.ts'
 import { tiersFrom } from '../../src/db/tiers.ts'
@@ -39,9 +40,7 @@ function recording(db: Db, tier: Statement['tier'], log: Statement[], current: (
     },
     exec: (text) => q.exec(text),
   })
-  return Object.assign(Object.create(db) as Db, note(db), {
-    transaction: <T>(fn: (tx: Queryable) => Promise<T>) => db.transaction((tx) => fn(note(tx))),
-  })
+  return decorateDb(db, note)
 }
 
 /** The shards a statement's plan sends work to: Citus's task count, 0 for a coordinator-only plan. */

@@ -1,3 +1,4 @@
+import { decorateDb } from '../../src/db/decorate.ts'
 import type { Db, Queryable } from '../../src/db/types.ts'
 
 /**
@@ -10,12 +11,7 @@ export function faultyDb(db: Db, failWhen: (sql: string) => boolean = () => fals
     query: (text, params) => (failWhen(text) ? Promise.reject(new Error(error)) : q.query(text, params)),
     exec: (text) => (failWhen(text) ? Promise.reject(new Error(error)) : q.exec(text)),
   })
-  return {
-    ...db,
-    ...guard(db),
-    transaction: (fn) => db.transaction((tx) => fn(guard(tx))),
-    close: async () => {},
-  }
+  return { ...decorateDb(db, guard), close: async () => {} }
 }
 
 /**
@@ -32,12 +28,12 @@ export function countingDb(db: Db, poison?: { sql: string; param: string }) {
         : q.query(text, params),
     exec: (text) => q.exec(text),
   })
+  const guarded = decorateDb(db, guard)
   const wrapped: Db = {
-    ...db,
-    ...guard(db),
+    ...guarded,
     transaction: (fn) => {
       counts.transactions++
-      return db.transaction((tx) => fn(guard(tx)))
+      return guarded.transaction(fn)
     },
     close: async () => {},
   }
