@@ -12,6 +12,7 @@ import { transactionalKey } from '../storage-keys.ts'
 import { packBody } from '../tiers/content/codec.ts'
 import { openContent, sealContent } from './content-seal.ts'
 import { getContentObject, insertContentObject } from '../tiers/content/objects.ts'
+import { readPolicy } from '../tiers/content/retention.ts'
 import { getTransactionalEmail, insertTransactionalEmail, listTransactionalEmails } from '../tiers/content/transactional.ts'
 import type { HeaderField } from './message-write.ts'
 
@@ -33,19 +34,22 @@ export async function createTransactionalEmail(deps: Deps, tenantId: string, inp
   // Transactional bodies are email bodies: sealed like messages, before the transaction (a first write makes the key).
   const body = await sealContent(deps, tenantId, storageKey, packed, input.headers)
   const audited = { tenantId, action: 'transactional_email.create', targetType: 'transactional_email', targetId: id }
-  return bracketed(deps, audited, () => deps.tiers.content.transaction(async (tx) => {
-    const expires = await insertContentObject(tx, { storageKey, tenantId, kind: 'transactional', body })
-    return insertTransactionalEmail(tx, {
-      id,
-      tenant_id: tenantId,
-      to_email: input.to_email,
-      from_email: input.from_email,
-      subject: input.subject,
-      template_key: input.template_key ?? null,
-      content_storage_key: storageKey,
-      expires,
+  return bracketed(deps, audited, async () => {
+    const policy = await readPolicy(deps.tiers.content, tenantId)
+    return deps.tiers.content.transaction(async (tx) => {
+      const expires = await insertContentObject(tx, { storageKey, tenantId, kind: 'transactional', body, policy })
+      return insertTransactionalEmail(tx, {
+        id,
+        tenant_id: tenantId,
+        to_email: input.to_email,
+        from_email: input.from_email,
+        subject: input.subject,
+        template_key: input.template_key ?? null,
+        content_storage_key: storageKey,
+        expires,
+      })
     })
-  }))
+  })
 }
 
 export async function listTransactional(deps: Deps, tenantId: string, page: PageRequest) {

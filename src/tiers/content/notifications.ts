@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/types.ts'
 import { equals, keysetList } from '../../db/keyset.ts'
 import { selectList } from '../columns.ts'
-import { expiresOnCreate } from './retention.ts'
+import { expiresSql, readPolicy } from './retention.ts'
 import { notifications } from './schema.ts'
 
 export type NotificationRow = typeof notifications.$inferSelect
@@ -14,7 +14,7 @@ export async function insertNotification(
   r: Pick<NotificationRow, 'id' | 'tenant_id' | 'user_id' | 'channel' | 'title' | 'body' | 'data'>,
 ): Promise<NotificationRow> {
   const params: unknown[] = [r.id, r.tenant_id, r.user_id, r.channel, r.title, r.body, r.data == null ? null : JSON.stringify(r.data)]
-  const expires = await expiresOnCreate(q, 'notification', r.tenant_id, params)
+  const expires = expiresSql(await readPolicy(q, r.tenant_id), 'notification', params)
   const rows = await q.query<NotificationRow>(
     `INSERT INTO content.notifications (id, tenant_id, user_id, channel, title, body, data, expires)
      VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, ${expires}) RETURNING ${COLUMNS}`,

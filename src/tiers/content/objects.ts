@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/types.ts'
 import { STORED_BODY_COLUMNS, type SealedBody } from './sealing.ts'
-import { expiresOnCreate, expiresSql, type RetentionPolicy } from './retention.ts'
+import { expiresSql, type RetentionPolicy } from './retention.ts'
 import type { contentObjects } from './schema.ts'
 
 type ContentObject = typeof contentObjects.$inferSelect
@@ -25,7 +25,7 @@ export type ContentRow = Omit<Pick<ContentObject, (typeof READ_COLUMNS)[number]>
  */
 export async function insertContentObject(
   q: Queryable,
-  row: { storageKey: string; tenantId: string; kind: ContentKind; body: SealedBody; since?: Date; /** Read already (readPolicies); else read here. */ policy?: RetentionPolicy },
+  row: { storageKey: string; tenantId: string; kind: ContentKind; body: SealedBody; since?: Date; /** The tenant's, read before the transaction (readPolicy, readPolicies). */ policy: RetentionPolicy },
 ): Promise<Date | null> {
   const b = row.body
   const params: unknown[] = [
@@ -44,7 +44,7 @@ export async function insertContentObject(
     b.key_id,
     b.nonce,
   ]
-  const expires = row.policy ? expiresSql(row.policy, row.kind, params, row.since) : await expiresOnCreate(q, row.kind, row.tenantId, params, row.since)
+  const expires = expiresSql(row.policy, row.kind, params, row.since)
   const rows = await q.query<{ expires: Date | null }>(
     `INSERT INTO content.content_objects (storage_key, tenant_id, kind, content_text, content_html, content_text_packed,
        content_html_packed, headers, raw_size_bytes, stored_size_bytes, compression_type, headers_sealed, key_id, nonce, expires)

@@ -58,20 +58,13 @@ const expiry = (created: string, daysExpr: string) => `CASE WHEN (${daysExpr}) I
 /**
  * SQL: when content of `kind` written now under `policy` expires, counted from `since` (a migrated
  * message's original date) or from now. Pushes its parameters onto `params` for the insert
- * statement that uses it.
+ * statement that uses it; the policy is read first (readPolicy, or readPolicies for many rows),
+ * since on a cluster an INSERT cannot hold a subquery.
  */
 export function expiresSql(policy: RetentionPolicy, kind: ContentKind, params: unknown[], since?: Date): string {
   const ttl = `$${params.push(policy.content_ttl_days[kind])}::integer`
   const from = since ? `$${params.push(since)}::timestamptz` : 'now()'
   return expiry(from, ttl)
-}
-
-/**
- * expiresSql under the tenant's policy in force, read first: on a cluster an INSERT cannot hold a
- * subquery. Writers of many rows read the policies once (readPolicies) and call expiresSql.
- */
-export async function expiresOnCreate(q: Queryable, kind: ContentKind, tenantId: string, params: unknown[], since?: Date): Promise<string> {
-  return expiresSql(await readPolicy(q, tenantId), kind, params, since)
 }
 
 /** The policies in force of several tenants, in one statement. */
