@@ -16,3 +16,6 @@ export function newApiKey(): { key: string; prefix: string; hash: string } {
 }
 
 export const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s)
+
+/** The nil uuid: a cursor before every uuid, and the tenant of rows that belong to none (src/tiers/oltp/audit-log.ts). */
+export const NIL_UUID = '00000000-0000-0000-0000-000000000000'

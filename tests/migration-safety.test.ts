@@ -41,6 +41,10 @@ describe('lock hazards', () => {
       `ALTER TABLE oltp.inbox_message_refs ADD COLUMN note text DEFAULT 'x'`,
       `CREATE INDEX tenants_name ON oltp.tenants (name)`,
       `CREATE TABLE "oltp"."fresh" ("id" uuid); --> statement-breakpoint\nCREATE INDEX "fresh_id" ON "oltp"."fresh" ("id")`,
+      // SET NOT NULL the way its hazard says: it trusts the CHECK validated before it.
+      `ALTER TABLE oltp.leads ADD CONSTRAINT nn CHECK (email IS NOT NULL) NOT VALID; --> statement-breakpoint
+       ALTER TABLE oltp.leads VALIDATE CONSTRAINT nn; --> statement-breakpoint
+       ALTER TABLE oltp.leads ALTER COLUMN email SET NOT NULL`,
     ]
     for (const sql of safe) expect({ sql, hazards: lockHazards('oltp', sql) }).toEqual({ sql, hazards: [] })
   })

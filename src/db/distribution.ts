@@ -41,11 +41,13 @@ export const LAYOUT: Partial<Record<TierName, TierLayout>> = {
       'oltp.webhook_settings',
       'oltp.idempotency_keys',
       'oltp.erasure_requests',
+      // A message write's ref, outbox row and audit row share the tenant's shard: one shard's
+      // transaction, no two-phase commit. The relay claims per tenant on a cluster
+      // (src/services/outbox.ts); an operator's audit entry names the nil uuid (NO_TENANT).
+      'oltp.outbox',
+      'oltp.audit_log',
     ],
     coordinator: {
-      'oltp.outbox':
-        "the relay claims the oldest rows of every tenant at once (FOR UPDATE SKIP LOCKED), which Citus cannot do across shards; a row lives seconds, and the write's transaction covers it and the tenant's shard together",
-      'oltp.audit_log': 'operator actions have no tenant (tenant_id NULL), and the admin listing reads every tenant in id order',
       'oltp.rate_buckets': "keyed by API key, unlogged, one small row per key: it is the API's rate limit, not tenant data",
       'oltp.legacy_runs': "the legacy migration's bookkeeping: a run spans tenants",
       'oltp.legacy_batches': "the legacy migration's checkpoints, one per batch of a run",
@@ -86,6 +88,10 @@ export async function distributeTier(tx: Queryable, tier: TierName): Promise<str
   )
   // Tables on the coordinator keep their foreign keys to tenants without Citus adopting them.
   await tx.query(`SET LOCAL citus.enable_local_reference_table_foreign_keys TO off`)
+  // The audit log's append-only trigger goes to its shards with it: Citus copies a distributed
+  // table's triggers only when told to. The trigger reads the transaction's edp.audit_maintenance,
+  // which allowAuditMaintenance sends to the workers (src/tiers/oltp/audit-log.ts).
+  await tx.query(`SET LOCAL citus.enable_unsafe_triggers TO on`)
   const changed: string[] = []
   for (const table of layout.reference) {
     if (done.has(table)) continue

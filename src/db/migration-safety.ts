@@ -47,7 +47,7 @@ export function statements(sql: string): string[] {
 
 const name = String.raw`"?(\w+)"?\."?(\w+)"?`
 
-const RULES: { pattern: RegExp; why: string }[] = [
+const RULES: { pattern: RegExp; why: string; /** Allowed once the migration has validated a constraint on the table (the CHECK SET NOT NULL trusts). */ afterValidate?: true }[] = [
   {
     pattern: new RegExp(String.raw`^CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?!CONCURRENTLY)(?:IF\s+NOT\s+EXISTS\s+)?"?\w+"?\s+ON\s+(?:ONLY\s+)?${name}`, 'i'),
     why: 'builds an index while blocking writes: use CREATE INDEX CONCURRENTLY IF NOT EXISTS in a -- edp:no-transaction migration',
@@ -63,6 +63,7 @@ const RULES: { pattern: RegExp; why: string }[] = [
   {
     pattern: new RegExp(String.raw`^ALTER\s+TABLE\s+(?:ONLY\s+)?${name}\s+.*\bALTER\s+COLUMN\s+"?\w+"?\s+SET\s+NOT\s+NULL\b`, 'is'),
     why: 'scans every row under an exclusive lock: add a CHECK (col IS NOT NULL) NOT VALID, validate it, then SET NOT NULL',
+    afterValidate: true,
   },
   {
     pattern: new RegExp(String.raw`^ALTER\s+TABLE\s+(?:ONLY\s+)?${name}\s+.*\bADD\s+(?:COLUMN\s+)?"?\w+"?\s+[^,]*\bDEFAULT\s+\(?\s*(now|clock_timestamp|random|gen_random_uuid|uuid_generate_v4)\s*\(`, 'is'),
@@ -85,12 +86,17 @@ export function lockHazards(tier: TierName, sql: string): string[] {
     }),
   )
   const large = new Set(LARGE_TABLES[tier])
+  const validated = new Set<string>()
+  const validate = new RegExp(String.raw`^ALTER\s+TABLE\s+(?:ONLY\s+)?${name}\s+VALIDATE\s+CONSTRAINT\b`, 'i')
   const hazards: string[] = []
   for (const s of stmts) {
+    const v = validate.exec(s)
+    if (v) validated.add(`${v[1]}.${v[2]}`)
     for (const rule of RULES) {
       const m = rule.pattern.exec(s)
       if (!m) continue
       const table = `${m[1]}.${m[2]}`
+      if (rule.afterValidate && validated.has(table)) continue
       if (large.has(table) && !created.has(table)) hazards.push(`${table}: ${s.split('\n')[0]!.slice(0, 120)} — ${rule.why}`)
     }
   }

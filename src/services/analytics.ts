@@ -206,20 +206,23 @@ export function recordMessageCreated(deps: Deps, p: JobPayload<'message.created'
  *  - If T has dirty keys, as_of is what the last refresh that covered T recorded: the watermark
  *    it read before its own snapshot, so it is true of the rows it wrote, and refreshes only add.
  * Only T's own waiting events enter T's watermark, so another tenant's backlog or stuck event
- * does not hold T back. The outbox is the exception and is read as a whole: it holds
- * message.created events only, which the relay moves whatever they contain, so a row waits there
- * only while the relay is down, which holds every tenant back anyway.
+ * does not hold T back; that includes T's rows in the outbox (each names its tenant), which the
+ * refresh itself reads as a whole. One gap, during a deploy only: a row written by a process of
+ * the release before the outbox named tenants (sql/oltp/0017) names none, and holds back the
+ * refresh's as_of but no tenant's own watermark until the relay moves it, within milliseconds.
  */
 
 /** The earliest of the dates given, ignoring nulls. */
 const earliest = (...dates: (Date | null | undefined)[]) =>
   new Date(Math.min(...dates.filter((d): d is Date => d instanceof Date).map((d) => d.getTime())))
 
-const outboxOldest = (deps: Deps) => (sameDatabase(deps.tiers.oltp, deps.tiers.queue) ? undefined : oldestOutboxRow(deps.tiers.oltp))
+/** The oldest outbox row, the tenant's or (no tenant) anyone's; none when OLTP and queue are one database. */
+const outboxOldest = (deps: Deps, tenantId?: string) =>
+  sameDatabase(deps.tiers.oltp, deps.tiers.queue) ? undefined : oldestOutboxRow(deps.tiers.oltp, tenantId)
 
-/** The watermark over the waiting events given: one tenant's, or (for monitoring) every tenant's. */
-async function watermark(deps: Deps, waiting: Promise<{ now: Date; oldest: Date | null }>): Promise<Date> {
-  const [queue, outbox] = await Promise.all([waiting, outboxOldest(deps)])
+/** The watermark over the waiting events given: one tenant's, or (for monitoring, no tenant) every tenant's. */
+async function watermark(deps: Deps, waiting: Promise<{ now: Date; oldest: Date | null }>, tenantId?: string): Promise<Date> {
+  const [queue, outbox] = await Promise.all([waiting, outboxOldest(deps, tenantId)])
   return earliest(queue.now, queue.oldest, outbox)
 }
 
@@ -253,7 +256,7 @@ export async function scheduleOverdueRefresh(deps: Deps): Promise<boolean> {
  * primary, or a replica staleS seconds behind it at most: then no later than that far back).
  */
 async function tenantAsOf(deps: Deps, tenantId: string, { db, staleS }: { db: Queryable; staleS: number }): Promise<Date | null> {
-  const w = await watermark(deps, pendingSince(deps.tiers.queue, tenantId))
+  const w = await watermark(deps, pendingSince(deps.tiers.queue, tenantId), tenantId)
   const state = await tenantRefreshState(db, tenantId)
   const asOf = state.dirty ? state.as_of : w
   if (!asOf || staleS === 0) return asOf

@@ -8,6 +8,7 @@ import type { Deps } from '../deps.ts'
 import { blobRow, attachmentRow, newNonce, seal } from '../tiers/content/sealing.ts'
 import { storeSealedBlob, storeSealedBody, storeSealedInline, unsealedBlobs, unsealedBodies, unsealedInline } from '../tiers/content/unsealed.ts'
 import { sealContent } from './content-seal.ts'
+import { NIL_UUID } from '../ids.ts'
 
 /** Where each table's next batch starts; absent: that table is done (or not started, in a first run). */
 export interface SealCursor {
@@ -24,7 +25,6 @@ export interface SealRun {
   next: SealCursor | null
 }
 
-const NIL = '00000000-0000-0000-0000-000000000000'
 
 async function sealBytes(deps: Deps, tenantId: string, row: string, bytes: Uint8Array) {
   const k = await deps.contentKeys.forWrite(tenantId)
@@ -37,7 +37,7 @@ export async function sealExisting(deps: Deps, batch: number, resume?: SealCurso
   // A process that writes in the clear (the benchmark's baseline) seals nothing either.
   if (!deps.contentKeys.sealing) return { bodies: 0, blobs: 0, attachments: 0, next: null }
   const content = deps.tiers.content
-  const todo = resume ?? { bodies: '', blobs: '', attachments: NIL }
+  const todo = resume ?? { bodies: '', blobs: '', attachments: NIL_UUID }
   const run: SealRun = { bodies: 0, blobs: 0, attachments: 0, next: null }
   const next: SealCursor = {}
 
@@ -59,7 +59,7 @@ export async function sealExisting(deps: Deps, batch: number, resume?: SealCurso
     if (rows.length === batch) next.bodies = rows.at(-1)!.storage_key
   }
   if (todo.blobs !== undefined) {
-    const [tenant, sha256] = todo.blobs ? todo.blobs.split('/') : [NIL, '']
+    const [tenant, sha256] = todo.blobs ? todo.blobs.split('/') : [NIL_UUID, '']
     const rows = await unsealedBlobs(content, { tenant: tenant!, sha256: sha256! }, batch)
     for (const b of rows) {
       if (await storeSealedBlob(content, b.tenant_id, b.sha256, await sealBytes(deps, b.tenant_id, blobRow(b.sha256), b.content))) run.blobs++
@@ -67,7 +67,7 @@ export async function sealExisting(deps: Deps, batch: number, resume?: SealCurso
     if (rows.length === batch) next.blobs = `${rows.at(-1)!.tenant_id}/${rows.at(-1)!.sha256}`
   }
   if (todo.attachments !== undefined) {
-    const rows = await unsealedInline(content, todo.attachments || NIL, batch)
+    const rows = await unsealedInline(content, todo.attachments || NIL_UUID, batch)
     for (const a of rows) {
       if (await storeSealedInline(content, a.id, await sealBytes(deps, a.tenant_id, attachmentRow(a.id), a.content))) run.attachments++
     }

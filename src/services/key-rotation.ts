@@ -9,6 +9,7 @@ import { unwrapDataKey, wrapDataKey, type MasterKeys } from '../content-master-k
 import type { Queryable } from '../db/types.ts'
 import { keyCounts, keysToRewrap, rewrapTenantKey } from '../tiers/content/keys.ts'
 import { unsealedCounts } from '../tiers/content/unsealed.ts'
+import { NIL_UUID } from '../ids.ts'
 
 export interface Rotation {
   rewrapped: number
@@ -16,11 +17,10 @@ export interface Rotation {
   unknown: { tenant_id: string; master_fingerprint: string | null }[]
 }
 
-const NIL = '00000000-0000-0000-0000-000000000000'
 
 export async function rewrapAll(db: Queryable, master: MasterKeys, batch = 500): Promise<Rotation> {
   const out: Rotation = { rewrapped: 0, unknown: [] }
-  let after = NIL
+  let after = NIL_UUID
   for (;;) {
     const rows = await keysToRewrap(db, master.current.fingerprint, after, batch)
     for (const r of rows) {

@@ -20,9 +20,8 @@ import { findInboundByRfc822Id, insertMessageRef, markBounced, type MessageRefRo
 import type { MessageType } from '../tiers/oltp/schema.ts'
 import type { JobPayload } from '../jobs/specs.ts'
 import { envelopeFor } from '../jobs/enqueue.ts'
-import type { Envelope } from '../jobs/envelope.ts'
 import { currentRequestIds, withRequestIds, type RequestIds } from '../request-context.ts'
-import { enqueueEnvelopesWithinOltp } from './outbox.ts'
+import { enqueueEnvelopesWithinOltp, type TenantJob } from './outbox.ts'
 import { auditMessagesCreated } from './audit.ts'
 import { applySignals, type DeliverySignal } from './suppressions.ts'
 
@@ -224,20 +223,20 @@ export async function commitRefs(deps: Deps, writes: readonly PreparedWrite[], c
       throw new Error(`messages ${writes.map((p) => p.m.id).join(', ')}: the refs came too late after their content; not committed`)
     }
     const out = await Promise.all(writes.map((p) => withRequestIds(p.requestIds, () => insertRef(deps, tx, p))))
-    const jobs: Envelope[] = []
+    const jobs: TenantJob[] = []
     let queue = ''
     for (const [i, w] of out.entries()) {
       const p = writes[i]!
       if (!w.created) continue
       const job = withRequestIds(p.requestIds, () => envelopeFor('message.created', createdPayload(w.ref, p.answers)))
       queue = job.queue
-      jobs.push(job.envelope)
+      jobs.push({ tenantId: p.tenantId, envelope: job.envelope })
     }
     viaOutbox = await enqueueEnvelopesWithinOltp(tiers, tx, queue, jobs)
     await auditMessagesCreated(tx, writes, out)
     return out
   })
-  if (viaOutbox) void deps.outbox.kick()
+  if (viaOutbox) void deps.outbox.kick(new Set(writes.map((w) => w.tenantId)))
   // The content just written is under this write's own new id, which no ref will ever name:
   // delete it now rather than keep it for an hour. Should that fail, the orphan collector will.
   for (const [i, w] of written.entries()) {

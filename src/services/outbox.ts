@@ -11,7 +11,16 @@ import type { Envelope } from '../jobs/envelope.ts'
 import type { JobName, JobPayload } from '../jobs/specs.ts'
 import { holdHandle } from '../open-handles.ts'
 import { withRequestIds } from '../request-context.ts'
-import { claimOutbox, deleteOutbox, insertOutbox, insertOutboxRows } from '../tiers/oltp/outbox.ts'
+import { hasCitus } from '../db/distribution.ts'
+import {
+  claimOutbox,
+  claimTenantOutbox,
+  deleteOutbox,
+  insertOutbox,
+  insertOutboxRows,
+  tenantsWaitingInOutbox,
+  type OutboxRow,
+} from '../tiers/oltp/outbox.ts'
 import { send, sendBatch } from '../tiers/queue/pgmq.ts'
 
 /**
@@ -20,14 +29,26 @@ import { send, sendBatch } from '../tiers/queue/pgmq.ts'
  * transaction; the outbox relay moves it to pgmq after commit (at least once; jobs dedupe).
  * Returns true when the job went through the outbox and a relay kick is due.
  */
-export async function enqueueWithinOltp<J extends JobName>(tiers: Tiers, tx: Queryable, job: J, payload: JobPayload<J>): Promise<boolean> {
+export async function enqueueWithinOltp<J extends JobName>(
+  tiers: Tiers,
+  tx: Queryable,
+  tenantId: string,
+  job: J,
+  payload: JobPayload<J>,
+): Promise<boolean> {
   const { queue, envelope } = envelopeFor(job, payload)
   if (sameDatabase(tiers.oltp, tiers.queue)) {
     await send(tx, queue, envelope)
     return false
   }
-  await insertOutbox(tx, queue, envelope)
+  await insertOutbox(tx, tenantId, queue, envelope)
   return true
+}
+
+/** A job for the outbox: its envelope, and the tenant whose write it belongs to (its row's shard on Citus). */
+export interface TenantJob {
+  tenantId: string
+  envelope: Envelope
 }
 
 /**
@@ -35,13 +56,16 @@ export async function enqueueWithinOltp<J extends JobName>(tiers: Tiers, tx: Que
  * transaction: one pgmq.send_batch, or one multi-row outbox insert, whatever the count (a group
  * commit's message.created jobs). Returns true when a relay kick is due.
  */
-export async function enqueueEnvelopesWithinOltp(tiers: Tiers, tx: Queryable, queue: string, envelopes: readonly Envelope[]): Promise<boolean> {
-  if (envelopes.length === 0) return false
+export async function enqueueEnvelopesWithinOltp(tiers: Tiers, tx: Queryable, queue: string, jobs: readonly TenantJob[]): Promise<boolean> {
+  if (jobs.length === 0) return false
   const same = sameDatabase(tiers.oltp, tiers.queue)
-  if (envelopes.length === 1) {
-    await (same ? send(tx, queue, envelopes[0]) : insertOutbox(tx, queue, envelopes[0]))
+  const [one] = jobs
+  if (jobs.length === 1) {
+    await (same ? send(tx, queue, one!.envelope) : insertOutbox(tx, one!.tenantId, queue, one!.envelope))
+  } else if (same) {
+    await sendBatch(tx, queue, jobs.map((j) => j.envelope))
   } else {
-    await (same ? sendBatch(tx, queue, envelopes) : insertOutboxRows(tx, queue, envelopes))
+    await insertOutboxRows(tx, queue, jobs.map((j) => ({ tenantId: j.tenantId, payload: j.envelope })))
   }
   return !same
 }
@@ -49,6 +73,8 @@ export async function enqueueEnvelopesWithinOltp(tiers: Tiers, tx: Queryable, qu
 const BATCH = 200
 // Long enough to send a batch (milliseconds); short, because rows a dead relay leased wait it out.
 const LEASE_SECONDS = 10
+// On Citus, how many waiting tenants one search finds (each then claimed with a routed statement).
+const TENANTS_PER_CLAIM = 20
 
 /**
  * Moves outbox rows (OLTP) into pgmq (queue tier) when the two are different databases.
@@ -56,6 +82,10 @@ const LEASE_SECONDS = 10
  * A crash between the pgmq send and the outbox delete re-sends after the lease: at least once.
  */
 export class OutboxRelay {
+  #distributed: Promise<boolean> | undefined
+  /** On a cluster: tenants whose rows the next claims visit, and whether to look for every tenant's. */
+  readonly #tenants = new Set<string>()
+  #everyone = false
   #running: Promise<number> | undefined
   #again = false
   #timer: ReturnType<typeof setInterval> | undefined
@@ -68,16 +98,53 @@ export class OutboxRelay {
 
   /** One batch: lease, send, delete. Returns how many rows it moved. */
   async drainOnce(): Promise<number> {
-    const rows = await claimOutbox(this.tiers.oltp, BATCH, LEASE_SECONDS)
+    const rows = await this.#claim()
     for (const [queue, group] of Map.groupBy(rows, (r) => r.queue)) {
       await sendBatch(this.tiers.queue, queue, group.map((r) => r.payload))
     }
-    await deleteOutbox(this.tiers.oltp, rows.map((r) => r.id))
+    await deleteOutbox(this.tiers.oltp, rows)
     return rows.length
   }
 
-  /** Drains until empty; concurrent kicks coalesce into one more pass. */
-  kick(): Promise<number> {
+  /**
+   * The oldest unclaimed rows, up to a batch. One server: one statement over every tenant. A
+   * Citus cluster cannot lock rows across shards in one statement, so there the relay claims
+   * within a tenant, one routed statement each: the tenants a kick named (a write's own), or after
+   * a kick that named none (the sweep, a start), the tenants found waiting longest, which is the
+   * one statement that asks every shard.
+   */
+  async #claim(): Promise<OutboxRow[]> {
+    const { oltp } = this.tiers
+    this.#distributed ??= hasCitus(oltp)
+    if (!(await this.#distributed)) {
+      this.#tenants.clear()
+      this.#everyone = false
+      return claimOutbox(oltp, BATCH, LEASE_SECONDS)
+    }
+    if (this.#everyone && this.#tenants.size < TENANTS_PER_CLAIM) {
+      const waiting = await tenantsWaitingInOutbox(oltp, TENANTS_PER_CLAIM)
+      for (const t of waiting) this.#tenants.add(t)
+      // A full page may leave more tenants waiting: look again once these are done.
+      this.#everyone = waiting.length === TENANTS_PER_CLAIM
+    }
+    const rows: OutboxRow[] = []
+    for (const tenant of this.#tenants) {
+      const want = BATCH - rows.length
+      if (want === 0) break
+      const got = await claimTenantOutbox(oltp, tenant, want, LEASE_SECONDS)
+      rows.push(...got)
+      if (got.length < want) this.#tenants.delete(tenant)
+    }
+    return rows
+  }
+
+  /**
+   * Drains until empty; concurrent kicks coalesce into one more pass. `tenants`: whose rows the
+   * caller just committed (a cluster's relay then claims only theirs); none: every tenant's.
+   */
+  kick(tenants?: Iterable<string>): Promise<number> {
+    if (tenants) for (const t of tenants) this.#tenants.add(t)
+    else this.#everyone = true
     if (this.#running) {
       this.#again = true
       return this.#running

@@ -12,6 +12,7 @@ import { createMessage } from '../../src/services/messages.ts'
 import { bracketed } from '../../src/services/audit.ts'
 import { requeueDeadLetters } from '../../src/services/operations.ts'
 import { DEFAULT_POLICY } from '../../src/tiers/content/retention.ts'
+import { allowAuditMaintenance, NO_TENANT } from '../../src/tiers/oltp/audit-log.ts'
 import { call, createTenant, messageBody, type TenantFixture } from '../support/api.ts'
 import { engine } from '../support/databases.ts'
 import { faultyDb } from '../support/faults.ts'
@@ -209,8 +210,8 @@ describe('operator actions outside HTTP', () => {
       [before[0]!.n],
     )
     expect(rows.map((r) => [r.actor, r.outcome, r.tenant_id, r.detail.requeued ?? null])).toEqual([
-      ['admin', 'started', null, null],
-      ['admin', 'succeeded', null, 0],
+      ['admin', 'started', NO_TENANT, null],
+      ['admin', 'succeeded', NO_TENANT, 0],
     ])
   })
 })
@@ -283,7 +284,8 @@ describe.if(engine === 'postgres')('server mode: the grants in the README', () =
   test('a role with INSERT and SELECT on audit_log writes and reads entries but is refused UPDATE, DELETE and TRUNCATE, even as maintenance', async () => {
     const role = `edp_audit_api_${process.pid}_${Math.random().toString(36).slice(2, 7)}`
     const db = sys.tiers.oltp
-    await db.exec(`CREATE ROLE ${role} NOLOGIN; GRANT USAGE ON SCHEMA oltp TO ${role}; GRANT SELECT, INSERT ON oltp.audit_log TO ${role}`)
+    // LOGIN: on Citus the coordinator reaches the shards as this role. Dropped at the end.
+    await db.exec(`CREATE ROLE ${role} LOGIN; GRANT USAGE ON SCHEMA oltp TO ${role}; GRANT SELECT, INSERT ON oltp.audit_log TO ${role}`)
     try {
       const asApi = <T>(fn: (tx: import('../../src/db/types.ts').Queryable) => Promise<T>) =>
         db.transaction(async (tx) => {
@@ -291,7 +293,7 @@ describe.if(engine === 'postgres')('server mode: the grants in the README', () =
           return fn(tx)
         })
       const [written] = await asApi((tx) =>
-        tx.query<{ id: string }>(`INSERT INTO oltp.audit_log (actor, action) VALUES ('api_key:x', 'grant.check') RETURNING id::text AS id`),
+        tx.query<{ id: string }>(`INSERT INTO oltp.audit_log (tenant_id, actor, action) VALUES ('${NO_TENANT}', 'api_key:x', 'grant.check') RETURNING id::text AS id`),
       )
       for (const statement of [
         `UPDATE oltp.audit_log SET action = 'forged' WHERE id = ${written!.id}`,
@@ -300,7 +302,7 @@ describe.if(engine === 'postgres')('server mode: the grants in the README', () =
       ]) {
         await expect(
           asApi(async (tx) => {
-            await tx.query(`SELECT set_config('edp.audit_maintenance', 'on', true)`)
+            await allowAuditMaintenance(tx)
             return tx.query(statement)
           }),
         ).rejects.toThrow(/permission denied/)

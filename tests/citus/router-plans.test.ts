@@ -10,6 +10,7 @@
  */
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { decorateDb } from '../../src/db/decorate.ts'
+import { OutboxRelay } from '../../src/services/outbox.ts'
 import { createApp } from '../../src/http/app.ts'
 import type { Db, Queryable } from '../../src/db/types.ts'
 import { tiersFrom } from '../../src/db/tiers.ts'
@@ -66,6 +67,9 @@ describe.skipIf(!TEST_CITUS_DIR)('router plans on the Citus cluster', () => {
       content: recording(real.content, 'content', log, () => operation),
     })
     const deps = makeDeps(tiers)
+    // The relay runs after each write's commit, beside whatever operation comes next: its statements get a name of their own.
+    const RELAY = 'outbox relay'
+    deps.outbox = new OutboxRelay(tiersFrom({ ...real, oltp: recording(real.oltp, 'oltp', log, () => RELAY) }), deps.log)
     const sys: TestSystem = { tiers, deps, app: createApp(deps) }
     const statuses: string[] = []
     const op = async (name: string, run: () => Promise<{ status: number }>) => {
@@ -150,13 +154,22 @@ describe.skipIf(!TEST_CITUS_DIR)('router plans on the Citus cluster', () => {
     // Every operation answered as it should, or its statements would not be the real ones.
     expect(statuses.filter((s) => !/: 20[0124]$/.test(s))).toEqual([])
 
+    await deps.outbox.kick() // as the sweep does: every tenant's rows, found by asking every shard
+    await deps.outbox.stop()
     const hot = new Map<string, Statement>()
     const operator = new Map<string, Statement>()
+    const relay = new Map<string, Statement>()
     for (const [i, s] of log.entries()) {
       if (s.operation === 'between' || s.operation === 'setup' || NOT_PLANNED.test(s.text)) continue
-      ;(i < hotEnd ? hot : operator).set(`${s.tier}\n${s.text}`, s)
+      ;(s.operation === RELAY ? relay : i < hotEnd ? hot : operator).set(`${s.tier}\n${s.text}`, s)
     }
     expect(hot.size).toBeGreaterThan(40)
+
+    // The relay: a write's kick claims and deletes its own tenant's rows, routed; the sweep's search for waiting tenants asks every shard.
+    const relayFanOut: string[] = []
+    for (const s of relay.values()) if ((await tasksOf(real[s.tier], s)).tasks > 1) relayFanOut.push(s.text.replace(/\s+/g, ' '))
+    expect(relay.size).toBeGreaterThanOrEqual(3)
+    expect(relayFanOut).toEqual([expect.stringContaining('SELECT tenant_id FROM oltp.outbox WHERE') as unknown as string])
 
     const fanOut: string[] = []
     for (const s of hot.values()) {

@@ -19,6 +19,7 @@ import { expireDue } from '../../src/services/retention.ts'
 import { archive, send } from '../../src/tiers/queue/pgmq.ts'
 import { QUEUES } from '../../src/tiers/queue/queues.ts'
 import { maintenance, Scheduler } from '../../workers/schedule.ts'
+import { NO_TENANT } from '../../src/tiers/oltp/audit-log.ts'
 
 const DAY_MS = 86_400_000
 const config = testConfig({ ANALYTICS_REFRESH_DEBOUNCE_S: '0' })
@@ -111,7 +112,7 @@ describe('maintenance.prune', () => {
 
   test('audit log rows older than AUDIT_LOG_RETENTION_DAYS go; younger ones stay', async () => {
     const insert = (action: string, days: number) =>
-      sys.tiers.oltp.query(`INSERT INTO oltp.audit_log (actor, action, created) VALUES ('test', $1, now() - make_interval(days => $2))`, [
+      sys.tiers.oltp.query(`INSERT INTO oltp.audit_log (tenant_id, actor, action, created) VALUES ('${NO_TENANT}', 'test', $1, now() - make_interval(days => $2))`, [
         action,
         days,
       ])

@@ -51,11 +51,11 @@ import {
 import { jobLogsNamingWindow, MESSAGE_TABLES, messagesNamingWindow, redactJobLogs, redactMessages, type QueueTable } from '../../tiers/queue/erasure.ts'
 import { QUEUES } from '../../tiers/queue/queues.ts'
 import type { Plan, Stage, Step } from './engine.ts'
+import { NIL_UUID } from '../../ids.ts'
 
 /** Rows a window reads (bodies: fewer, they are decompressed here). */
 const WINDOW = 1000
 const BODY_WINDOW = 200
-const NIL = '00000000-0000-0000-0000-000000000000'
 /** How long to wait for a relay holding an outbox row (its lease is 10 s). */
 const OUTBOX_WAIT_S = 10
 
@@ -116,7 +116,7 @@ const STAGES: Stage<PersonContext>[] = [
   {
     name: 'oltp.messages',
     async step(ctx, cursor) {
-      const w = await refsNamingWindow(ctx.deps.tiers.oltp, ctx.tenantId, ctx.m, ctx.leadId, cursor ?? NIL, WINDOW)
+      const w = await refsNamingWindow(ctx.deps.tiers.oltp, ctx.tenantId, ctx.m, ctx.leadId, cursor ?? NIL_UUID, WINDOW)
       if (w.last === null) return { next: null }
       if (w.hits.length === 0) return { next: w.last }
       return eraseMessages(ctx, w.hits.map((h) => h.id), w.hits.map((h) => h.content_storage_key), w.last)
@@ -145,7 +145,7 @@ const STAGES: Stage<PersonContext>[] = [
   {
     name: 'content.transactional',
     async step({ deps, tenantId, m }, cursor) {
-      const w = await transactionalNamingWindow(deps.tiers.content, tenantId, m, cursor ?? NIL, WINDOW)
+      const w = await transactionalNamingWindow(deps.tiers.content, tenantId, m, cursor ?? NIL_UUID, WINDOW)
       if (w.last === null) return { next: null }
       if (w.hits.length === 0) return { next: w.last }
       const ids = w.hits.map((h) => h.id)
@@ -156,7 +156,7 @@ const STAGES: Stage<PersonContext>[] = [
   {
     name: 'content.notifications',
     async step({ deps, tenantId, m }, cursor) {
-      const w = await notificationsNamingWindow(deps.tiers.content, tenantId, m, cursor ?? NIL, WINDOW)
+      const w = await notificationsNamingWindow(deps.tiers.content, tenantId, m, cursor ?? NIL_UUID, WINDOW)
       if (w.last === null) return { next: null }
       if (w.hits.length === 0) return { next: w.last }
       const ids = w.hits.map((h) => h.id)
@@ -198,7 +198,7 @@ const STAGES: Stage<PersonContext>[] = [
       const rows = await outboxNaming(deps.tiers.oltp, tenantId, m)
       if (rows.some((r) => r.claimed)) return { next: null, waitSeconds: OUTBOX_WAIT_S }
       const ids = rows.map((r) => r.id)
-      return { next: null, oltp: async (tx) => ({ counts: { oltp: { outbox: await redactOutbox(tx, ids, m) } } }) }
+      return { next: null, oltp: async (tx) => ({ counts: { oltp: { outbox: await redactOutbox(tx, tenantId, ids, m) } } }) }
     },
   },
   ...MESSAGE_TABLES.map(queueStage),

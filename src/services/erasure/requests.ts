@@ -45,7 +45,7 @@ async function record(deps: Deps, tx: Queryable, r: NewErasureRequest, action: s
   const { row, created } = await insertErasureRequest(tx, r)
   if (!created) return { row, kick: false }
   await audit(tx, { tenantId: r.tenantId, actor: r.requestedBy, action, targetType: 'erasure_request', targetId: row.id, detail: { kind: r.kind } })
-  return { row, kick: await enqueueWithinOltp(deps.tiers, tx, 'erasure.run', { request_id: row.id }) }
+  return { row, kick: await enqueueWithinOltp(deps.tiers, tx, row.tenant_id, 'erasure.run', { request_id: row.id }) }
 }
 
 export type PersonToErase = { email: string; lead_id?: undefined } | { lead_id: string; email?: undefined }
@@ -86,7 +86,7 @@ export async function requestPersonErasure(deps: Deps, tenantId: string, who: Pe
       'erasure.request',
     ),
   )
-  if (kick) void deps.outbox.kick()
+  if (kick) void deps.outbox.kick([row.tenant_id])
   return personView(row)
 }
 
@@ -119,7 +119,7 @@ export async function requestTenantDeletion(deps: Deps, tenantId: string, actor:
       'tenant.delete',
     )
   })
-  if (kick) void deps.outbox.kick()
+  if (kick) void deps.outbox.kick([row.tenant_id])
   return tenantDeletionView(row)
 }
 

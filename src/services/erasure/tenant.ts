@@ -94,7 +94,7 @@ const STAGES: Stage<TenantContext>[] = [
     async step({ deps, tenantId }) {
       const rows = await outboxOfTenant(deps.tiers.oltp, tenantId)
       if (rows.some((r) => r.claimed)) return { next: null, waitSeconds: OUTBOX_WAIT_S }
-      return { next: null, oltp: async (tx) => ({ counts: { oltp: { outbox: await deleteOutboxRows(tx, rows.map((r) => r.id)) } } }) }
+      return { next: null, oltp: async (tx) => ({ counts: { oltp: { outbox: await deleteOutboxRows(tx, tenantId, rows.map((r) => r.id)) } } }) }
     },
   },
   ...MESSAGE_TABLES.map(queueStage),

@@ -7,10 +7,22 @@
  */
 import { pruneOldestById, type PrunedBatch } from '../../db/prune-batch.ts'
 import type { Db, Queryable } from '../../db/types.ts'
+import { NIL_UUID } from '../../ids.ts'
 
-/** Declares the caller's transaction one of the three paths allowed to change audit rows; ends with it. */
+/**
+ * The tenant_id of an operator's entry, which belongs to no tenant: the nil uuid, never NULL (on
+ * Citus it is the distribution column). Entries read back with tenant_id null.
+ */
+export const NO_TENANT = NIL_UUID
+
+/**
+ * Declares the caller's transaction one of the three paths allowed to change audit rows; ends with
+ * it. SET LOCAL rather than set_config: on Citus the trigger runs on the workers' shards, and
+ * citus.propagate_set_commands = local sends a transaction's SET LOCAL commands to them (elsewhere
+ * that setting is an unused placeholder).
+ */
 export async function allowAuditMaintenance(tx: Queryable): Promise<void> {
-  await tx.query(`SELECT set_config('edp.audit_maintenance', 'on', true)`)
+  await tx.exec(`SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL edp.audit_maintenance = 'on'`)
 }
 
 /** Audit rows created before `cutoff`, a bounded batch by primary key, in a transaction of its own that may delete them. */
@@ -48,7 +60,7 @@ export async function insertAudits(q: Queryable, entries: readonly AuditEntry[])
     await q.query(
       `INSERT INTO oltp.audit_log (tenant_id, actor, action, target_type, target_id, detail, request_id, outcome)
        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)`,
-      [e.tenantId, e.actor, e.action, e.targetType, e.targetId, json(e.detail), e.requestId ?? null, e.outcome ?? 'succeeded'],
+      [e.tenantId ?? NO_TENANT, e.actor, e.action, e.targetType, e.targetId, json(e.detail), e.requestId ?? null, e.outcome ?? 'succeeded'],
     )
     return
   }
@@ -57,7 +69,7 @@ export async function insertAudits(q: Queryable, entries: readonly AuditEntry[])
     `INSERT INTO oltp.audit_log (tenant_id, actor, action, target_type, target_id, detail, request_id, outcome)
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::text[])`,
     [
-      col((e) => e.tenantId),
+      col((e) => e.tenantId ?? NO_TENANT),
       col((e) => e.actor),
       col((e) => e.action),
       col((e) => e.targetType),
@@ -110,11 +122,12 @@ export function listAudit(q: Queryable, f: AuditFilter): Promise<AuditRow[]> {
   if (f.from !== undefined) add((p) => `created >= ${p}`, f.from)
   if (f.to !== undefined) add((p) => `created < ${p}`, f.to)
   if (f.before !== undefined) add((p) => `id < ${p}::bigint`, f.before)
-  // ORDER BY names the table's column: a bare `id` would be the text alias, sorting 9 before 12.
+  // id is selected as it is (int8 arrives as a decimal string from both drivers): a text alias
+  // named id would sort 9 before 12, and Citus sends a qualified audit_log.id to the shard unqualified.
   return q.query<AuditRow>(
-    `SELECT id::text AS id, tenant_id, actor, action, target_type, target_id, detail, request_id, outcome, created
+    `SELECT id, nullif(tenant_id, '${NO_TENANT}') AS tenant_id, actor, action, target_type, target_id, detail, request_id, outcome, created
        FROM oltp.audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY audit_log.id DESC LIMIT $${params.push(f.limit + 1)}`,
+      ORDER BY id DESC LIMIT $${params.push(f.limit + 1)}`,
     params,
   )
 }

@@ -2,34 +2,64 @@ import type { Queryable } from '../../db/types.ts'
 import type { outbox } from './schema.ts'
 
 /** int8 ids arrive as decimal strings from both drivers. */
-export type OutboxRow = Pick<typeof outbox.$inferSelect, 'queue' | 'payload'> & { id: string }
+export type OutboxRow = Pick<typeof outbox.$inferSelect, 'tenant_id' | 'queue' | 'payload'> & { id: string }
 
-export async function insertOutbox(q: Queryable, queue: string, payload: unknown): Promise<void> {
-  await q.query(`INSERT INTO oltp.outbox (queue, payload) VALUES ($1, $2::jsonb)`, [queue, JSON.stringify(payload)])
+/** A job for the relay, in the transaction of the tenant's write that made it. */
+export async function insertOutbox(q: Queryable, tenantId: string, queue: string, payload: unknown): Promise<void> {
+  await q.query(`INSERT INTO oltp.outbox (tenant_id, queue, payload) VALUES ($1, $2, $3::jsonb)`, [tenantId, queue, JSON.stringify(payload)])
 }
 
-/** Several jobs for one queue in one statement (a group commit's message.created jobs). */
-export async function insertOutboxRows(q: Queryable, queue: string, payloads: readonly unknown[]): Promise<void> {
-  await q.query(`INSERT INTO oltp.outbox (queue, payload) SELECT $1, p FROM jsonb_array_elements($2::jsonb) AS p`, [queue, JSON.stringify(payloads)])
+/** Several jobs for one queue in one statement (a group commit's message.created jobs), each with its tenant. */
+export async function insertOutboxRows(q: Queryable, queue: string, rows: readonly { tenantId: string; payload: unknown }[]): Promise<void> {
+  await q.query(
+    `INSERT INTO oltp.outbox (tenant_id, queue, payload)
+     SELECT t, $1, p FROM unnest($2::uuid[], $3::jsonb[]) AS r(t, p)`,
+    [queue, rows.map((r) => r.tenantId), rows.map((r) => JSON.stringify(r.payload))],
+  )
 }
+
+const UNCLAIMED = `(claimed_until IS NULL OR claimed_until < now())`
 
 /**
- * Leases the oldest unclaimed rows for leaseSeconds and commits at once, so no lock is held while
- * the relay talks to the queue database. A relay that dies leaves rows that reappear when the
- * lease runs out.
+ * Leases the oldest unclaimed rows of every tenant for leaseSeconds and commits at once, so no
+ * lock is held while the relay talks to the queue database. A relay that dies leaves rows that
+ * reappear when the lease runs out. One server only: on Citus a row lock cannot span shards
+ * (claimTenantOutbox there).
  */
 export function claimOutbox(q: Queryable, limit: number, leaseSeconds: number): Promise<OutboxRow[]> {
   return q.query<OutboxRow>(
     `UPDATE oltp.outbox SET claimed_until = now() + make_interval(secs => $2)
-      WHERE id IN (SELECT id FROM oltp.outbox WHERE claimed_until IS NULL OR claimed_until < now()
-                    ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-      RETURNING id, queue, payload`,
+      WHERE id IN (SELECT id FROM oltp.outbox WHERE ${UNCLAIMED} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+      RETURNING tenant_id, id, queue, payload`,
     [limit, leaseSeconds],
   )
 }
 
-export async function deleteOutbox(q: Queryable, ids: readonly string[]): Promise<void> {
-  await q.query(`DELETE FROM oltp.outbox WHERE id = ANY($1::bigint[])`, [ids])
+/** The tenants with unclaimed rows, the longest waiting first: a cluster's relay claims each in turn. */
+export async function tenantsWaitingInOutbox(q: Queryable, limit: number): Promise<string[]> {
+  const rows = await q.query<{ tenant_id: string }>(
+    `SELECT tenant_id FROM oltp.outbox WHERE ${UNCLAIMED} GROUP BY tenant_id ORDER BY min(id) LIMIT $1`,
+    [limit],
+  )
+  return rows.map((r) => r.tenant_id)
+}
+
+/** claimOutbox within one tenant's rows: on Citus a statement routed to that tenant's shard. */
+export function claimTenantOutbox(q: Queryable, tenantId: string, limit: number, leaseSeconds: number): Promise<OutboxRow[]> {
+  return q.query<OutboxRow>(
+    `UPDATE oltp.outbox SET claimed_until = now() + make_interval(secs => $3)
+      WHERE tenant_id = $1
+        AND id IN (SELECT id FROM oltp.outbox WHERE tenant_id = $1 AND ${UNCLAIMED} ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+      RETURNING tenant_id, id, queue, payload`,
+    [tenantId, limit, leaseSeconds],
+  )
+}
+
+/** Removes sent rows; naming their tenants keeps the statement to their shards on Citus. */
+export async function deleteOutbox(q: Queryable, rows: readonly Pick<OutboxRow, 'tenant_id' | 'id'>[]): Promise<void> {
+  if (rows.length === 0) return
+  const tenants = [...new Set(rows.map((r) => r.tenant_id))]
+  await q.query(`DELETE FROM oltp.outbox WHERE tenant_id = ANY($1::uuid[]) AND id = ANY($2::bigint[])`, [tenants, rows.map((r) => r.id)])
 }
 
 export async function countOutbox(q: Queryable): Promise<number> {
@@ -37,8 +67,12 @@ export async function countOutbox(q: Queryable): Promise<number> {
   return Number(rows[0]!.n)
 }
 
-export async function oldestOutboxRow(q: Queryable): Promise<Date | null> {
-  const rows = await q.query<{ oldest: Date | null }>(`SELECT min(created) AS oldest FROM oltp.outbox`)
+/** When the oldest row was written: the tenant's (one shard on Citus), or without one, any tenant's. */
+export async function oldestOutboxRow(q: Queryable, tenantId?: string): Promise<Date | null> {
+  const rows =
+    tenantId === undefined
+      ? await q.query<{ oldest: Date | null }>(`SELECT min(created) AS oldest FROM oltp.outbox`)
+      : await q.query<{ oldest: Date | null }>(`SELECT min(created) AS oldest FROM oltp.outbox WHERE tenant_id = $1`, [tenantId])
   return rows[0]?.oldest ?? null
 }
 

@@ -123,19 +123,19 @@ export async function deleteReceiptsNaming(tx: Queryable, tenantId: string, m: M
  */
 export function outboxNaming(q: Queryable, tenantId: string, m: Matcher) {
   return q.query<{ id: string; claimed: boolean }>(
-    `SELECT id::text AS id, coalesce(claimed_until > now(), false) AS claimed FROM oltp.outbox
-      WHERE strpos(payload::text, $1) > 0 AND payload::text ~* $2 ORDER BY outbox.id`,
+    `SELECT id, coalesce(claimed_until > now(), false) AS claimed FROM oltp.outbox
+      WHERE tenant_id = $1 AND payload::text ~* $2 ORDER BY id`,
     [tenantId, m.pattern],
   )
 }
 
 /** Replaces the person's address in outbox payloads (the job still runs, without it); unclaimed rows only. */
-export async function redactOutbox(tx: Queryable, ids: readonly string[], m: Matcher): Promise<number> {
+export async function redactOutbox(tx: Queryable, tenantId: string, ids: readonly string[], m: Matcher): Promise<number> {
   if (ids.length === 0) return 0
   const rows = await tx.query(
-    `UPDATE oltp.outbox SET payload = regexp_replace(payload::text, $2, $3, 'gi')::jsonb
-      WHERE id = ANY($1::bigint[]) AND (claimed_until IS NULL OR claimed_until <= now()) RETURNING id`,
-    [ids, m.pattern, ERASED],
+    `UPDATE oltp.outbox SET payload = regexp_replace(payload::text, $3, $4, 'gi')::jsonb
+      WHERE tenant_id = $1 AND id = ANY($2::bigint[]) AND (claimed_until IS NULL OR claimed_until <= now()) RETURNING id`,
+    [tenantId, ids, m.pattern, ERASED],
   )
   return rows.length
 }

@@ -236,12 +236,17 @@ export const inboxMessageRefs = oltp.table(
   ],
 )
 
-/** Who did what; erasure and admin actions write here. */
+/**
+ * Who did what; erasure and admin actions write here. An operator's action has no tenant: its row
+ * names the nil uuid (NO_TENANT), so tenant_id, the distribution column on Citus, is never NULL.
+ * No foreign key to tenants: a deleted tenant's rows are removed by the purge, and the nil uuid is
+ * no tenant.
+ */
 export const auditLog = oltp.table(
   'audit_log',
   {
-    id: bigint({ mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
-    tenant_id: uuid(),
+    id: bigint({ mode: 'bigint' }).generatedAlwaysAsIdentity(),
+    tenant_id: uuid().notNull(),
     actor: varchar({ length: 100 }).notNull(),
     action: varchar({ length: 100 }).notNull(),
     target_type: varchar({ length: 50 }),
@@ -254,30 +259,41 @@ export const auditLog = oltp.table(
     outcome: varchar({ length: 20 }).notNull().default('succeeded'),
   },
   (t) => [
-    // (tenant_id, created) went in 0015: audit_log_tenant_id serves every lookup by tenant (listing, purge, erasure redaction).
-    // GET /v1/audit-log: a tenant's entries newest first by id (the cursor), with or without an action.
-    index('audit_log_tenant_id').on(t.tenant_id, t.id.desc().nullsFirst()),
+    // GET /v1/audit-log: a tenant's entries newest first by id (the cursor), scanning the key backwards;
+    // also the purge's and the erasure redaction's walk.
+    primaryKey({ name: 'audit_log_pkey', columns: [t.tenant_id, t.id] }),
     index('audit_log_tenant_action').on(t.tenant_id, t.action, t.id.desc().nullsFirst()),
-    // GET /v1/admin/audit-log?action=: across tenants (without a filter the primary key serves it).
+    // GET /v1/admin/audit-log across tenants, and the retention prune's walk from the oldest.
+    index('audit_log_id').on(t.id),
     index('audit_log_action').on(t.action, t.id.desc().nullsFirst()),
   ],
 )
 
 /**
  * Transactional outbox, used only when the queue tier is a different database: the ref and
- * its event commit together here, and a relay moves the event to pgmq afterwards.
+ * its event commit together here, and a relay moves the event to pgmq afterwards. Each row names
+ * the tenant whose write made it, so on Citus it sits on that tenant's shard and the write stays
+ * one shard's transaction. The default is for rows written by a process of the release before
+ * 0017 during a deploy: they take the nil uuid and are relayed like any other.
  */
 export const outbox = oltp.table(
   'outbox',
   {
-    id: bigint({ mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
+    tenant_id: uuid().notNull().default(sql`'00000000-0000-0000-0000-000000000000'::uuid`),
+    id: bigint({ mode: 'bigint' }).generatedAlwaysAsIdentity(),
     queue: varchar({ length: 64 }).notNull(),
     payload: jsonb().notNull(),
     /** A relay's lease: while in the future, other relays skip the row. */
     claimed_until: timestamp({ withTimezone: true }),
     created: createdAt(),
   },
-  (t) => [index('outbox_created').on(t.created)],
+  (t) => [
+    // A tenant's rows oldest first: the relay's claim on Citus, a purge's and an erasure's lookup.
+    primaryKey({ name: 'outbox_pkey', columns: [t.tenant_id, t.id] }),
+    // Every tenant's rows oldest first: the relay's claim on one server.
+    index('outbox_id').on(t.id),
+    index('outbox_created').on(t.created),
+  ],
 )
 
 /*

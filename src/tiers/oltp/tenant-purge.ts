@@ -73,17 +73,18 @@ async function deleteKeys(tx: Queryable, tenantId: string, limit: number): Promi
 /** The tenant's jobs still waiting in the outbox (not yet relayed); `claimed` ones are being relayed right now. */
 export function outboxOfTenant(q: Queryable, tenantId: string) {
   return q.query<{ id: string; claimed: boolean }>(
-    `SELECT id::text AS id, coalesce(claimed_until > now(), false) AS claimed FROM oltp.outbox WHERE strpos(payload::text, $1) > 0 ORDER BY outbox.id`,
+    `SELECT id, coalesce(claimed_until > now(), false) AS claimed FROM oltp.outbox WHERE tenant_id = $1 ORDER BY id`,
     [tenantId],
   )
 }
 
 /** Deletes these outbox rows unless a relay claimed them meanwhile; returns how many. */
-export async function deleteOutboxRows(tx: Queryable, ids: readonly string[]): Promise<number> {
+export async function deleteOutboxRows(tx: Queryable, tenantId: string, ids: readonly string[]): Promise<number> {
   if (ids.length === 0) return 0
-  const rows = await tx.query(`DELETE FROM oltp.outbox WHERE id = ANY($1::bigint[]) AND (claimed_until IS NULL OR claimed_until <= now()) RETURNING 1`, [
-    ids,
-  ])
+  const rows = await tx.query(
+    `DELETE FROM oltp.outbox WHERE tenant_id = $1 AND id = ANY($2::bigint[]) AND (claimed_until IS NULL OR claimed_until <= now()) RETURNING 1`,
+    [tenantId, ids],
+  )
   return rows.length
 }
 
