@@ -101,7 +101,7 @@ describe('the ref and its event', () => {
     // A distinct queue Db object: the write path must treat OLTP and queue as separate databases.
     const tiers = tiersFrom({ ...sys.tiers, queue: faultyDb(sys.tiers.queue) })
     const deps = makeDeps(tiers)
-    deps.outbox = { kick: async () => 0 } as unknown as OutboxRelay // the process dies before relaying
+    deps.outbox = { kick: async () => 0, publish: () => {} } as unknown as OutboxRelay // the process dies before relaying
     await new OutboxRelay(sys.tiers, sys.deps.log).kick() // whatever earlier writes left is relayed first
     const before = await queued()
     const ref = await createMessage(deps, t.id, input(t.accountId))
@@ -114,6 +114,31 @@ describe('the ref and its event', () => {
     expect(await queued()).toBe(before + 1)
     const [msg] = await sys.tiers.queue.query<{ message: any }>(`SELECT message FROM pgmq.q_events ORDER BY msg_id DESC LIMIT 1`)
     expect(msg!.message).toMatchObject({ job: 'message.created', payload: { message_id: ref.id, tenant_id: t.id } })
+  })
+
+  test('separate databases: the writer moves its own rows after commit; a send that fails leaves them for the sweep', async () => {
+    const t = await createTenant(sys, 'publish')
+    await new OutboxRelay(sys.tiers, sys.deps.log).kick()
+    const before = await queued()
+    let failing = true
+    const tiers = tiersFrom({ ...sys.tiers, queue: faultyDb(sys.tiers.queue, (q) => failing && q.includes('pgmq.send')) })
+    const deps = makeDeps(tiers)
+    const lost = await createMessage(deps, t.id, input(t.accountId))
+    await deps.outbox.stop() // waits for the move it started after commit, which failed
+    expect(await countOutbox(sys.tiers.oltp)).toBe(1)
+    expect(await queued()).toBe(before)
+
+    failing = false
+    const sent = await createMessage(deps, t.id, input(t.accountId))
+    await deps.outbox.stop()
+    expect(await countOutbox(sys.tiers.oltp)).toBe(1) // its own row moved and gone; the failed one waits
+    expect(await queued()).toBe(before + 1)
+    expect(await deps.outbox.kick()).toBe(1) // the sweep
+    expect(await countOutbox(sys.tiers.oltp)).toBe(0)
+    const jobs = await sys.tiers.queue.query<{ id: string }>(
+      `SELECT message->'payload'->>'message_id' AS id FROM pgmq.q_events ORDER BY msg_id DESC LIMIT 2`,
+    )
+    expect(jobs.map((j) => j.id).sort()).toEqual([lost.id, sent.id].sort())
   })
 
   test('the default deployment enqueues on commit, with nothing left in the outbox', async () => {

@@ -22,6 +22,7 @@ import type { JobPayload } from '../jobs/specs.ts'
 import { envelopeFor } from '../jobs/enqueue.ts'
 import { currentRequestIds, withRequestIds, type RequestIds } from '../request-context.ts'
 import { enqueueEnvelopesWithinOltp, type TenantJob } from './outbox.ts'
+import type { OutboxRow } from '../tiers/oltp/outbox.ts'
 import { auditMessagesCreated } from './audit.ts'
 import { applySignals, type DeliverySignal } from './suppressions.ts'
 
@@ -215,7 +216,7 @@ async function insertRef(deps: Deps, tx: Queryable, p: PreparedWrite): Promise<W
  */
 export async function commitRefs(deps: Deps, writes: readonly PreparedWrite[], contentWritten: number): Promise<Written[]> {
   const { tiers, config, clock } = deps
-  let viaOutbox = false
+  let outboxed: OutboxRow[] = []
   const written = await tiers.oltp.transaction(async (tx): Promise<Written[]> => {
     // Past half the orphan grace period the content may be collected before this commits:
     // refuse (a server-side stall, answered 500) rather than leave a ref without content.
@@ -232,11 +233,11 @@ export async function commitRefs(deps: Deps, writes: readonly PreparedWrite[], c
       queue = job.queue
       jobs.push({ tenantId: p.tenantId, envelope: job.envelope })
     }
-    viaOutbox = await enqueueEnvelopesWithinOltp(tiers, tx, queue, jobs)
+    outboxed = await enqueueEnvelopesWithinOltp(tiers, tx, queue, jobs)
     await auditMessagesCreated(tx, writes, out)
     return out
   })
-  if (viaOutbox) void deps.outbox.kick(new Set(writes.map((w) => w.tenantId)))
+  deps.outbox.publish(outboxed)
   // The content just written is under this write's own new id, which no ref will ever name:
   // delete it now rather than keep it for an hour. Should that fail, the orphan collector will.
   for (const [i, w] of written.entries()) {

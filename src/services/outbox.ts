@@ -26,8 +26,8 @@ import { send, sendBatch } from '../tiers/queue/pgmq.ts'
 /**
  * Enqueues a job as part of an OLTP transaction (tx). Same database: straight into pgmq, so the row
  * and its job commit atomically. Different databases: into the OLTP outbox in the same
- * transaction; the outbox relay moves it to pgmq after commit (at least once; jobs dedupe).
- * Returns true when the job went through the outbox and a relay kick is due.
+ * transaction, and after commit the caller hands the rows returned to OutboxRelay.publish (at
+ * least once; jobs dedupe). Returns the outbox rows written: none on one database.
  */
 export async function enqueueWithinOltp<J extends JobName>(
   tiers: Tiers,
@@ -35,14 +35,13 @@ export async function enqueueWithinOltp<J extends JobName>(
   tenantId: string,
   job: J,
   payload: JobPayload<J>,
-): Promise<boolean> {
+): Promise<OutboxRow[]> {
   const { queue, envelope } = envelopeFor(job, payload)
   if (sameDatabase(tiers.oltp, tiers.queue)) {
     await send(tx, queue, envelope)
-    return false
+    return []
   }
-  await insertOutbox(tx, tenantId, queue, envelope)
-  return true
+  return [await insertOutbox(tx, tenantId, queue, envelope)]
 }
 
 /** A job for the outbox: its envelope, and the tenant whose write it belongs to (its row's shard on Citus). */
@@ -54,20 +53,18 @@ export interface TenantJob {
 /**
  * Jobs for one queue, enveloped by their producers (each names its own request), with an OLTP
  * transaction: one pgmq.send_batch, or one multi-row outbox insert, whatever the count (a group
- * commit's message.created jobs). Returns true when a relay kick is due.
+ * commit's message.created jobs). Returns the outbox rows written, for OutboxRelay.publish.
  */
-export async function enqueueEnvelopesWithinOltp(tiers: Tiers, tx: Queryable, queue: string, jobs: readonly TenantJob[]): Promise<boolean> {
-  if (jobs.length === 0) return false
+export async function enqueueEnvelopesWithinOltp(tiers: Tiers, tx: Queryable, queue: string, jobs: readonly TenantJob[]): Promise<OutboxRow[]> {
+  if (jobs.length === 0) return []
   const same = sameDatabase(tiers.oltp, tiers.queue)
   const [one] = jobs
-  if (jobs.length === 1) {
-    await (same ? send(tx, queue, one!.envelope) : insertOutbox(tx, one!.tenantId, queue, one!.envelope))
-  } else if (same) {
-    await sendBatch(tx, queue, jobs.map((j) => j.envelope))
-  } else {
-    await insertOutboxRows(tx, queue, jobs.map((j) => ({ tenantId: j.tenantId, payload: j.envelope })))
+  if (same) {
+    await (jobs.length === 1 ? send(tx, queue, one!.envelope) : sendBatch(tx, queue, jobs.map((j) => j.envelope)))
+    return []
   }
-  return !same
+  if (jobs.length === 1) return [await insertOutbox(tx, one!.tenantId, queue, one!.envelope)]
+  return insertOutboxRows(tx, queue, jobs.map((j) => ({ tenantId: j.tenantId, payload: j.envelope })))
 }
 
 const BATCH = 200
@@ -78,14 +75,16 @@ const TENANTS_PER_CLAIM = 20
 
 /**
  * Moves outbox rows (OLTP) into pgmq (queue tier) when the two are different databases.
- * The write path kicks it after each commit; a periodic sweep catches whatever a crash left.
+ * A write hands it the rows it just committed (publish); a periodic sweep, and a kick, claim
+ * whatever is left: rows a crash or a failed send left behind.
  * A crash between the pgmq send and the outbox delete re-sends after the lease: at least once.
  */
 export class OutboxRelay {
   #distributed: Promise<boolean> | undefined
-  /** On a cluster: tenants whose rows the next claims visit, and whether to look for every tenant's. */
+  /** On a cluster: tenants whose rows the next claims visit, and whether to look for more. */
   readonly #tenants = new Set<string>()
   #everyone = false
+  readonly #publishing = new Set<Promise<void>>()
   #running: Promise<number> | undefined
   #again = false
   #timer: ReturnType<typeof setInterval> | undefined
@@ -99,19 +98,38 @@ export class OutboxRelay {
   /** One batch: lease, send, delete. Returns how many rows it moved. */
   async drainOnce(): Promise<number> {
     const rows = await this.#claim()
+    await this.#move(rows)
+    return rows.length
+  }
+
+  async #move(rows: readonly OutboxRow[]): Promise<void> {
     for (const [queue, group] of Map.groupBy(rows, (r) => r.queue)) {
       await sendBatch(this.tiers.queue, queue, group.map((r) => r.payload))
     }
     await deleteOutbox(this.tiers.oltp, rows)
-    return rows.length
+  }
+
+  /**
+   * Moves rows the caller's transaction has just committed, without claiming them: the writer
+   * knows them, so the claim's statement is saved (on a cluster, a routed UPDATE a write). Not
+   * awaited by the caller. Should another relay claim one meanwhile, both send it (jobs dedupe);
+   * should this fail, the rows stay for the sweep.
+   */
+  publish(rows: readonly OutboxRow[]): void {
+    if (rows.length === 0) return
+    // Its log lines belong to no request: it runs after the answer.
+    const moving = withRequestIds(undefined, () =>
+      this.#move(rows).catch((err: unknown) => this.log.warn({ err, rows: rows.length }, 'outbox rows not moved at once; the sweep will move them')),
+    )
+    this.#publishing.add(moving)
+    void moving.finally(() => this.#publishing.delete(moving))
   }
 
   /**
    * The oldest unclaimed rows, up to a batch. One server: one statement over every tenant. A
-   * Citus cluster cannot lock rows across shards in one statement, so there the relay claims
-   * within a tenant, one routed statement each: the tenants a kick named (a write's own), or after
-   * a kick that named none (the sweep, a start), the tenants found waiting longest, which is the
-   * one statement that asks every shard.
+   * Citus cluster cannot lock rows across shards in one statement, so there the relay finds the
+   * tenants waiting longest (the one statement that asks every shard) and claims within each, one
+   * routed statement a tenant.
    */
   async #claim(): Promise<OutboxRow[]> {
     const { oltp } = this.tiers
@@ -138,13 +156,9 @@ export class OutboxRelay {
     return rows
   }
 
-  /**
-   * Drains until empty; concurrent kicks coalesce into one more pass. `tenants`: whose rows the
-   * caller just committed (a cluster's relay then claims only theirs); none: every tenant's.
-   */
-  kick(tenants?: Iterable<string>): Promise<number> {
-    if (tenants) for (const t of tenants) this.#tenants.add(t)
-    else this.#everyone = true
+  /** Drains until empty; concurrent kicks coalesce into one more pass. */
+  kick(): Promise<number> {
+    this.#everyone = true
     if (this.#running) {
       this.#again = true
       return this.#running
@@ -155,6 +169,8 @@ export class OutboxRelay {
       try {
         do {
           this.#again = false
+          // This process's own writes are being moved already: claiming them too would send them twice.
+          await Promise.all(this.#publishing)
           for (let n = await this.drainOnce(); n > 0; n = await this.drainOnce()) moved += n
         } while (this.#again)
       } catch (err) {
@@ -179,6 +195,6 @@ export class OutboxRelay {
     clearInterval(this.#timer)
     this.#timer = undefined
     this.#released?.()
-    await this.#running
+    await Promise.all([this.#running, ...this.#publishing])
   }
 }

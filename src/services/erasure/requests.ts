@@ -25,6 +25,7 @@ import { getLead } from '../../tiers/oltp/leads.ts'
 import { leadIdByEmail } from '../../tiers/oltp/person-erasure.ts'
 import { lockTenant, setTenantStatus } from '../../tiers/oltp/tenants.ts'
 import { enqueueWithinOltp } from '../outbox.ts'
+import type { OutboxRow } from '../../tiers/oltp/outbox.ts'
 import { personPlan, PERSON_COUNTS } from './person.ts'
 import { tenantPlan } from './tenant.ts'
 
@@ -41,11 +42,11 @@ export const personView = (r: ErasureRequestRow) => ({ ...view(r), email_sha256:
 export const tenantDeletionView = (r: ErasureRequestRow) => ({ ...view(r), tenant_id: r.tenant_id })
 
 /** Records the request with its audit entry and its job, in the caller's OLTP transaction; an unfinished one is answered instead. */
-async function record(deps: Deps, tx: Queryable, r: NewErasureRequest, action: string): Promise<{ row: ErasureRequestRow; kick: boolean }> {
+async function record(deps: Deps, tx: Queryable, r: NewErasureRequest, action: string): Promise<{ row: ErasureRequestRow; outboxed: OutboxRow[] }> {
   const { row, created } = await insertErasureRequest(tx, r)
-  if (!created) return { row, kick: false }
+  if (!created) return { row, outboxed: [] }
   await audit(tx, { tenantId: r.tenantId, actor: r.requestedBy, action, targetType: 'erasure_request', targetId: row.id, detail: { kind: r.kind } })
-  return { row, kick: await enqueueWithinOltp(deps.tiers, tx, row.tenant_id, 'erasure.run', { request_id: row.id }) }
+  return { row, outboxed: await enqueueWithinOltp(deps.tiers, tx, row.tenant_id, 'erasure.run', { request_id: row.id }) }
 }
 
 export type PersonToErase = { email: string; lead_id?: undefined } | { lead_id: string; email?: undefined }
@@ -68,7 +69,7 @@ export async function requestPersonErasure(deps: Deps, tenantId: string, who: Pe
     throw invalid('this address is one of the tenant’s own mailboxes, not a person to erase', who.lead_id ? 'lead_id' : 'email', 'is a mailbox of this tenant')
   }
   const leadId = who.lead_id ?? (await leadIdByEmail(oltp, tenantId, email)) ?? null
-  const { row, kick } = await oltp.transaction((tx) =>
+  const { row, outboxed } = await oltp.transaction((tx) =>
     record(
       deps,
       tx,
@@ -86,7 +87,7 @@ export async function requestPersonErasure(deps: Deps, tenantId: string, who: Pe
       'erasure.request',
     ),
   )
-  if (kick) void deps.outbox.kick([row.tenant_id])
+  deps.outbox.publish(outboxed)
   return personView(row)
 }
 
@@ -107,7 +108,7 @@ export async function listErasures(deps: Deps, tenantId: string, page: PageReque
  * is refused (409 naming status): suspending first is the step that can be undone.
  */
 export async function requestTenantDeletion(deps: Deps, tenantId: string, actor: string) {
-  const { row, kick } = await deps.tiers.oltp.transaction(async (tx) => {
+  const { row, outboxed } = await deps.tiers.oltp.transaction(async (tx) => {
     const tenant = await lockTenant(tx, tenantId)
     if (!tenant) throw notFound('tenant', 'id')
     if (tenant.status === 'active') throw conflictWith('suspend the tenant before deleting it', 'status', 'is active; PATCH it to suspended first')
@@ -119,7 +120,7 @@ export async function requestTenantDeletion(deps: Deps, tenantId: string, actor:
       'tenant.delete',
     )
   })
-  if (kick) void deps.outbox.kick([row.tenant_id])
+  deps.outbox.publish(outboxed)
   return tenantDeletionView(row)
 }
 

@@ -3,17 +3,23 @@ import type { outbox } from './schema.ts'
 
 /** int8 ids arrive as decimal strings from both drivers. */
 export type OutboxRow = Pick<typeof outbox.$inferSelect, 'tenant_id' | 'queue' | 'payload'> & { id: string }
+const RETURNED = 'tenant_id, id, queue, payload'
 
-/** A job for the relay, in the transaction of the tenant's write that made it. */
-export async function insertOutbox(q: Queryable, tenantId: string, queue: string, payload: unknown): Promise<void> {
-  await q.query(`INSERT INTO oltp.outbox (tenant_id, queue, payload) VALUES ($1, $2, $3::jsonb)`, [tenantId, queue, JSON.stringify(payload)])
+/** A job for the relay, in the transaction of the tenant's write that made it; returns the row. */
+export async function insertOutbox(q: Queryable, tenantId: string, queue: string, payload: unknown): Promise<OutboxRow> {
+  const [row] = await q.query<OutboxRow>(`INSERT INTO oltp.outbox (tenant_id, queue, payload) VALUES ($1, $2, $3::jsonb) RETURNING ${RETURNED}`, [
+    tenantId,
+    queue,
+    JSON.stringify(payload),
+  ])
+  return row!
 }
 
 /** Several jobs for one queue in one statement (a group commit's message.created jobs), each with its tenant. */
-export async function insertOutboxRows(q: Queryable, queue: string, rows: readonly { tenantId: string; payload: unknown }[]): Promise<void> {
-  await q.query(
+export function insertOutboxRows(q: Queryable, queue: string, rows: readonly { tenantId: string; payload: unknown }[]): Promise<OutboxRow[]> {
+  return q.query<OutboxRow>(
     `INSERT INTO oltp.outbox (tenant_id, queue, payload)
-     SELECT t, $1, p FROM unnest($2::uuid[], $3::jsonb[]) AS r(t, p)`,
+     SELECT t, $1, p FROM unnest($2::uuid[], $3::jsonb[]) AS r(t, p) RETURNING ${RETURNED}`,
     [queue, rows.map((r) => r.tenantId), rows.map((r) => JSON.stringify(r.payload))],
   )
 }
@@ -30,7 +36,7 @@ export function claimOutbox(q: Queryable, limit: number, leaseSeconds: number): 
   return q.query<OutboxRow>(
     `UPDATE oltp.outbox SET claimed_until = now() + make_interval(secs => $2)
       WHERE id IN (SELECT id FROM oltp.outbox WHERE ${UNCLAIMED} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-      RETURNING tenant_id, id, queue, payload`,
+      RETURNING ${RETURNED}`,
     [limit, leaseSeconds],
   )
 }
@@ -50,7 +56,7 @@ export function claimTenantOutbox(q: Queryable, tenantId: string, limit: number,
     `UPDATE oltp.outbox SET claimed_until = now() + make_interval(secs => $3)
       WHERE tenant_id = $1
         AND id IN (SELECT id FROM oltp.outbox WHERE tenant_id = $1 AND ${UNCLAIMED} ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-      RETURNING tenant_id, id, queue, payload`,
+      RETURNING ${RETURNED}`,
     [tenantId, limit, leaseSeconds],
   )
 }
