@@ -52,33 +52,21 @@ export async function insertAudit(q: Queryable, e: AuditEntry): Promise<void> {
   await insertAudits(q, [e])
 }
 
-/** Several entries in one statement (a batch of messages, of events): one round trip however many. */
+/**
+ * Several entries in one statement (a batch of messages, of events): one round trip however many.
+ * A multi-row VALUES: on Citus each row goes straight to its tenant's shard (INSERT … SELECT FROM
+ * unnest would go through the coordinator); one statement text per count, each prepared once.
+ */
 export async function insertAudits(q: Queryable, entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 0) return
-  if (entries.length === 1) {
-    const e = entries[0]!
-    await q.query(
-      `INSERT INTO oltp.audit_log (tenant_id, actor, action, target_type, target_id, detail, request_id, outcome)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)`,
-      [e.tenantId ?? NO_TENANT, e.actor, e.action, e.targetType, e.targetId, json(e.detail), e.requestId ?? null, e.outcome ?? 'succeeded'],
-    )
-    return
-  }
-  const col = <T>(f: (e: AuditEntry) => T) => entries.map(f)
-  await q.query(
-    `INSERT INTO oltp.audit_log (tenant_id, actor, action, target_type, target_id, detail, request_id, outcome)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::text[])`,
-    [
-      col((e) => e.tenantId ?? NO_TENANT),
-      col((e) => e.actor),
-      col((e) => e.action),
-      col((e) => e.targetType),
-      col((e) => e.targetId),
-      col((e) => json(e.detail)),
-      col((e) => e.requestId ?? null),
-      col((e) => e.outcome ?? 'succeeded'),
-    ],
+  const params: unknown[] = []
+  const p = (v: unknown) => `$${params.push(v)}`
+  const values = entries.map(
+    (e) =>
+      `(${p(e.tenantId ?? NO_TENANT)}::uuid, ${p(e.actor)}, ${p(e.action)}, ${p(e.targetType)}, ${p(e.targetId)}, ` +
+      `${p(json(e.detail))}::jsonb, ${p(e.requestId ?? null)}, ${p(e.outcome ?? 'succeeded')})`,
   )
+  await q.query(`INSERT INTO oltp.audit_log (tenant_id, actor, action, target_type, target_id, detail, request_id, outcome) VALUES ${values.join(', ')}`, params)
 }
 
 const json = (detail: unknown) => (detail === null || detail === undefined ? null : JSON.stringify(detail))

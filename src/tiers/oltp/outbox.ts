@@ -15,13 +15,17 @@ export async function insertOutbox(q: Queryable, tenantId: string, queue: string
   return row!
 }
 
-/** Several jobs for one queue in one statement (a group commit's message.created jobs), each with its tenant. */
+/**
+ * Several jobs for one queue in one statement (a group commit's message.created jobs), each with
+ * its tenant. A multi-row VALUES, not INSERT … SELECT FROM unnest: Citus routes each row to its
+ * shard directly, where the SELECT form goes through the coordinator (230 ms a group of 7 here,
+ * with RETURNING). One statement text per group size, so each size is prepared once.
+ */
 export function insertOutboxRows(q: Queryable, queue: string, rows: readonly { tenantId: string; payload: unknown }[]): Promise<OutboxRow[]> {
-  return q.query<OutboxRow>(
-    `INSERT INTO oltp.outbox (tenant_id, queue, payload)
-     SELECT t, $1, p FROM unnest($2::uuid[], $3::jsonb[]) AS r(t, p) RETURNING ${RETURNED}`,
-    [queue, rows.map((r) => r.tenantId), rows.map((r) => JSON.stringify(r.payload))],
-  )
+  const params: unknown[] = [queue]
+  const p = (v: unknown) => `$${params.push(v)}`
+  const values = rows.map((r) => `(${p(r.tenantId)}::uuid, $1, ${p(JSON.stringify(r.payload))}::jsonb)`)
+  return q.query<OutboxRow>(`INSERT INTO oltp.outbox (tenant_id, queue, payload) VALUES ${values.join(', ')} RETURNING ${RETURNED}`, params)
 }
 
 const UNCLAIMED = `(claimed_until IS NULL OR claimed_until < now())`
