@@ -9,33 +9,15 @@ import { expect, test } from 'bun:test'
 import { randomUUID } from 'node:crypto'
 import { loadMigrations, migrateTier } from '../src/db/migrate.ts'
 import { statements } from '../src/db/migration-safety.ts'
-import { openPglite, pgliteDb } from '../src/db/pglite.ts'
-import { postgresDb } from '../src/db/postgres.ts'
 import type { Db } from '../src/db/types.ts'
 import { listAudit, NO_TENANT } from '../src/tiers/oltp/audit-log.ts'
-import { createPgDatabase, dropPgDatabases, engine } from './support/databases.ts'
+import { engine, freshDatabase } from './support/databases.ts'
 import { useLeakCheck } from './support/leaks.ts'
 
 useLeakCheck()
 
 const FIRST = '0017_outbox_audit_tenant_keys'
 const OPERATOR_ROWS = 12_000 // the backfill changes 5,000 a transaction: three batches
-
-async function freshDatabase(): Promise<{ db: Db; dispose(): Promise<void> }> {
-  if (engine === 'pglite') {
-    const db = pgliteDb(await openPglite())
-    return { db, dispose: () => db.close() }
-  }
-  const name = `edp_tk${process.pid}_${Math.random().toString(36).slice(2, 7)}`
-  const db = postgresDb(await createPgDatabase(name), { max: 1 })
-  return {
-    db,
-    async dispose() {
-      await db.close()
-      await dropPgDatabases([name])
-    },
-  }
-}
 
 const keyColumns = (db: Db, table: string) =>
   db.query<{ col: string }>(
@@ -46,7 +28,7 @@ const keyColumns = (db: Db, table: string) =>
   )
 
 test(`${FIRST}: operator entries get the nil tenant in batches, keys lead with tenant_id, nothing else changes (${engine})`, async () => {
-  const { db, dispose } = await freshDatabase()
+  const { db, dispose } = await freshDatabase('edp_tk')
   try {
     const all = await loadMigrations('oltp')
     const at = all.findIndex((m) => m.tag === FIRST)

@@ -5,33 +5,14 @@
  */
 import { expect, test } from 'bun:test'
 import { randomUUID } from 'node:crypto'
-import { openPglite, pgliteDb } from '../../src/db/pglite.ts'
-import { postgresDb } from '../../src/db/postgres.ts'
 import { loadMigrations } from '../../src/db/migrate.ts'
 import type { Db } from '../../src/db/types.ts'
-import { createPgDatabase, dropPgDatabases, engine } from '../support/databases.ts'
+import { engine, freshDatabase } from '../support/databases.ts'
 import { useLeakCheck } from '../support/leaks.ts'
 
 useLeakCheck()
 
 const TAG = '0006_bounce_reasons'
-
-/** A fresh, empty database of the engine under test. */
-async function freshDatabase(): Promise<{ db: Db; dispose(): Promise<void> }> {
-  if (engine === 'pglite') {
-    const db = pgliteDb(await openPglite())
-    return { db, dispose: () => db.close() }
-  }
-  const name = `edp_br${process.pid}_${Math.random().toString(36).slice(2, 7)}`
-  const db = postgresDb(await createPgDatabase(name), { max: 1 })
-  return {
-    db,
-    async dispose() {
-      await db.close()
-      await dropPgDatabases([name])
-    },
-  }
-}
 
 const tenant = randomUUID()
 const [campaign, step, mailbox] = [randomUUID(), randomUUID(), randomUUID()]
@@ -67,7 +48,7 @@ const everyView = (day: string, bouncedN: number, reasons: Record<string, number
   Object.fromEntries(['campaign', 'step', 'mailbox'].map((v) => [`${v}|${day}`, [bouncedN, reasons]]))
 
 test(`${TAG} gives the bounces already counted their reasons, undetermined where the event is gone`, async () => {
-  const { db, dispose } = await freshDatabase()
+  const { db, dispose } = await freshDatabase('edp_br')
   try {
     const migrations = await loadMigrations('analytics')
     const at = migrations.findIndex((m) => m.tag === TAG)

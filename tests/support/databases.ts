@@ -99,6 +99,23 @@ export async function dropPgDatabases(names: string[]): Promise<void> {
   }
 }
 
+/** One fresh, empty database of the engine under test (no migrations), and how to remove it. */
+export async function freshDatabase(prefix: string): Promise<{ db: Db; dispose(): Promise<void> }> {
+  if (engine === 'pglite') {
+    const db = pgliteDb(await openPglite())
+    return { db, dispose: () => db.close() }
+  }
+  const name = `${prefix}${process.pid}_${Math.random().toString(36).slice(2, 7)}`
+  const db = postgresDb(await createPgDatabase(name), { max: 1 })
+  return {
+    db,
+    async dispose() {
+      await db.close()
+      await dropPgDatabases([name])
+    },
+  }
+}
+
 export interface TestDatabases {
   tiers: Tiers
   /** PostgreSQL only: the URL of each tier's database, for child processes. */
