@@ -13,10 +13,10 @@ import type { BounceType } from '../tiers/analytics/events.ts'
 import type { Queryable } from '../db/types.ts'
 import { insertAttachment, type NewAttachment } from '../tiers/content/attachments.ts'
 import { packBody, type PackedBody } from '../tiers/content/codec.ts'
-import { deleteContentObject, insertContentObject } from '../tiers/content/objects.ts'
-import { readPolicies, type RetentionPolicy } from '../tiers/content/retention.ts'
-import { sealWrite, type SealedWrite } from './content-seal.ts'
-import { findInboundByRfc822Id, insertMessageRef, markBounced, type MessageRefRow } from '../tiers/oltp/messages.ts'
+import { deleteContentObject, insertContentObjects } from '../tiers/content/objects.ts'
+import { readPolicies } from '../tiers/content/retention.ts'
+import { sealWrite } from './content-seal.ts'
+import { findInboundByRfc822Id, insertMessageRefs, markBounced, type MessageRefRow, type NewMessageRef } from '../tiers/oltp/messages.ts'
 import type { MessageType } from '../tiers/oltp/schema.ts'
 import type { JobPayload } from '../jobs/specs.ts'
 import { envelopeFor } from '../jobs/enqueue.ts'
@@ -136,10 +136,6 @@ export function prepareWrite(deps: Deps, tenantId: string, m: CheckedMessage, an
 }
 
 /** The content rows of one message, sealed under its tenant's key, inside the caller's content transaction. */
-async function insertContent(tx: Queryable, p: PreparedWrite, sealed: SealedWrite, policy: RetentionPolicy): Promise<void> {
-  await insertContentObject(tx, { storageKey: p.storageKey, tenantId: p.tenantId, kind: p.m.direction, body: sealed.body, policy })
-  for (const a of sealed.attachments) await insertAttachment(tx, p.tenantId, p.storageKey, a)
-}
 
 /** Writes the content of every message in one transaction (one commit however many). */
 export async function commitContent(deps: Deps, writes: readonly PreparedWrite[]): Promise<number> {
@@ -150,8 +146,16 @@ export async function commitContent(deps: Deps, writes: readonly PreparedWrite[]
     readPolicies(deps.tiers.content, writes.map((p) => p.tenantId)),
   ])
   await deps.tiers.content.transaction(async (tx) => {
-    // Issued together: the driver sends them in one write and the server answers in one round trip.
-    await Promise.all(writes.map((p, i) => insertContent(tx, p, sealed[i]!, policies.get(p.tenantId)!)))
+    await insertContentObjects(
+      tx,
+      writes.map((p, i) => ({ storageKey: p.storageKey, tenantId: p.tenantId, kind: p.m.direction, body: sealed[i]!.body, policy: policies.get(p.tenantId)! })),
+    )
+    // After their bodies (their foreign key); issued together, so the driver sends them in one write.
+    await Promise.all(
+      writes.map(async (p, i) => {
+        for (const a of sealed[i]!.attachments) await insertAttachment(tx, p.tenantId, p.storageKey, a)
+      }),
+    )
   })
   return deps.clock.now()
 }
@@ -179,26 +183,31 @@ function createdPayload(row: MessageRefRow, answers: Answer | undefined): JobPay
   }
 }
 
-/** The ref of one message, and what its answer changes; the created row, or the stored copy of a redelivery. */
-async function insertRef(deps: Deps, tx: Queryable, p: PreparedWrite): Promise<Written> {
+/** The ref row a message becomes. */
+const newRef = ({ m, tenantId, storageKey }: PreparedWrite): NewMessageRef => ({
+  id: m.id,
+  tenant_id: tenantId,
+  email_account_id: m.email_account_id,
+  campaign_id: m.campaign_id,
+  sequence_step_id: m.sequence_step_id,
+  lead_id: m.lead_id,
+  parent_message_id: m.parent_message_id,
+  direction: m.direction,
+  message_type: m.message_type,
+  from_email: m.from_email,
+  to_email: m.to_email,
+  subject: m.subject,
+  status: m.status,
+  content_storage_key: storageKey,
+  rfc822_message_id: m.rfc822_message_id,
+})
+
+/**
+ * After a message's ref was inserted (row) or not (undefined: a redelivery of an inbound
+ * Message-ID): what its answer changes, and the created row or the stored copy.
+ */
+async function settleRef(deps: Deps, tx: Queryable, p: PreparedWrite, row: MessageRefRow | undefined): Promise<Written> {
   const { m, tenantId, answers } = p
-  const row = await insertMessageRef(tx, {
-    id: m.id,
-    tenant_id: tenantId,
-    email_account_id: m.email_account_id,
-    campaign_id: m.campaign_id,
-    sequence_step_id: m.sequence_step_id,
-    lead_id: m.lead_id,
-    parent_message_id: m.parent_message_id,
-    direction: m.direction,
-    message_type: m.message_type,
-    from_email: m.from_email,
-    to_email: m.to_email,
-    subject: m.subject,
-    status: m.status,
-    content_storage_key: p.storageKey,
-    rfc822_message_id: m.rfc822_message_id,
-  })
   if (!row) {
     // Read in the same transaction: the insert waited for the copy that won, so it is committed.
     const stored = await findInboundByRfc822Id(tx, tenantId, m.rfc822_message_id!)
@@ -223,7 +232,9 @@ export async function commitRefs(deps: Deps, writes: readonly PreparedWrite[], c
     if (clock.now() - contentWritten > (config.CONTENT_ORPHAN_GRACE_S * 1000) / 2) {
       throw new Error(`messages ${writes.map((p) => p.m.id).join(', ')}: the refs came too late after their content; not committed`)
     }
-    const out = await Promise.all(writes.map((p) => withRequestIds(p.requestIds, () => insertRef(deps, tx, p))))
+    // Every ref in one statement; then, per message, what it changes besides.
+    const rows = await insertMessageRefs(tx, writes.map(newRef))
+    const out = await Promise.all(writes.map((p, i) => withRequestIds(p.requestIds, () => settleRef(deps, tx, p, rows[i]))))
     const jobs: TenantJob[] = []
     let queue = ''
     for (const [i, w] of out.entries()) {

@@ -22,9 +22,11 @@ const content: Db = {
     let bodies = 0
     const result = await tiers.content.transaction((tx) =>
       fn({
-        query: (text, params) => {
-          if (text.includes('INSERT INTO content.content_objects')) bodies++
-          return tx.query(text, params)
+        query: async <T extends object>(text: string, params?: readonly unknown[]) => {
+          const rows = await tx.query<T>(text, params)
+          // One row returned per body stored, however many one statement holds.
+          if (text.includes('INSERT INTO content.content_objects')) bodies += rows.length
+          return rows
         },
         exec: (text) => tx.exec(text),
       }),

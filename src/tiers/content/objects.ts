@@ -19,40 +19,49 @@ const READ_COLUMNS = [
 /** Headers are stored as the ordered [{ name, value }] list the write path wrote. */
 export type ContentRow = Omit<Pick<ContentObject, (typeof READ_COLUMNS)[number]>, 'headers'> & { headers: { name: string; value: string }[] | null }
 
+/** A body to store (sealed with its headers by src/services/content-seal.ts). */
+export interface NewContentObject {
+  storageKey: string
+  tenantId: string
+  kind: ContentKind
+  body: SealedBody
+  /** Expiry counts from here (a migrated message's original date); default: now. */
+  since?: Date
+  /** The tenant's, read before the transaction (readPolicy, readPolicies). */
+  policy: RetentionPolicy
+}
+
+/** Stores a body; its expiry comes from the tenant's retention policy. Returns that expiry. */
+export async function insertContentObject(q: Queryable, row: NewContentObject): Promise<Date | null> {
+  const [expires] = await insertContentObjects(q, [row])
+  return expires!
+}
+
 /**
- * Stores a body (sealed with its headers by src/services/content-seal.ts); its expiry comes from the tenant's retention policy,
- * counted from `since` when given (a migrated message's original date). Returns that expiry.
+ * Stores several bodies in one multi-row statement (a group commit's, a batch's): one protocol
+ * message and one executor start however many, and on Citus each row routed to its shard. One
+ * statement text per count, each prepared once. Returns each one's expiry, in order.
  */
-export async function insertContentObject(
-  q: Queryable,
-  row: { storageKey: string; tenantId: string; kind: ContentKind; body: SealedBody; since?: Date; /** The tenant's, read before the transaction (readPolicy, readPolicies). */ policy: RetentionPolicy },
-): Promise<Date | null> {
-  const b = row.body
-  const params: unknown[] = [
-    row.storageKey,
-    row.tenantId,
-    row.kind,
-    b.text,
-    b.html,
-    b.text_packed,
-    b.html_packed,
-    b.headers === null || b.headers === undefined ? null : JSON.stringify(b.headers),
-    b.raw_size_bytes,
-    b.stored_size_bytes,
-    b.compression_type,
-    b.headers_sealed,
-    b.key_id,
-    b.nonce,
-  ]
-  const expires = expiresSql(row.policy, row.kind, params, row.since)
-  const rows = await q.query<{ expires: Date | null }>(
+export async function insertContentObjects(q: Queryable, rows: readonly NewContentObject[]): Promise<(Date | null)[]> {
+  if (rows.length === 0) return []
+  const params: unknown[] = []
+  const p = (v: unknown) => `$${params.push(v)}`
+  const values = rows.map((row) => {
+    const b = row.body
+    const headers = b.headers === null || b.headers === undefined ? null : JSON.stringify(b.headers)
+    const cols = [row.storageKey, row.tenantId, row.kind, b.text, b.html, b.text_packed, b.html_packed].map(p)
+    const rest = [b.raw_size_bytes, b.stored_size_bytes, b.compression_type, b.headers_sealed, b.key_id, b.nonce].map(p)
+    return `(${cols.join(', ')}, ${p(headers)}::jsonb, ${rest.join(', ')}, ${expiresSql(row.policy, row.kind, params, row.since)})`
+  })
+  const stored = await q.query<{ storage_key: string; expires: Date | null }>(
     `INSERT INTO content.content_objects (storage_key, tenant_id, kind, content_text, content_html, content_text_packed,
        content_html_packed, headers, raw_size_bytes, stored_size_bytes, compression_type, headers_sealed, key_id, nonce, expires)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14, ${expires})
-     RETURNING expires`,
+     VALUES ${values.join(', ')}
+     RETURNING storage_key, expires`,
     params,
   )
-  return rows[0]!.expires
+  const expiry = new Map(stored.map((r) => [r.storage_key, r.expires]))
+  return rows.map((r) => expiry.get(r.storageKey) ?? null)
 }
 
 /** Several of a tenant's bodies by key, in one statement (verification reads a batch at a time). */

@@ -28,19 +28,23 @@ const COLUMNS = columns()
  * target is the partial unique index inbox_message_refs_inbound_once (sql/oltp/0006), so racing
  * redeliveries wait for the first and then insert nothing, instead of failing or storing twice.
  */
-export async function insertMessageRef(
-  q: Queryable,
-  r: NewMessageRef,
-  { created }: { created?: Date } = {},
-): Promise<MessageRefRow | undefined> {
-  const rows = await q.query<MessageRefRow>(
-    `INSERT INTO oltp.inbox_message_refs (id, tenant_id, email_account_id, campaign_id, sequence_step_id, lead_id,
-       parent_message_id, direction, message_type, from_email, to_email, subject, status, content_storage_key,
-       rfc822_message_id, created)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, coalesce($16::timestamptz, now()))
-     ON CONFLICT (tenant_id, md5(rfc822_message_id)) WHERE direction = 'inbound' AND rfc822_message_id IS NOT NULL DO NOTHING
-     RETURNING ${COLUMNS}`,
-    [
+export async function insertMessageRef(q: Queryable, r: NewMessageRef, { created }: { created?: Date } = {}): Promise<MessageRefRow | undefined> {
+  const [row] = await insertMessageRefs(q, [{ ...r, created }])
+  return row
+}
+
+/**
+ * Several refs in one multi-row statement (a group commit's, a batch's): one protocol message and
+ * one executor start however many, and on Citus each row routed to its shard. In order, each the
+ * row stored or undefined where insertMessageRef would answer undefined (a later row repeating an
+ * inbound Message-ID of an earlier one included). One statement text per count.
+ */
+export async function insertMessageRefs(q: Queryable, refs: readonly (NewMessageRef & { created?: Date })[]): Promise<(MessageRefRow | undefined)[]> {
+  if (refs.length === 0) return []
+  const params: unknown[] = []
+  const p = (v: unknown) => `$${params.push(v)}`
+  const values = refs.map((r) => {
+    const cols = [
       r.id,
       r.tenant_id,
       r.email_account_id,
@@ -56,11 +60,21 @@ export async function insertMessageRef(
       r.status,
       r.content_storage_key === messageKey(r.tenant_id, r.id) ? null : r.content_storage_key,
       r.rfc822_message_id,
-      // A migrated message keeps its original date; a new one is dated by the database.
-      created ?? null,
-    ],
+    ].map(p)
+    // A migrated message keeps its original date; a new one is dated by the database.
+    return `(${cols.join(', ')}, coalesce(${p(r.created ?? null)}::timestamptz, now()))`
+  })
+  const rows = await q.query<MessageRefRow>(
+    `INSERT INTO oltp.inbox_message_refs (id, tenant_id, email_account_id, campaign_id, sequence_step_id, lead_id,
+       parent_message_id, direction, message_type, from_email, to_email, subject, status, content_storage_key,
+       rfc822_message_id, created)
+     VALUES ${values.join(', ')}
+     ON CONFLICT (tenant_id, md5(rfc822_message_id)) WHERE direction = 'inbound' AND rfc822_message_id IS NOT NULL DO NOTHING
+     RETURNING ${COLUMNS}`,
+    params,
   )
-  return rows[0]
+  const stored = new Map(rows.map((r) => [r.id, r]))
+  return refs.map((r) => stored.get(r.id))
 }
 
 /** The tenant's inbound ref with this Message-ID, found through the index that keeps it unique. */
