@@ -13,6 +13,19 @@ export interface Child {
   stderr(): Promise<string>
 }
 
+/** Children not yet exited: a test that fails before stopping its own leaves them here. */
+const running = new Set<Child['proc']>()
+
+/**
+ * SIGKILLs whatever a finished test left running (the preload runs it after every test): a
+ * leftover server or worker would go on writing to databases later tests reuse or drop.
+ */
+export async function killLeftoverChildren(): Promise<void> {
+  const left = [...running]
+  for (const proc of left) proc.kill('SIGKILL')
+  await Promise.all(left.map((proc) => proc.exited))
+}
+
 export function spawnChild(script: string, env: Record<string, string | undefined>, args: string[] = []): Child {
   const proc = Bun.spawn([process.execPath, script, ...args], {
     cwd: ROOT,
@@ -20,6 +33,8 @@ export function spawnChild(script: string, env: Record<string, string | undefine
     stdout: 'pipe',
     stderr: 'pipe',
   })
+  running.add(proc)
+  void proc.exited.then(() => running.delete(proc))
   const lines: string[] = []
   let listeners: (() => void)[] = []
   void (async () => {
