@@ -135,8 +135,6 @@ export function prepareWrite(deps: Deps, tenantId: string, m: CheckedMessage, an
   return { tenantId, m, storageKey: messageKey(tenantId, m.id), body, attachments, answers, requestIds: currentRequestIds() }
 }
 
-/** The content rows of one message, sealed under its tenant's key, inside the caller's content transaction. */
-
 /** Writes the content of every message in one transaction (one commit however many). */
 export async function commitContent(deps: Deps, writes: readonly PreparedWrite[]): Promise<number> {
   // Sealed before the transaction: a tenant's first write makes its key, which must not wait on

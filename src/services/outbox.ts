@@ -57,13 +57,10 @@ export interface TenantJob {
  */
 export async function enqueueEnvelopesWithinOltp(tiers: Tiers, tx: Queryable, queue: string, jobs: readonly TenantJob[]): Promise<OutboxRow[]> {
   if (jobs.length === 0) return []
-  const same = sameDatabase(tiers.oltp, tiers.queue)
-  const [one] = jobs
-  if (same) {
-    await (jobs.length === 1 ? send(tx, queue, one!.envelope) : sendBatch(tx, queue, jobs.map((j) => j.envelope)))
+  if (sameDatabase(tiers.oltp, tiers.queue)) {
+    await (jobs.length === 1 ? send(tx, queue, jobs[0]!.envelope) : sendBatch(tx, queue, jobs.map((j) => j.envelope)))
     return []
   }
-  if (jobs.length === 1) return [await insertOutbox(tx, one!.tenantId, queue, one!.envelope)]
   return insertOutboxRows(tx, queue, jobs.map((j) => ({ tenantId: j.tenantId, payload: j.envelope })))
 }
 
@@ -141,11 +138,7 @@ export class OutboxRelay {
    */
   async #claim(): Promise<OutboxRow[]> {
     const { oltp } = this.tiers
-    if (!(await this.#isDistributed())) {
-      this.#tenants.clear()
-      this.#everyone = false
-      return claimOutbox(oltp, BATCH, LEASE_SECONDS)
-    }
+    if (!(await this.#isDistributed())) return claimOutbox(oltp, BATCH, LEASE_SECONDS)
     if (this.#everyone && this.#tenants.size < TENANTS_PER_CLAIM) {
       const waiting = await tenantsWaitingInOutbox(oltp, TENANTS_PER_CLAIM)
       for (const t of waiting) this.#tenants.add(t)

@@ -7,11 +7,7 @@ const RETURNED = 'tenant_id, id, queue, payload'
 
 /** A job for the relay, in the transaction of the tenant's write that made it; returns the row. */
 export async function insertOutbox(q: Queryable, tenantId: string, queue: string, payload: unknown): Promise<OutboxRow> {
-  const [row] = await q.query<OutboxRow>(`INSERT INTO oltp.outbox (tenant_id, queue, payload) VALUES ($1, $2, $3::jsonb) RETURNING ${RETURNED}`, [
-    tenantId,
-    queue,
-    JSON.stringify(payload),
-  ])
+  const [row] = await insertOutboxRows(q, queue, [{ tenantId, payload }])
   return row!
 }
 
