@@ -11,7 +11,7 @@ import { checkAttachments, checkHeaders } from '../limits.ts'
 import { messageKey } from '../storage-keys.ts'
 import type { BounceType } from '../tiers/analytics/events.ts'
 import type { Queryable } from '../db/types.ts'
-import { insertAttachment, type NewAttachment } from '../tiers/content/attachments.ts'
+import { insertAttachments, type NewAttachment } from '../tiers/content/attachments.ts'
 import { packBody, type PackedBody } from '../tiers/content/codec.ts'
 import { deleteContentObject, insertContentObjects } from '../tiers/content/objects.ts'
 import { readPolicies } from '../tiers/content/retention.ts'
@@ -148,11 +148,10 @@ export async function commitContent(deps: Deps, writes: readonly PreparedWrite[]
       tx,
       writes.map((p, i) => ({ storageKey: p.storageKey, tenantId: p.tenantId, kind: p.m.direction, body: sealed[i]!.body, policy: policies.get(p.tenantId)! })),
     )
-    // After their bodies (their foreign key); issued together, so the driver sends them in one write.
-    await Promise.all(
-      writes.map(async (p, i) => {
-        for (const a of sealed[i]!.attachments) await insertAttachment(tx, p.tenantId, p.storageKey, a)
-      }),
+    // After their bodies (their foreign key).
+    await insertAttachments(
+      tx,
+      writes.flatMap((p, i) => sealed[i]!.attachments.map((a) => ({ tenantId: p.tenantId, parentKey: p.storageKey, a }))),
     )
   })
   return deps.clock.now()

@@ -8,6 +8,8 @@ import { ADMIN_TOKEN, useSystem } from '../support/system.ts'
 import { call, createTenant, messageBody, type TenantFixture } from '../support/api.ts'
 import { runVisible } from '../support/queues.ts'
 import { enqueue } from '../../src/jobs/enqueue.ts'
+import { newId, sha256Hex } from '../../src/ids.ts'
+import { insertAttachments } from '../../src/tiers/content/attachments.ts'
 
 const sys = useSystem()
 const file = randomBytes(100_000)
@@ -77,4 +79,21 @@ describe('attachment dedupe', () => {
     for (const m of old) expect(await download(t, m.id)).toBe(410)
     expect(await storage(t)).toMatchObject({ count: 18, unique_blobs: 1, stored_bytes: 20_016 })
   }, 60_000)
+
+  test('one multi-row write naming the same file several times (a group, a batch) stores one blob and every attachment row', async () => {
+    const t = await createTenant(sys, 'dedupe-one-statement')
+    const m = await send(t)
+    const same = randomBytes(3_000)
+    const other = randomBytes(3_000)
+    const file = (bytes: Buffer, name: string) => ({
+      tenantId: t.id,
+      parentKey: m.content_storage_key,
+      a: { id: newId(), filename: name, mimeType: 'application/octet-stream', bytes, sha256: sha256Hex(bytes), storageDisposition: 'attachment' },
+    })
+    await sys.tiers.content.transaction((tx) => insertAttachments(tx, [file(same, 'a.bin'), file(other, 'b.bin'), file(same, 'c.bin')]))
+    // The message's own file, plus three rows over two new blobs.
+    expect(await storage(t)).toMatchObject({ count: 4, unique_blobs: 3 })
+    const detail = await call(sys, 'GET', `/v1/messages/${m.id}`, { token: t.key })
+    expect(detail.body.attachments.map((a: { filename: string }) => a.filename).sort()).toEqual(['a.bin', 'b.bin', 'c.bin', 'deck.pdf'])
+  })
 })

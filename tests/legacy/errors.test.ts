@@ -112,6 +112,28 @@ describe('rows that cannot map: clear error, nothing written', () => {
     // re-run after the fix continues from them); here every bad row was in the first batch.
     expect(await rowCounts(sys)).toEqual(before)
   })
+
+  test('a reference the tiers do not have (a campaign) names the row and the column; no ref or checkpoint is written', async () => {
+    const oltpCounts = async () => Object.fromEntries(Object.entries(await rowCounts(sys)).filter(([t]) => t.startsWith('oltp.')))
+    const before = await oltpCounts()
+    // The third row of the first batch: the refs go in one statement, so naming it takes more than the first row.
+    const [row] = await src.db.query<{ id: string; campaign_id: string | null }>(
+      `UPDATE legacy.emails e SET campaign_id = gen_random_uuid() FROM legacy.emails o
+        WHERE e.id = (SELECT id FROM legacy.emails ORDER BY id OFFSET 2 LIMIT 1) AND o.id = e.id
+        RETURNING e.id::text, o.campaign_id::text`,
+    )
+    try {
+      const refused = await attempt(parseMapping(SHAPE_A_MAPPING))
+      expect(refused.code).toBe('validation_failed')
+      expect(refused.errors?.map((e) => e.field)).toEqual(['columns.campaign_id'])
+      expect(refused.detail).toStartWith(`legacy row ${row!.id}: campaign_id `)
+      expect(refused.detail).toContain('does not exist for tenant')
+    } finally {
+      await src.db.query(`UPDATE legacy.emails SET campaign_id = $2 WHERE id = $1`, [row!.id, row!.campaign_id])
+    }
+    // The batch's content committed first (the write order) and is left for the orphan collector.
+    expect(await oltpCounts()).toEqual(before)
+  })
 })
 
 describe('the CLI', () => {

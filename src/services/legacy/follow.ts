@@ -77,7 +77,7 @@ async function applyUpdates(deps: Deps, o: FollowOptions, rows: LegacyRow[], kno
     const policy = await readPolicy(content, tenantId)
     await content.transaction(async (tx) => {
       await deleteContentObjects(tx, tenantId, rewrite.map((m) => messageKey(tenantId, m.id)), FOREVER)
-      for (const [i, m] of rewrite.entries()) await insertMigratedContent(tx, m, messageKey(tenantId, m.id), sealed[i]!, policy)
+      await insertMigratedContent(tx, rewrite.map((m, i) => ({ m, key: messageKey(tenantId, m.id), sealed: sealed[i]!, policy })))
     })
     await oltp.transaction((tx) =>
       updateMigratedRefs(

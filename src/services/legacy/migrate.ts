@@ -16,9 +16,9 @@ import { mappingKey, type Mapping } from '../../legacy/mapping.ts'
 import type { LegacyReader, LegacyRow } from '../../legacy/source.ts'
 import { sleep } from '../../runtime.ts'
 import { messageKey } from '../../storage-keys.ts'
-import { insertAttachment } from '../../tiers/content/attachments.ts'
+import { insertAttachments } from '../../tiers/content/attachments.ts'
 import { packBody } from '../../tiers/content/codec.ts'
-import { backdateContent, deleteContentObjects, existingContent, insertContentObject } from '../../tiers/content/objects.ts'
+import { backdateContent, deleteContentObjects, existingContent, insertContentObjects } from '../../tiers/content/objects.ts'
 import { readPolicies, type RetentionPolicy } from '../../tiers/content/retention.ts'
 import { sealWrite, type SealedWrite } from '../content-seal.ts'
 import { batchHistory, catchUpHistory, type HistoryFaults } from './history.ts'
@@ -39,7 +39,7 @@ import {
   missingEmailAccounts,
   missingTenants,
 } from '../../tiers/oltp/legacy.ts'
-import { existingMessageIds, getMessageRefs, insertMessageRef } from '../../tiers/oltp/messages.ts'
+import { existingMessageIds, getMessageRefs, insertMessageRef, insertMessageRefs, type NewMessageRef } from '../../tiers/oltp/messages.ts'
 
 export interface MigrateOptions {
   reader: LegacyReader
@@ -138,10 +138,34 @@ export async function resolveMailboxes(deps: Deps, messages: readonly MigratedMe
   return accounts
 }
 
+/** The ref a migrated message becomes: its original date kept. */
+function migratedRef(m: MigratedMessage, emailAccountId: string, parentId: string | null): NewMessageRef & { created: Date } {
+  return {
+    id: m.id,
+    tenant_id: m.tenant_id,
+    email_account_id: emailAccountId,
+    campaign_id: m.campaign_id,
+    sequence_step_id: m.sequence_step_id,
+    lead_id: m.lead_id,
+    parent_message_id: parentId,
+    direction: m.direction,
+    message_type: m.message_type,
+    from_email: m.from_email,
+    to_email: m.to_email,
+    subject: m.subject,
+    status: m.status,
+    content_storage_key: messageKey(m.tenant_id, m.id),
+    rfc822_message_id: m.rfc822_message_id,
+    created: m.created,
+  }
+}
+
+const isForeignKeyViolation = (err: unknown) => (err as { code?: string }).code === '23503'
+
 /** A row OLTP refused, said in the migration's terms: which legacy row and which reference. */
 function rowError(m: MigratedMessage, err: unknown): unknown {
   const e = err as { code?: string; constraint?: string; constraint_name?: string }
-  if (e.code !== '23503') return err
+  if (!isForeignKeyViolation(err)) return err
   const constraint = e.constraint_name ?? e.constraint ?? ''
   const column = ['sequence_step_id', 'campaign_id', 'lead_id', 'email_account_id'].find((c) => constraint.includes(c.replace(/_id$/, ''))) ?? 'a reference'
   const value = (m as unknown as Record<string, unknown>)[column]
@@ -165,13 +189,28 @@ export async function prepareMigratedContent(deps: Deps, m: MigratedMessage, key
   return sealWrite(deps, m.tenant_id, key, packed, m.headers, files)
 }
 
+/** A migrated message's content, compressed and sealed, and the policy its expiry comes from. */
+export interface MigratedContent {
+  m: MigratedMessage
+  key: string
+  sealed: SealedWrite
+  policy: RetentionPolicy
+}
+
 /**
- * Stores a prepared message's content under its storage key, its expiry from the tenant's policy
- * (read by the caller once for many messages) counted from the original date; returns the expiry.
+ * Stores prepared messages' content under their storage keys in two or three multi-row
+ * statements (bodies, then attachment blobs and rows), each expiry from the tenant's policy
+ * counted from the original date; returns the expiries in order.
  */
-export async function insertMigratedContent(tx: Queryable, m: MigratedMessage, key: string, sealed: SealedWrite, policy: RetentionPolicy): Promise<Date | null> {
-  const expires = await insertContentObject(tx, { storageKey: key, tenantId: m.tenant_id, kind: m.direction, body: sealed.body, since: m.created, policy })
-  for (const file of sealed.attachments) await insertAttachment(tx, m.tenant_id, key, file)
+export async function insertMigratedContent(tx: Queryable, list: readonly MigratedContent[]): Promise<(Date | null)[]> {
+  const expires = await insertContentObjects(
+    tx,
+    list.map(({ m, key, sealed, policy }) => ({ storageKey: key, tenantId: m.tenant_id, kind: m.direction, body: sealed.body, since: m.created, policy })),
+  )
+  await insertAttachments(
+    tx,
+    list.flatMap(({ m, key, sealed }) => sealed.attachments.map((a) => ({ tenantId: m.tenant_id, parentKey: key, a }))),
+  )
   return expires
 }
 
@@ -248,19 +287,18 @@ async function writeBatchContent(deps: Deps, o: Pick<MigrateOptions, 'faults' | 
   const policies = await readPolicies(tiers.content, [...byTenant.keys()])
   await step(o.profile, 'content write', () =>
     tiers.content.transaction(async (tx) => {
-      for (const [tenantId, list] of byTenant) {
-        await deleteContentObjects(tx, tenantId, b.stale.get(tenantId) ?? [], FOREVER)
-        await Promise.all(
-          list.map(async (m) => {
-            const key = messageKey(tenantId, m.id)
-            const kept = b.kept.get(key)
-            if (kept) {
-              expires.set(m.legacy_id, kept.expires)
-              oldest = Math.min(oldest, kept.created.getTime())
-            } else expires.set(m.legacy_id, await insertMigratedContent(tx, m, key, b.sealed.get(key)!, policies.get(tenantId)!))
-          }),
-        )
+      for (const [tenantId, keys] of b.stale) await deleteContentObjects(tx, tenantId, keys, FOREVER)
+      const fresh: MigratedContent[] = []
+      for (const m of b.messages) {
+        const key = messageKey(m.tenant_id, m.id)
+        const kept = b.kept.get(key)
+        if (kept) {
+          expires.set(m.legacy_id, kept.expires)
+          oldest = Math.min(oldest, kept.created.getTime())
+        } else fresh.push({ m, key, sealed: b.sealed.get(key)!, policy: policies.get(m.tenant_id)! })
       }
+      const written = await insertMigratedContent(tx, fresh)
+      fresh.forEach(({ m }, i) => expires.set(m.legacy_id, written[i]!))
     }),
   )
   await o.faults?.afterContentWrite?.()
@@ -288,7 +326,9 @@ async function writeBatchRefs(
   // transaction, so a parent committed by the batch just before is seen.
   const inBatch = new Set(messages.map((m) => m.legacy_id))
   const wanted = [...new Set(messages.flatMap((m) => (m.parent_legacy_id && !inBatch.has(m.parent_legacy_id) ? [m.parent_legacy_id] : [])))]
-  await step(o.profile, 'oltp write', () =>
+  // One multi-row statement for the refs. When the database refuses one (a reference that does not
+  // exist), the transaction runs again a ref at a time, only to name the legacy row it was.
+  const commit = (oneByOne: boolean) =>
     tiers.oltp.transaction(async (tx) => {
       if (clock.now() - oldest > graceMs) throw new Error(`batch ${batchNo}: the refs came too late after their content; not committed (run migrate again)`)
       await lockLegacyRun(tx, o.run)
@@ -299,32 +339,14 @@ async function writeBatchRefs(
         const p = m.parent_legacy_id ? earlier.get(m.parent_legacy_id) : undefined
         return p && p.tenant_id === m.tenant_id ? p.message_id : null
       }
-      await Promise.all(
-        messages.map(async (m) => {
-          const ref = await insertMessageRef(
-            tx,
-            {
-              id: m.id,
-              tenant_id: m.tenant_id,
-              email_account_id: accounts.get(m.legacy_id)!,
-              campaign_id: m.campaign_id,
-              sequence_step_id: m.sequence_step_id,
-              lead_id: m.lead_id,
-              parent_message_id: parentOf(m),
-              direction: m.direction,
-              message_type: m.message_type,
-              from_email: m.from_email,
-              to_email: m.to_email,
-              subject: m.subject,
-              status: m.status,
-              content_storage_key: messageKey(m.tenant_id, m.id),
-              rfc822_message_id: m.rfc822_message_id,
-            },
-            { created: m.created },
-          ).catch((err) => Promise.reject(rowError(m, err)))
-          if (!ref) throw conflict(`legacy row ${m.legacy_id}: tenant ${m.tenant_id} already has an inbound message with Message-ID ${m.rfc822_message_id}`, 'columns.rfc822_message_id')
-        }),
-      )
+      const refs = messages.map((m) => migratedRef(m, accounts.get(m.legacy_id)!, parentOf(m)))
+      const stored = oneByOne
+        ? await Promise.all(refs.map((r, i) => insertMessageRef(tx, r, r).catch((err) => Promise.reject(rowError(messages[i]!, err)))))
+        : await insertMessageRefs(tx, refs)
+      const refused = messages.find((_, i) => !stored[i])
+      if (refused) {
+        throw conflict(`legacy row ${refused.legacy_id}: tenant ${refused.tenant_id} already has an inbound message with Message-ID ${refused.rfc822_message_id}`, 'columns.rfc822_message_id')
+      }
       if (newRun) await insertLegacyRun(tx, { name: o.run, source: o.source, mapping: o.reader.mapping, tenant_id: o.tenant })
       if (grow) await growLegacyBatch(tx, o.run, batchNo, rows.length, expired)
       else await insertLegacyBatch(tx, { run: o.run, batch_no: batchNo, first_key: rows[0]!.legacy_id, last_key: rows.at(-1)!.legacy_id, rows: rows.length, expired })
@@ -337,8 +359,8 @@ async function writeBatchRefs(
       }))
       await insertLegacyIds(tx, o.run, ids)
       await linkPendingParents(tx, o.run, [...inBatch])
-    }),
-  )
+    })
+  await step(o.profile, 'oltp write', () => commit(false).catch((err) => (isForeignKeyViolation(err) ? commit(true) : Promise.reject(err))))
 
   // (3) The original dates, now that the refs protect the content from the orphan collector.
   await step(o.profile, 'date', async () => {

@@ -1,3 +1,4 @@
+import { inSlices } from '../../db/multi-row.ts'
 import type { Queryable } from '../../db/types.ts'
 import type { attachments } from './schema.ts'
 
@@ -34,24 +35,56 @@ export interface StoredBytesRow {
   sealed_as: string
 }
 
+/** An attachment to store: its message's tenant and storage key, and the file. */
+export interface AttachmentWrite {
+  tenantId: string
+  parentKey: string
+  a: NewAttachment
+}
+
+/** One attachment (see insertAttachments). */
+export function insertAttachment(q: Queryable, tenantId: string, parentKey: string, a: NewAttachment): Promise<void> {
+  return insertAttachments(q, [{ tenantId, parentKey, a }])
+}
+
 /**
- * Stores the bytes once per tenant and sha256, then the attachment row pointing at them.
- * DO UPDATE rather than DO NOTHING: it locks the blob row, so a concurrent collection either
- * waits for this transaction (and then sees the reference) or has already deleted the row, in
- * which case the insert goes ahead and writes it again.
+ * Stores the bytes once per tenant and sha256, then the attachment rows pointing at them: two
+ * multi-row statements however many files. DO UPDATE rather than DO NOTHING: it locks the blob
+ * row, so a concurrent collection either waits for this transaction (and then sees the reference)
+ * or has already deleted the row, in which case the insert goes ahead and writes it again. The
+ * blobs are locked in one order (tenant, sha256), so two writers sharing files cannot deadlock;
+ * a file twice in one call is one blob row, the first's bytes kept (as a second insert would).
  */
-export async function insertAttachment(q: Queryable, tenantId: string, parentKey: string, a: NewAttachment): Promise<void> {
-  await q.query(
-    `INSERT INTO content.attachment_blobs AS b (tenant_id, sha256, size_bytes, content, key_id, nonce) VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (tenant_id, sha256) DO UPDATE SET size_bytes = excluded.size_bytes`,
-    [tenantId, a.sha256, a.bytes.length, a.sealed?.bytes ?? a.bytes, a.sealed?.keyId ?? null, a.sealed?.nonce ?? null],
-  )
-  await q.query(
-    `INSERT INTO content.attachments (id, tenant_id, parent_storage_key, filename, mime_type, size_bytes, sha256, blob_sha256,
-       storage_disposition)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [a.id, tenantId, parentKey, a.filename, a.mimeType, a.bytes.length, a.sha256, a.sha256, a.storageDisposition],
-  )
+export async function insertAttachments(q: Queryable, files: readonly AttachmentWrite[]): Promise<void> {
+  if (files.length === 0) return
+  const blobs = new Map<string, AttachmentWrite>()
+  for (const f of files) if (!blobs.has(`${f.tenantId}/${f.a.sha256}`)) blobs.set(`${f.tenantId}/${f.a.sha256}`, f)
+  const ordered = [...blobs.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([, f]) => f)
+  for (const slice of inSlices(ordered)) {
+    const params: unknown[] = []
+    const p = (v: unknown) => `$${params.push(v)}`
+    const values = slice.map(({ tenantId, a }) =>
+      `(${[tenantId, a.sha256, a.bytes.length, a.sealed?.bytes ?? a.bytes, a.sealed?.keyId ?? null, a.sealed?.nonce ?? null].map(p).join(', ')})`,
+    )
+    await q.query(
+      `INSERT INTO content.attachment_blobs AS b (tenant_id, sha256, size_bytes, content, key_id, nonce) VALUES ${values.join(', ')}
+       ON CONFLICT (tenant_id, sha256) DO UPDATE SET size_bytes = excluded.size_bytes`,
+      params,
+    )
+  }
+  for (const slice of inSlices(files)) {
+    const params: unknown[] = []
+    const p = (v: unknown) => `$${params.push(v)}`
+    const values = slice.map(({ tenantId, parentKey, a }) =>
+      `(${[a.id, tenantId, parentKey, a.filename, a.mimeType, a.bytes.length, a.sha256, a.sha256, a.storageDisposition].map(p).join(', ')})`,
+    )
+    await q.query(
+      `INSERT INTO content.attachments (id, tenant_id, parent_storage_key, filename, mime_type, size_bytes, sha256, blob_sha256,
+         storage_disposition)
+       VALUES ${values.join(', ')}`,
+      params,
+    )
+  }
 }
 
 /**

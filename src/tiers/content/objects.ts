@@ -1,3 +1,4 @@
+import { inSlices } from '../../db/multi-row.ts'
 import type { Queryable } from '../../db/types.ts'
 import { STORED_BODY_COLUMNS, type SealedBody } from './sealing.ts'
 import { expiresSql, type RetentionPolicy } from './retention.ts'
@@ -43,24 +44,26 @@ export async function insertContentObject(q: Queryable, row: NewContentObject): 
  * statement text per count, each prepared once. Returns each one's expiry, in order.
  */
 export async function insertContentObjects(q: Queryable, rows: readonly NewContentObject[]): Promise<(Date | null)[]> {
-  if (rows.length === 0) return []
-  const params: unknown[] = []
-  const p = (v: unknown) => `$${params.push(v)}`
-  const values = rows.map((row) => {
-    const b = row.body
-    const headers = b.headers === null || b.headers === undefined ? null : JSON.stringify(b.headers)
-    const cols = [row.storageKey, row.tenantId, row.kind, b.text, b.html, b.text_packed, b.html_packed].map(p)
-    const rest = [b.raw_size_bytes, b.stored_size_bytes, b.compression_type, b.headers_sealed, b.key_id, b.nonce].map(p)
-    return `(${cols.join(', ')}, ${p(headers)}::jsonb, ${rest.join(', ')}, ${expiresSql(row.policy, row.kind, params, row.since)})`
-  })
-  const stored = await q.query<{ storage_key: string; expires: Date | null }>(
-    `INSERT INTO content.content_objects (storage_key, tenant_id, kind, content_text, content_html, content_text_packed,
-       content_html_packed, headers, raw_size_bytes, stored_size_bytes, compression_type, headers_sealed, key_id, nonce, expires)
-     VALUES ${values.join(', ')}
-     RETURNING storage_key, expires`,
-    params,
-  )
-  const expiry = new Map(stored.map((r) => [r.storage_key, r.expires]))
+  const expiry = new Map<string, Date | null>()
+  for (const slice of inSlices(rows)) {
+    const params: unknown[] = []
+    const p = (v: unknown) => `$${params.push(v)}`
+    const values = slice.map((row) => {
+      const b = row.body
+      const headers = b.headers === null || b.headers === undefined ? null : JSON.stringify(b.headers)
+      const cols = [row.storageKey, row.tenantId, row.kind, b.text, b.html, b.text_packed, b.html_packed].map(p)
+      const rest = [b.raw_size_bytes, b.stored_size_bytes, b.compression_type, b.headers_sealed, b.key_id, b.nonce].map(p)
+      return `(${cols.join(', ')}, ${p(headers)}::jsonb, ${rest.join(', ')}, ${expiresSql(row.policy, row.kind, params, row.since)})`
+    })
+    const stored = await q.query<{ storage_key: string; expires: Date | null }>(
+      `INSERT INTO content.content_objects (storage_key, tenant_id, kind, content_text, content_html, content_text_packed,
+         content_html_packed, headers, raw_size_bytes, stored_size_bytes, compression_type, headers_sealed, key_id, nonce, expires)
+       VALUES ${values.join(', ')}
+       RETURNING storage_key, expires`,
+      params,
+    )
+    for (const r of stored) expiry.set(r.storage_key, r.expires)
+  }
   return rows.map((r) => expiry.get(r.storageKey) ?? null)
 }
 

@@ -1,3 +1,4 @@
+import { inSlices } from '../../db/multi-row.ts'
 import type { Queryable } from '../../db/types.ts'
 import { equals, keysetList } from '../../db/keyset.ts'
 import { messageKey, messageKeySql } from '../../storage-keys.ts'
@@ -40,40 +41,42 @@ export async function insertMessageRef(q: Queryable, r: NewMessageRef, { created
  * inbound Message-ID of an earlier one included). One statement text per count.
  */
 export async function insertMessageRefs(q: Queryable, refs: readonly (NewMessageRef & { created?: Date })[]): Promise<(MessageRefRow | undefined)[]> {
-  if (refs.length === 0) return []
-  const params: unknown[] = []
-  const p = (v: unknown) => `$${params.push(v)}`
-  const values = refs.map((r) => {
-    const cols = [
-      r.id,
-      r.tenant_id,
-      r.email_account_id,
-      r.campaign_id,
-      r.sequence_step_id,
-      r.lead_id,
-      r.parent_message_id,
-      r.direction,
-      r.message_type,
-      r.from_email,
-      r.to_email,
-      r.subject,
-      r.status,
-      r.content_storage_key === messageKey(r.tenant_id, r.id) ? null : r.content_storage_key,
-      r.rfc822_message_id,
-    ].map(p)
-    // A migrated message keeps its original date; a new one is dated by the database.
-    return `(${cols.join(', ')}, coalesce(${p(r.created ?? null)}::timestamptz, now()))`
-  })
-  const rows = await q.query<MessageRefRow>(
-    `INSERT INTO oltp.inbox_message_refs (id, tenant_id, email_account_id, campaign_id, sequence_step_id, lead_id,
-       parent_message_id, direction, message_type, from_email, to_email, subject, status, content_storage_key,
-       rfc822_message_id, created)
-     VALUES ${values.join(', ')}
-     ON CONFLICT (tenant_id, md5(rfc822_message_id)) WHERE direction = 'inbound' AND rfc822_message_id IS NOT NULL DO NOTHING
-     RETURNING ${COLUMNS}`,
-    params,
-  )
-  const stored = new Map(rows.map((r) => [r.id, r]))
+  const stored = new Map<string, MessageRefRow>()
+  for (const slice of inSlices(refs)) {
+    const params: unknown[] = []
+    const p = (v: unknown) => `$${params.push(v)}`
+    const values = slice.map((r) => {
+      const cols = [
+        r.id,
+        r.tenant_id,
+        r.email_account_id,
+        r.campaign_id,
+        r.sequence_step_id,
+        r.lead_id,
+        r.parent_message_id,
+        r.direction,
+        r.message_type,
+        r.from_email,
+        r.to_email,
+        r.subject,
+        r.status,
+        r.content_storage_key === messageKey(r.tenant_id, r.id) ? null : r.content_storage_key,
+        r.rfc822_message_id,
+      ].map(p)
+      // A migrated message keeps its original date; a new one is dated by the database.
+      return `(${cols.join(', ')}, coalesce(${p(r.created ?? null)}::timestamptz, now()))`
+    })
+    const rows = await q.query<MessageRefRow>(
+      `INSERT INTO oltp.inbox_message_refs (id, tenant_id, email_account_id, campaign_id, sequence_step_id, lead_id,
+         parent_message_id, direction, message_type, from_email, to_email, subject, status, content_storage_key,
+         rfc822_message_id, created)
+       VALUES ${values.join(', ')}
+       ON CONFLICT (tenant_id, md5(rfc822_message_id)) WHERE direction = 'inbound' AND rfc822_message_id IS NOT NULL DO NOTHING
+       RETURNING ${COLUMNS}`,
+      params,
+    )
+    for (const r of rows) stored.set(r.id, r)
+  }
   return refs.map((r) => stored.get(r.id))
 }
 
