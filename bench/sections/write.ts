@@ -16,6 +16,7 @@ import { httpFixture } from '../lib/fixtures.ts'
 import { benchDatabase, databaseUrl } from '../lib/pg.ts'
 import type { Row, Section } from '../lib/report.ts'
 import { startServer } from '../lib/server.ts'
+import { cpuMeter, type CpuSpent } from '../lib/cpu.ts'
 import { round } from '../lib/stats.ts'
 import { hasWrk, wrk } from '../lib/wrk.ts'
 
@@ -65,8 +66,10 @@ export async function benchWrite({ quick = false } = {}): Promise<Section> {
     const f = await httpFixture(server.url, 0)
     const { tenantId, accountId } = f
     let raw16 = 0
+    let raw16CpuMs = 0
     for (const clients of [1, 16]) {
       let http: number | null = null
+      let httpCpu: CpuSpent | null = null
       if (hasWrk()) {
         const requests = messages.map((m, i) => ({
           method: 'POST' as const,
@@ -81,16 +84,30 @@ export async function benchWrite({ quick = false } = {}): Promise<Section> {
             content_html: m.html,
           }),
         }))
+        const meter = cpuMeter()
         const r = await wrk(server.url, requests, clients, seconds)
+        httpCpu = meter()
         if (r.errors > 0) throw new Error(`write path: ${r.errors} failed requests`)
         http = r.per_second
       }
       const raw = postgresDb(url, { max: clients, applicationName: 'edp-bench-raw' })
+      const rawMeter = cpuMeter()
       const rawRefs = await loop(clients, seconds, (i) => insertRaw(raw, tenantId, accountId, messages[i % messages.length]!.packed, i))
+      const rawCpu = rawMeter()
       const rawLegacy = await loop(clients, seconds, (i) => insertLegacy(raw, tenantId, accountId, messages[i % messages.length]!, i))
       await raw.close()
-      if (clients === 16) raw16 = rawRefs
-      data[`clients_${clients}`] = { http_per_s: http, raw_4tier_per_s: rawRefs, raw_legacy_per_s: rawLegacy }
+      // CPU per message, every process (API, workers, PostgreSQL, the load generator): on two cores both sides are CPU-bound.
+      const cpuPerMessage = {
+        http_ms: http && httpCpu ? round(httpCpu.busy_ms / (http * seconds), 3) : null,
+        http_busy_pct: httpCpu?.busy_pct ?? null,
+        raw_ms: round(rawCpu.busy_ms / (rawRefs * seconds), 3),
+        raw_busy_pct: rawCpu.busy_pct,
+      }
+      data[`clients_${clients}`] = { http_per_s: http, raw_4tier_per_s: rawRefs, raw_legacy_per_s: rawLegacy, cpu_per_message: cpuPerMessage }
+      if (clients === 16) {
+        raw16 = rawRefs
+        raw16CpuMs = cpuPerMessage.raw_ms
+      }
       rows.push(
         {
           benchmark: `write, ${clients} client${clients > 1 ? 's' : ''}`,
@@ -98,7 +115,7 @@ export async function benchWrite({ quick = false } = {}): Promise<Section> {
           ours: http === null ? 'skipped: no wrk' : `${Math.round(http)} msg/s`,
           baseline: `${Math.round(rawRefs)} msg/s`,
           ratio: http === null ? null : http / rawRefs,
-          note: `API_PROCESSES=${API_PROCESSES}; concurrent requests share their commits (group commit)`,
+          note: `API_PROCESSES=${API_PROCESSES}; concurrent requests share their commits (group commit); CPU per message (all processes) ${cpuPerMessage.http_ms ?? '-'} vs ${cpuPerMessage.raw_ms} ms, cores busy ${cpuPerMessage.http_busy_pct ?? '-'}% vs ${cpuPerMessage.raw_busy_pct}%`,
         },
         {
           benchmark: `write, ${clients} client${clients > 1 ? 's' : ''}`,
@@ -111,7 +128,9 @@ export async function benchWrite({ quick = false } = {}): Promise<Section> {
       )
     }
     if (hasWrk()) {
+      const batchMeter = cpuMeter()
       const perSecond = await batchRate(server.url, f.key, accountId, messages, seconds)
+      const batchCpu = batchMeter()
       await server.stop()
       stopped = true
       // The same with the workers in another process (server mode's default), once the first
@@ -119,12 +138,23 @@ export async function benchWrite({ quick = false } = {}): Promise<Section> {
       // queue for `npm run workers`.
       const apiOnly = await startServer(url, { WORKERS_IN_PROCESS: 'false', API_PROCESSES })
       let apiAlone: number
+      let apiAloneCpu: CpuSpent
       try {
+        const meter = cpuMeter()
         apiAlone = await batchRate(apiOnly.url, f.key, accountId, messages, seconds)
+        apiAloneCpu = meter()
       } finally {
         await apiOnly.stop()
       }
-      data.batch = { messages_per_request: BATCH, connections: 4, per_s: perSecond, workers_elsewhere_per_s: apiAlone, raw_4tier_16_clients_per_s: raw16 }
+      const perMessage = (cpu: CpuSpent, rate: number) => round(cpu.busy_ms / (rate * seconds), 3)
+      data.batch = {
+        messages_per_request: BATCH,
+        connections: 4,
+        per_s: perSecond,
+        workers_elsewhere_per_s: apiAlone,
+        raw_4tier_16_clients_per_s: raw16,
+        cpu_ms_per_message: { workers_in_process: perMessage(batchCpu, perSecond), api_alone: perMessage(apiAloneCpu!, apiAlone), raw_16_clients: raw16CpuMs },
+      }
       rows.push(
         {
           benchmark: 'write, batch',
@@ -132,7 +162,7 @@ export async function benchWrite({ quick = false } = {}): Promise<Section> {
           ours: `${Math.round(perSecond)} msg/s`,
           baseline: `${Math.round(raw16)} msg/s`,
           ratio: perSecond / raw16,
-          note: `API_PROCESSES=${API_PROCESSES}, workers in process; each batch: one reference read, one content and one OLTP transaction`,
+          note: `API_PROCESSES=${API_PROCESSES}, workers in process; each batch: one reference read, one content and one OLTP transaction; CPU per message ${perMessage(batchCpu, perSecond)} vs ${raw16CpuMs} ms`,
         },
         {
           benchmark: 'write, batch',
@@ -140,7 +170,7 @@ export async function benchWrite({ quick = false } = {}): Promise<Section> {
           ours: `${Math.round(apiAlone)} msg/s`,
           baseline: `${Math.round(raw16)} msg/s`,
           ratio: apiAlone / raw16,
-          note: 'the API alone: the message.created jobs (analytics) wait in the queue',
+          note: `the API alone: the message.created jobs (analytics) wait in the queue; CPU per message ${perMessage(apiAloneCpu!, apiAlone)} vs ${raw16CpuMs} ms`,
         },
       )
     }
