@@ -16,7 +16,7 @@ import { packBody, type PackedBody } from '../tiers/content/codec.ts'
 import { deleteContentObject, insertContentObjects } from '../tiers/content/objects.ts'
 import { readPolicies } from '../tiers/content/retention.ts'
 import { sealWrite } from './content-seal.ts'
-import { findInboundByRfc822Id, insertMessageRefs, markBounced, type MessageRefRow, type NewMessageRef } from '../tiers/oltp/messages.ts'
+import { findInboundByRfc822Id, insertMessageRefs, markBounced, newMessageRef, type MessageRefRow, type NewMessageRef } from '../tiers/oltp/messages.ts'
 import type { MessageType } from '../tiers/oltp/schema.ts'
 import type { JobPayload } from '../jobs/specs.ts'
 import { envelopeFor } from '../jobs/enqueue.ts'
@@ -181,23 +181,8 @@ function createdPayload(row: MessageRefRow, answers: Answer | undefined): JobPay
 }
 
 /** The ref row a message becomes. */
-const newRef = ({ m, tenantId, storageKey }: PreparedWrite): NewMessageRef => ({
-  id: m.id,
-  tenant_id: tenantId,
-  email_account_id: m.email_account_id,
-  campaign_id: m.campaign_id,
-  sequence_step_id: m.sequence_step_id,
-  lead_id: m.lead_id,
-  parent_message_id: m.parent_message_id,
-  direction: m.direction,
-  message_type: m.message_type,
-  from_email: m.from_email,
-  to_email: m.to_email,
-  subject: m.subject,
-  status: m.status,
-  content_storage_key: storageKey,
-  rfc822_message_id: m.rfc822_message_id,
-})
+const newRef = ({ m, tenantId, storageKey }: PreparedWrite): NewMessageRef =>
+  newMessageRef({ id: m.id, tenant_id: tenantId, email_account_id: m.email_account_id, parent_message_id: m.parent_message_id, content_storage_key: storageKey }, m)
 
 /**
  * After a message's ref was inserted (row) or not (undefined: a redelivery of an inbound

@@ -13,6 +13,32 @@ export type MessageRefRow = Omit<StoredRef, 'content_storage_key'> & { content_s
 
 export type NewMessageRef = Omit<MessageRefRow, 'processed' | 'content_state' | 'created' | 'updated'>
 
+/** What a ref copies unchanged from the message it is made of (an API write, a migrated legacy row). */
+export type MessageFields = Pick<
+  NewMessageRef,
+  'campaign_id' | 'sequence_step_id' | 'lead_id' | 'direction' | 'message_type' | 'from_email' | 'to_email' | 'subject' | 'status' | 'rfc822_message_id'
+>
+
+/** A ref: its own ids and links, and the message's fields. */
+export function newMessageRef(
+  own: Pick<NewMessageRef, 'id' | 'tenant_id' | 'email_account_id' | 'parent_message_id' | 'content_storage_key'>,
+  m: MessageFields,
+): NewMessageRef {
+  return {
+    ...own,
+    campaign_id: m.campaign_id,
+    sequence_step_id: m.sequence_step_id,
+    lead_id: m.lead_id,
+    direction: m.direction,
+    message_type: m.message_type,
+    from_email: m.from_email,
+    to_email: m.to_email,
+    subject: m.subject,
+    status: m.status,
+    rfc822_message_id: m.rfc822_message_id,
+  }
+}
+
 /**
  * The ref's columns, with a table alias for queries that join. The storage key is stored only
  * when it is not the default one derived from the ids: 79 bytes a row otherwise.
