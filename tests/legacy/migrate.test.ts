@@ -47,8 +47,14 @@ describe('legacy migrate', () => {
       const [partial] = await sys.tiers.oltp.query<{ n: string }>(`SELECT count(*) AS n FROM oltp.inbox_message_refs WHERE tenant_id = $1`, [fx.world.tenant])
       expect(Number(partial!.n)).toBe(10) // two batches of five committed, the third's content left behind
 
+      const [{ t0 }] = (await sys.tiers.oltp.query<{ t0: Date }>(`SELECT now() AS t0`)) as [{ t0: Date }]
       const summary = await migrate()
       expect(summary).toMatchObject({ rows: N - 10, total_rows: N, batches: 5, expired: 0 })
+      // The tables it grows got fresh statistics as they doubled (plans made while empty are not kept).
+      for (const [db, table] of [[sys.tiers.oltp, 'inbox_message_refs'], [sys.tiers.content, 'content_objects']] as const) {
+        const [stats] = await db.query<{ last_analyze: Date | null }>(`SELECT last_analyze FROM pg_stat_user_tables WHERE relname = $1`, [table])
+        expect(stats!.last_analyze!.getTime()).toBeGreaterThanOrEqual(t0.getTime())
+      }
       const refs = await sys.tiers.oltp.query<{ id: string }>(`SELECT id FROM oltp.inbox_message_refs WHERE tenant_id = $1 ORDER BY id`, [fx.world.tenant])
       expect(refs.map((r) => r.id)).toEqual([...fx.ids].sort())
       const [content] = await sys.tiers.content.query<{ n: string }>(`SELECT count(*) AS n FROM content.content_objects WHERE tenant_id = $1`, [fx.world.tenant])
