@@ -188,9 +188,10 @@ export async function benchLegacy({ quick = false, large = false } = {}): Promis
       const busy = await listings(server.url, key, account, 0, 2, () => done || performance.now() - started > size.listingWindowS * 1000)
       const seconds = (performance.now() - started) / 1000
       // A large migration is stopped at the window's end (it would resume from its checkpoint).
-      if (!done) child.kill('SIGKILL')
+      const stopped = !done
+      if (stopped) child.kill('SIGKILL')
       const code = await child.exited
-      if (done && code !== 0) throw new Error(`legacy migrate failed: ${await new Response(child.stderr).text()}`)
+      if (!stopped && code !== 0) throw new Error(`legacy migrate failed: ${await new Response(child.stderr).text()}`)
       const [migrated] = await target.db.query<{ n: string }>(`SELECT coalesce(sum(rows), 0) AS n FROM oltp.legacy_batches WHERE run = 'bench-throttled'`)
       const achieved = Math.round(Number(migrated!.n) / seconds)
       const p99 = { idle: percentile(idle, 99), busy: percentile(busy, 99) }
