@@ -146,14 +146,21 @@ const migratedRef = (m: MigratedMessage, emailAccountId: string, parentId: strin
 
 const isForeignKeyViolation = (err: unknown) => (err as { code?: string }).code === '23503'
 
+/** The columns of a migrated ref that name another row (a mailbox and its campaign, step and lead). */
+const REFERENCES = ['sequence_step_id', 'campaign_id', 'lead_id', 'email_account_id'] as const
+
 /** A row OLTP refused, said in the migration's terms: which legacy row and which reference. */
 function rowError(m: MigratedMessage, err: unknown): unknown {
-  const e = err as { code?: string; constraint?: string; constraint_name?: string }
+  const e = err as { code?: string; constraint?: string; constraint_name?: string; detail?: string }
   if (!isForeignKeyViolation(err)) return err
   const constraint = e.constraint_name ?? e.constraint ?? ''
-  const column = ['sequence_step_id', 'campaign_id', 'lead_id', 'email_account_id'].find((c) => constraint.includes(c.replace(/_id$/, ''))) ?? 'a reference'
+  // The constraint's name says which reference; Citus passes a worker's error on without it, but
+  // with its detail: Key (tenant_id, campaign_id)=(…) is not present in table "campaigns_102040".
+  const keyColumns = /Key \(([^)]*)\)=/.exec(e.detail ?? '')?.[1] ?? ''
+  const column =
+    REFERENCES.find((c) => constraint.includes(c.replace(/_id$/, ''))) ?? REFERENCES.find((c) => keyColumns.split(', ').includes(c)) ?? 'a reference'
   const value = (m as unknown as Record<string, unknown>)[column]
-  return invalid(`legacy row ${m.legacy_id}: ${column} ${value ?? ''} does not exist for tenant ${m.tenant_id} (${constraint})`, `columns.${column}`, 'unknown id')
+  return invalid(`legacy row ${m.legacy_id}: ${column} ${value ?? ''} does not exist for tenant ${m.tenant_id}${constraint ? ` (${constraint})` : ''}`, `columns.${column}`, 'unknown id')
 }
 
 /** A bound later than any row's created (the delete query takes one). */
