@@ -27,9 +27,8 @@ import {
 } from '../../tiers/oltp/legacy.ts'
 import { getMessageRefs } from '../../tiers/oltp/messages.ts'
 import { batchHistory } from './history.ts'
-import { insertMigratedContent, migrateBatch, migrateLegacy, prepareMigratedContent, resolveMailboxes, type MigrateOptions } from './migrate.ts'
-
-const FOREVER = new Date('9999-12-31T00:00:00Z')
+import { FOREVER, insertMigratedContent, migrateBatch, prepareMigratedContent, resolveMailboxes } from './batch.ts'
+import { migrateLegacy, type MigrateOptions } from './migrate.ts'
 
 export interface FollowOptions extends MigrateOptions {
   capture: Capture

@@ -18,7 +18,8 @@ import { sleep } from '../../runtime.ts'
 import { getLegacyRun, insertLegacyBatch, insertLegacyRun, listLegacyBatches } from '../../tiers/oltp/legacy.ts'
 import { batchHistory } from './history.ts'
 import { legacyHistoryBatches } from '../../tiers/analytics/legacy-history.ts'
-import { dateBatch, migrateBatch, runExists, type MigrateOptions } from './migrate.ts'
+import { dateBatch, migrateBatch } from './batch.ts'
+import { runExists, type MigrateOptions } from './migrate.ts'
 
 export interface QueuedPlan {
   run: string
