@@ -22,7 +22,7 @@ import { parseMapping } from '../../src/legacy/mapping.ts'
 import { checkMapping, LegacyReader, openSource } from '../../src/legacy/source.ts'
 import { migrateLegacy } from '../../src/services/legacy/migrate.ts'
 import { dropDataset, ensureDataset } from '../dataset/load.ts'
-import { cpuMeter } from '../lib/cpu.ts'
+import { cpuMeter, msPerItem } from '../lib/cpu.ts'
 import { benchDatabase, databaseUrl } from '../lib/pg.ts'
 import { loadConfig } from '../../src/config.ts'
 import { buildDeps } from '../../src/system.ts'
@@ -115,7 +115,7 @@ export async function benchLegacy({ quick = false, large = false } = {}): Promis
     const raw = await rawCopy(source)
     const rawSpent = rawMeter()
     const rawRate = raw.rows / raw.seconds
-    data.raw = { rows: raw.rows, seconds: round(raw.seconds), per_s: Math.round(rawRate), cpu_ms_per_row: round(rawSpent.busy_ms / raw.rows, 3), machine_busy_pct: rawSpent.busy_pct }
+    data.raw = { rows: raw.rows, seconds: round(raw.seconds), per_s: Math.round(rawRate), cpu_ms_per_row: msPerItem(rawSpent, raw.rows), machine_busy_pct: rawSpent.busy_pct }
 
     // (2) Unthrottled, in-process, profiled.
     target = await freshTarget(sourceUrl)
@@ -131,7 +131,7 @@ export async function benchLegacy({ quick = false, large = false } = {}): Promis
     // CPU per message, ours and the database's.
     data.process_cpu_pct = round(((used.user + used.system) / 1000 / (m.seconds * 1000)) * 100, 1)
     data.machine_busy_pct = spent.busy_pct
-    data.cpu_ms_per_message = { all: round(spent.busy_ms / m.rows, 3), this_process: round((used.user + used.system) / 1000 / m.rows, 3) }
+    data.cpu_ms_per_message = { all: msPerItem(spent, m.rows), this_process: round((used.user + used.system) / 1000 / m.rows, 3) }
     data.migrate = { rows: m.rows, seconds: round(m.seconds), per_s: Math.round(rate), expired: m.expired }
     data.profile_ms_per_batch = Object.fromEntries(Object.entries(profile).map(([k, v]) => [k, round(v / m.batches, 1)]))
     data.profile_share_pct = Object.fromEntries(Object.entries(profile).map(([k, v]) => [k, round((v / (m.seconds * 1000)) * 100, 1)]))

@@ -16,7 +16,7 @@ import { httpFixture } from '../lib/fixtures.ts'
 import { benchDatabase, databaseUrl } from '../lib/pg.ts'
 import type { Row, Section } from '../lib/report.ts'
 import { startServer } from '../lib/server.ts'
-import { cpuMeter, type CpuSpent } from '../lib/cpu.ts'
+import { cpuMeter, msPerItem, type CpuSpent } from '../lib/cpu.ts'
 import { round } from '../lib/stats.ts'
 import { hasWrk, wrk } from '../lib/wrk.ts'
 
@@ -67,6 +67,7 @@ export async function benchWrite({ quick = false } = {}): Promise<Section> {
     const { tenantId, accountId } = f
     let raw16 = 0
     let raw16CpuMs = 0
+    const perMessage = (cpu: CpuSpent, rate: number) => msPerItem(cpu, rate * seconds)
     for (const clients of [1, 16]) {
       let http: number | null = null
       let httpCpu: CpuSpent | null = null
@@ -98,9 +99,9 @@ export async function benchWrite({ quick = false } = {}): Promise<Section> {
       await raw.close()
       // CPU per message, every process (API, workers, PostgreSQL, the load generator): on two cores both sides are CPU-bound.
       const cpuPerMessage = {
-        http_ms: http && httpCpu ? round(httpCpu.busy_ms / (http * seconds), 3) : null,
+        http_ms: http && httpCpu ? perMessage(httpCpu, http) : null,
         http_busy_pct: httpCpu?.busy_pct ?? null,
-        raw_ms: round(rawCpu.busy_ms / (rawRefs * seconds), 3),
+        raw_ms: perMessage(rawCpu, rawRefs),
         raw_busy_pct: rawCpu.busy_pct,
       }
       data[`clients_${clients}`] = { http_per_s: http, raw_4tier_per_s: rawRefs, raw_legacy_per_s: rawLegacy, cpu_per_message: cpuPerMessage }
@@ -146,14 +147,13 @@ export async function benchWrite({ quick = false } = {}): Promise<Section> {
       } finally {
         await apiOnly.stop()
       }
-      const perMessage = (cpu: CpuSpent, rate: number) => round(cpu.busy_ms / (rate * seconds), 3)
       data.batch = {
         messages_per_request: BATCH,
         connections: 4,
         per_s: perSecond,
         workers_elsewhere_per_s: apiAlone,
         raw_4tier_16_clients_per_s: raw16,
-        cpu_ms_per_message: { workers_in_process: perMessage(batchCpu, perSecond), api_alone: perMessage(apiAloneCpu!, apiAlone), raw_16_clients: raw16CpuMs },
+        cpu_ms_per_message: { workers_in_process: perMessage(batchCpu, perSecond), api_alone: perMessage(apiAloneCpu, apiAlone), raw_16_clients: raw16CpuMs },
       }
       rows.push(
         {
@@ -170,7 +170,7 @@ export async function benchWrite({ quick = false } = {}): Promise<Section> {
           ours: `${Math.round(apiAlone)} msg/s`,
           baseline: `${Math.round(raw16)} msg/s`,
           ratio: apiAlone / raw16,
-          note: `the API alone: the message.created jobs (analytics) wait in the queue; CPU per message ${perMessage(apiAloneCpu!, apiAlone)} vs ${raw16CpuMs} ms`,
+          note: `the API alone: the message.created jobs (analytics) wait in the queue; CPU per message ${perMessage(apiAloneCpu, apiAlone)} vs ${raw16CpuMs} ms`,
         },
       )
     }
